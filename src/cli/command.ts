@@ -1,0 +1,56 @@
+/** What every CLI command provides, and the helpers they share for reading input. */
+import { readFile, writeFile } from 'node:fs/promises';
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import type { Io } from '../cli.ts';
+
+export interface Command {
+  summary: string;
+  help: string;
+  run(args: string[], io: Io): Promise<number>;
+}
+
+/** Bad input: exit code 2, message on one line. */
+export class CliError extends Error {
+  readonly code = 'CLI_USAGE';
+}
+
+export function parseOptions<T extends NonNullable<ParseArgsConfig['options']>>(args: string[], options: T, allowPositionals = false) {
+  try {
+    return parseArgs({ args, options, allowPositionals, strict: true });
+  } catch (err) {
+    throw new CliError((err as Error).message);
+  }
+}
+
+/** Reads and parses a JSON file; every failure names the file and what is wrong. */
+export async function readJsonFile(file: string): Promise<unknown> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (err) {
+    throw new CliError(`${file}: cannot read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+  }
+  try {
+    return JSON.parse(text);
+  } catch (err) {
+    throw new CliError(`${file}: not JSON (${(err as Error).message})`);
+  }
+}
+
+export function formatOption(value: string | undefined): 'text' | 'json' {
+  if (value === undefined || value === 'text' || value === 'json') return value ?? 'text';
+  throw new CliError(`--format must be text or json, not "${value}"`);
+}
+
+/** Writes output to --out FILE when given, else to stdout. */
+export async function emit(text: string, out: string | undefined, io: Io): Promise<void> {
+  if (out === undefined) {
+    io.stdout(text);
+    return;
+  }
+  try {
+    await writeFile(out, text);
+  } catch (err) {
+    throw new CliError(`${out}: cannot write (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+  }
+}

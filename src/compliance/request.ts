@@ -1,0 +1,75 @@
+/**
+ * A proposed rule, as `/sg-request` and `portcullis compliance --request` hand it to the
+ * engine: {direction, protocol, from_port, to_port, cidr, description, security_group}.
+ * A rule file (terraform/rules/*.json) is accepted too, so a committed rule can be
+ * checked on its own.
+ */
+import { z } from 'zod';
+import { normalizeCidrStrict } from '../domain/cidr.ts';
+import { normalizeProtocol, protocolHasPorts } from '../domain/protocol.ts';
+import { parseRuleFile } from '../domain/rule.ts';
+import type { RuleChange, RuleView } from '../plan/rule-views.ts';
+
+const proposedRuleSchema = z
+  .object({
+    direction: z.enum(['ingress', 'egress']).default('ingress'),
+    protocol: z.union([z.string(), z.number()]),
+    from_port: z.number().int().min(-1).max(65535),
+    to_port: z.number().int().min(-1).max(65535),
+    cidr: z.string(),
+    description: z.string().default(''),
+    security_group: z.string().min(1),
+  })
+  .strict();
+
+export type ProposedRule = z.input<typeof proposedRuleSchema>;
+
+export class RequestError extends Error {
+  readonly code = 'REQUEST_INVALID';
+}
+
+/** Validates a proposed rule and returns it as the one rule change the engine judges. */
+export function proposedRuleChange(json: unknown, name = 'request'): RuleChange {
+  if (typeof json === 'object' && json !== null && 'id' in json && 'group' in json) {
+    const rule = parseRuleFile(JSON.stringify(json), name);
+    return change(`rule file ${rule.id}`, {
+      direction: rule.direction,
+      protocol: rule.protocol,
+      fromPort: rule.from_port,
+      toPort: rule.to_port,
+      source: { kind: 'cidr', value: rule.cidr },
+      description: rule.description,
+      securityGroup: rule.group,
+      requestId: rule.id,
+      unknown: [],
+    });
+  }
+  const parsed = proposedRuleSchema.safeParse(json);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    throw new RequestError(`${name}: ${issue.path.join('.') || '(root)'}: ${issue.message}`);
+  }
+  const r = parsed.data;
+  const protocol = normalizeProtocol(r.protocol);
+  if (protocol === null) throw new RequestError(`${name}: protocol: unknown protocol "${r.protocol}"`);
+  const cidr = normalizeCidrStrict(r.cidr);
+  if (cidr === null) throw new RequestError(`${name}: cidr: "${r.cidr}" is not an IPv4 or IPv6 CIDR`);
+  if (protocolHasPorts(protocol) && (r.from_port < 1 || r.to_port < r.from_port)) {
+    throw new RequestError(`${name}: ports: need 1 <= from_port <= to_port <= 65535, got ${r.from_port}-${r.to_port}`);
+  }
+  return change('proposed rule', {
+    direction: r.direction,
+    protocol,
+    fromPort: r.from_port,
+    toPort: r.to_port,
+    source: { kind: 'cidr', value: cidr },
+    description: r.description,
+    securityGroup: r.security_group,
+    requestId: null,
+    unknown: [],
+  });
+}
+
+function change(resource: string, rule: RuleView): RuleChange {
+  return { resource, resourceType: 'proposed', action: 'create', rule };
+}
