@@ -1,0 +1,83 @@
+// Who-is-who methods (auth.test, users.info, conversations.info, usergroups.users.list) and
+// apps.connections.open, the one method that wants the app-level token.
+import { SlackApiError } from './api-error.ts';
+import { requiredArg } from './request-body.ts';
+import type { MethodTable } from './web-api.ts';
+
+export const workspaceMethods: MethodTable = {
+  'auth.test': {
+    token: 'bot',
+    run(_args, { ws, urls }) {
+      const { team, app } = ws.seed;
+      return {
+        url: `${urls.http}/`,
+        team: team.name,
+        user: app.botName,
+        team_id: team.id,
+        user_id: app.botUserId,
+        bot_id: app.botId,
+        app_id: app.appId,
+        is_enterprise_install: false,
+      };
+    },
+  },
+  'users.info': {
+    token: 'bot',
+    run(args, { ws }) {
+      const user = ws.user(requiredArg(args, 'user'));
+      const tz = user.tz ?? 'Europe/Berlin';
+      return {
+        user: {
+          id: user.id,
+          team_id: ws.seed.team.id,
+          name: user.name,
+          deleted: false,
+          real_name: user.realName,
+          tz,
+          tz_offset: 0,
+          is_admin: user.isAdmin ?? false,
+          is_owner: false,
+          is_bot: user.isBot ?? false,
+          is_app_user: false,
+          profile: { real_name: user.realName, display_name: user.name, team: ws.seed.team.id },
+        },
+      };
+    },
+  },
+  'conversations.info': {
+    token: 'bot',
+    run(args, { ws }) {
+      const channel = ws.channel(requiredArg(args, 'channel'));
+      const isIm = channel.id.startsWith('D');
+      return {
+        channel: {
+          id: channel.id,
+          name: channel.name,
+          name_normalized: channel.name,
+          is_channel: !isIm && !channel.isPrivate,
+          is_group: !isIm && channel.isPrivate,
+          is_im: isIm,
+          is_private: channel.isPrivate,
+          is_archived: false,
+          is_member: channel.members.includes(ws.seed.app.botUserId),
+          num_members: channel.members.length,
+        },
+      };
+    },
+  },
+  'usergroups.users.list': {
+    token: 'bot',
+    run(args, { ws }) {
+      const id = requiredArg(args, 'usergroup');
+      const group = ws.seed.usergroups.find((g) => g.id === id);
+      if (group === undefined) throw new SlackApiError('no_such_subteam');
+      return { users: group.users };
+    },
+  },
+  'apps.connections.open': {
+    token: 'app',
+    run(_args, { sockets, urls }) {
+      return { url: sockets.issueConnectionUrl(urls.ws) };
+    },
+  },
+};

@@ -1,0 +1,102 @@
+// Web API transport (PROTOCOLS.md 3.1): POST /api/<method>, token from `Authorization: Bearer`
+// (or the `token` argument), every refusal as HTTP 200 `{ ok: false, error }`, and HTTP 429 with
+// Retry-After when a test asked for rate limiting. The methods themselves live in methods-*.ts.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { SlackApiError } from './api-error.ts';
+import { chatMethods } from './methods-chat.ts';
+import { fileMethods } from './methods-files.ts';
+import { viewMethods } from './methods-views.ts';
+import { workspaceMethods } from './methods-workspace.ts';
+import { parseArgs, readBody, type ApiArgs } from './request-body.ts';
+import type { SocketModeServer } from './socket-mode.ts';
+import type { Workspace } from './state.ts';
+
+export interface FakeUrls {
+  /** `http://127.0.0.1:PORT`, no trailing slash. */
+  http: string;
+  /** `ws://127.0.0.1:PORT`, no trailing slash. */
+  ws: string;
+}
+
+export interface MethodContext {
+  ws: Workspace;
+  sockets: SocketModeServer;
+  urls: FakeUrls;
+}
+
+export type ApiResult = Record<string, unknown>;
+
+export interface Method {
+  /** Which kind of token Slack accepts for the method. */
+  token: 'bot' | 'app';
+  run(args: ApiArgs, ctx: MethodContext): ApiResult | Promise<ApiResult>;
+}
+
+export type MethodTable = Record<string, Method>;
+
+/** One request the fake answered, for tests that count calls (e.g. reconnects). */
+export interface ApiCall {
+  method: string;
+  args: ApiArgs;
+  status: number;
+  error?: string;
+}
+
+const METHODS: MethodTable = { ...workspaceMethods, ...chatMethods, ...viewMethods, ...fileMethods };
+
+export function sendJson(response: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  response.writeHead(status, { 'content-type': 'application/json; charset=utf-8', ...headers });
+  response.end(JSON.stringify(body));
+}
+
+function bearerToken(request: IncomingMessage): string | undefined {
+  const header = request.headers.authorization;
+  return header?.startsWith('Bearer ') ? header.slice('Bearer '.length) : undefined;
+}
+
+export class WebApi {
+  readonly calls: ApiCall[] = [];
+  private readonly rateLimits = new Map<string, { remaining: number; retryAfterSec: number }>();
+
+  constructor(private readonly ctx: MethodContext) {}
+
+  /** Answer the next `calls` requests to `method` with 429 and `Retry-After: retryAfterSec`. */
+  rateLimit(method: string, calls: number, retryAfterSec: number): void {
+    this.rateLimits.set(method, { remaining: calls, retryAfterSec });
+  }
+
+  async handle(methodName: string, request: IncomingMessage, response: ServerResponse): Promise<void> {
+    let args: ApiArgs = {};
+    try {
+      args = await parseArgs(request.headers['content-type'], await readBody(request));
+      const method = METHODS[methodName];
+      if (method === undefined) throw new SlackApiError('unknown_method');
+      this.authorize(method, bearerToken(request), args);
+      const limit = this.rateLimits.get(methodName);
+      if (limit !== undefined && limit.remaining > 0) {
+        limit.remaining -= 1;
+        this.calls.push({ method: methodName, args, status: 429, error: 'ratelimited' });
+        sendJson(response, 429, { ok: false, error: 'ratelimited' }, { 'retry-after': String(limit.retryAfterSec) });
+        return;
+      }
+      const result = await method.run(args, this.ctx);
+      this.calls.push({ method: methodName, args, status: 200 });
+      sendJson(response, 200, { ok: true, ...result });
+    } catch (error) {
+      const failure = error instanceof SlackApiError ? error : new SlackApiError('internal_error', [String(error)]);
+      this.calls.push({ method: methodName, args, status: 200, error: failure.code });
+      const metadata = failure.messages.length > 0 ? { response_metadata: { messages: failure.messages } } : {};
+      sendJson(response, 200, { ok: false, error: failure.code, ...metadata });
+    }
+  }
+
+  private authorize(method: Method, header: string | undefined, args: ApiArgs): void {
+    // Slack refuses an app-level token passed as a POST parameter (PROTOCOLS.md 1.1).
+    const token = header ?? (method.token === 'bot' && typeof args.token === 'string' ? args.token : undefined);
+    if (token === undefined || token === '') throw new SlackApiError('not_authed');
+    const { botToken, appToken } = this.ctx.ws.seed;
+    const kind = token === botToken ? 'bot' : token === appToken ? 'app' : undefined;
+    if (kind === undefined) throw new SlackApiError('invalid_auth');
+    if (kind !== method.token) throw new SlackApiError('not_allowed_token_type');
+  }
+}
