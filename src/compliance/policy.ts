@@ -70,7 +70,13 @@ export async function loadPolicies(dir: string = DEFAULT_POLICY_DIR): Promise<Po
   const seen = new Map<string, string>();
   for (const name of names) {
     const file = path.join(dir, name);
-    for (const policy of parsePolicyFile(await readFile(file, 'utf8'), file, env)) {
+    let text: string;
+    try {
+      text = await readFile(file, 'utf8');
+    } catch (err) {
+      throw new PolicyError(`${file}: cannot read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+    }
+    for (const policy of parsePolicyFile(text, file, env)) {
       const other = seen.get(policy.id);
       if (other) throw new PolicyError(`${file}: policy "${policy.id}": id already used in ${other}`);
       seen.set(policy.id, file);

@@ -3,6 +3,7 @@
  * address space? The arithmetic is cidr-tools'; this module only names the reserved
  * ranges and fixes the spelling of a normalised CIDR.
  */
+import { isIP } from 'node:net';
 import { excludeCidr, normalizeCidr, parseCidr } from 'cidr-tools';
 
 /**
@@ -42,17 +43,15 @@ export const NON_PUBLIC_V6 = [
  * the text is not an IPv4/IPv6 address or CIDR. A bare address becomes a /32 or /128.
  */
 export function normalizeCidrStrict(text: string): string | null {
-  const value = text.trim();
-  if (!/^[0-9a-fA-F.:]+(\/\d{1,3})?$/.test(value)) return null;
-  try {
-    const parsed = parseCidr(value);
-    const prefix = Number(parsed.prefix);
-    if (!Number.isInteger(prefix) || prefix < 0 || prefix > (parsed.version === 4 ? 32 : 128)) return null;
-    const normal = normalizeCidr(value, { compress: true });
-    return normal.includes('/') ? normal : `${normal}/${parsed.version === 4 ? 32 : 128}`;
-  } catch {
-    return null;
-  }
+  const match = /^([^/\s]+)(?:\/(\d{1,3}))?$/.exec(text.trim());
+  if (!match) return null;
+  // node:net is strict about the address (no 300.1.1.1, no "1.2.3"); cidr-tools is not.
+  const version = isIP(match[1]!);
+  if (version !== 4 && version !== 6) return null;
+  const max = version === 4 ? 32 : 128;
+  const prefix = match[2] === undefined ? max : Number(match[2]);
+  if (prefix > max) return null;
+  return normalizeCidr(`${match[1]}/${prefix}`, { compress: true });
 }
 
 export function ipVersion(cidr: string): 4 | 6 {

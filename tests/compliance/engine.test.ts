@@ -1,0 +1,250 @@
+import { describe, test, before } from 'node:test';
+import assert from 'node:assert/strict';
+import { loadPolicies, type PolicySet } from '../../src/compliance/policy.ts';
+import { judgeChanges, judgePlan, type ComplianceReport } from '../../src/compliance/engine.ts';
+import { proposedRuleChange } from '../../src/compliance/request.ts';
+import { block, inlineGroup, instance, legacyRule, plan, vpcRule } from '../helpers/plans.ts';
+
+let policies: PolicySet;
+before(async () => {
+  policies = await loadPolicies();
+});
+
+const denied = (r: ComplianceReport) => [...new Set(r.violations.map((v) => v.policy))].sort();
+const judge = (...changes: Parameters<typeof plan>[0]) => judgePlan(plan(changes), policies);
+
+describe('public sources', () => {
+  test('0.0.0.0/0 and ::/0 on tcp 443 pass', () => {
+    const r = judge(vpcRule({ cidr: '0.0.0.0/0' }), vpcRule({ request: 'r2', cidr: '::/0', from: 80, to: 80 }));
+    assert.equal(r.compliant, true);
+    assert.equal(r.checked, 2);
+  });
+
+  for (const cidr of ['0.0.0.0/0', '::/0', '0.0.0.0/1', '10.0.0.0/7', '2600::/16', '203.0.113.7/32']) {
+    test(`${cidr} counts as public: tcp 8080 is denied`, () => {
+      const r = judge(vpcRule({ cidr, from: 8080, to: 8080 }));
+      assert.deepEqual(denied(r), ['public-ingress-web-only']);
+    });
+  }
+
+  for (const cidr of ['10.0.0.0/8', '172.16.0.0/12', '192.168.10.0/24', '100.64.0.0/10', 'fd00::/8', 'fe80::/10']) {
+    test(`${cidr} is private: tcp 22 passes`, () => {
+      const r = judge(vpcRule({ cidr, from: 22, to: 22 }));
+      assert.equal(r.compliant, true, JSON.stringify(r.violations));
+    });
+  }
+
+  test('a host address with host bits is normalised before judging', () => {
+    const r = judge(vpcRule({ cidr: '10.1.2.3/7', from: 22, to: 22 }));
+    assert.deepEqual(denied(r), ['public-ingress-no-admin-ports', 'public-ingress-web-only']);
+    assert.match(r.violations[0]!.rule, /from 10\.0\.0\.0\/7 /);
+  });
+});
+
+describe('admin ports and all protocols from a public source', () => {
+  const cases: Array<[string, Parameters<typeof vpcRule>[0]]> = [
+    ['ssh', { protocol: 'tcp', from: 22, to: 22 }],
+    ['rdp over tcp', { protocol: 'tcp', from: 3389, to: 3389 }],
+    ['rdp over udp', { protocol: 'udp', from: 3389, to: 3389 }],
+    ['protocol number 6 means tcp', { protocol: '6', from: 22, to: 22 }],
+    ['protocol number 17 means udp', { protocol: '17', from: 3389, to: 3389 }],
+    ['all protocols', { protocol: '-1', from: null, to: null }],
+    ['a range covering 22', { protocol: 'tcp', from: 1, to: 1024 }],
+    ['a range covering 3389', { protocol: 'tcp', from: 3000, to: 4000 }],
+  ];
+  for (const [name, rule] of cases) {
+    test(`${name} is denied`, () => {
+      const r = judge(vpcRule({ cidr: '0.0.0.0/0', ...rule }));
+      assert.ok(denied(r).includes('public-ingress-no-admin-ports'), JSON.stringify(r.violations));
+      assert.equal(r.compliant, false);
+    });
+  }
+
+  test('a range that avoids 22 and 3389 is denied only by the web-only policy', () => {
+    assert.deepEqual(denied(judge(vpcRule({ cidr: '0.0.0.0/0', from: 23, to: 79 }))), ['public-ingress-web-only']);
+  });
+
+  test('tcp 80-443 as one range is not "80 and 443"', () => {
+    assert.deepEqual(denied(judge(vpcRule({ cidr: '0.0.0.0/0', from: 80, to: 443 }))), ['public-ingress-web-only']);
+  });
+
+  test('udp 443 from the internet is denied', () => {
+    assert.deepEqual(denied(judge(vpcRule({ cidr: '0.0.0.0/0', protocol: 'udp' }))), ['public-ingress-web-only']);
+  });
+
+  test('icmp from the internet is denied, and no port is read from its type and code', () => {
+    const r = judge(vpcRule({ cidr: '0.0.0.0/0', protocol: 'icmp', from: 8, to: 0 }));
+    assert.deepEqual(denied(r), ['public-ingress-web-only']);
+  });
+});
+
+describe('descriptions', () => {
+  test('an empty or blank description is denied', () => {
+    assert.deepEqual(denied(judge(vpcRule({ description: '' }))), ['description-required']);
+    assert.deepEqual(denied(judge(vpcRule({ description: '   ' }))), ['description-required']);
+  });
+
+  test('a missing description on an old-style rule is denied', () => {
+    assert.deepEqual(denied(judge(legacyRule({ description: null }))), ['description-required']);
+  });
+});
+
+describe('egress is not judged', () => {
+  test('all traffic to anywhere, without a description, passes', () => {
+    const r = judge(
+      vpcRule({ egress: true, protocol: '-1', from: null, to: null, cidr: '0.0.0.0/0', description: '' }),
+      legacyRule({ type: 'egress', protocol: '-1', from: 0, to: 0, cidrs: ['0.0.0.0/0'], description: null }),
+      inlineGroup({ action: 'create', after: { egress: [block({ protocol: '-1', from: 0, to: 0, cidrs: ['0.0.0.0/0'], description: '' })] } }),
+    );
+    assert.equal(r.compliant, true, JSON.stringify(r.violations));
+    assert.equal(r.checked, 3);
+  });
+});
+
+describe('actions', () => {
+  test('deleting a violating rule is never a violation', () => {
+    const r = judge(
+      vpcRule({ action: 'delete', cidr: '0.0.0.0/0', from: 22, to: 22 }),
+      legacyRule({ action: 'delete', cidrs: ['0.0.0.0/0'], from: 3389, to: 3389 }),
+      inlineGroup({ action: 'delete', before: { ingress: [block({ cidrs: ['0.0.0.0/0'], from: 22, to: 22 })] } }),
+    );
+    assert.equal(r.compliant, true);
+    assert.equal(r.checked, 0);
+    assert.equal(r.removed, 3);
+  });
+
+  test('an update in place is judged on the rule as it will be', () => {
+    const r = judge(vpcRule({ action: 'update', cidr: '0.0.0.0/0', from: 22, to: 22, before: { from: 443, to: 443 } }));
+    assert.deepEqual(denied(r), ['public-ingress-no-admin-ports', 'public-ingress-web-only']);
+  });
+
+  test('an update that closes a hole is compliant', () => {
+    const r = judge(vpcRule({ action: 'update', cidr: '0.0.0.0/0', from: 443, to: 443, before: { from: 22, to: 22 } }));
+    assert.equal(r.compliant, true);
+  });
+
+  test('a replacement is judged like a creation', () => {
+    const r = judge(vpcRule({ action: 'replace', cidr: '::/0', from: 22, to: 22 }));
+    assert.equal(r.compliant, false);
+    assert.equal(r.checked, 1);
+  });
+
+  test('no-op rules and other resources are not judged', () => {
+    const r = judge(vpcRule({ action: 'no-op', cidr: '0.0.0.0/0', from: 22, to: 22 }), instance());
+    assert.equal(r.compliant, true);
+    assert.equal(r.checked, 0);
+  });
+});
+
+describe('every resource form', () => {
+  test('aws_security_group_rule: each public source is judged, private ones pass', () => {
+    const r = judge(legacyRule({ address: 'aws_security_group_rule.rdp', cidrs: ['10.0.0.0/16', '0.0.0.0/0'], ipv6: ['::/0'], from: 3389, to: 3389 }));
+    assert.equal(r.checked, 3);
+    assert.equal(r.violations.filter((v) => v.policy === 'public-ingress-no-admin-ports').length, 2);
+    assert.ok(r.violations.every((v) => v.resource === 'aws_security_group_rule.rdp'));
+    assert.ok(r.violations.some((v) => v.rule.includes('from ::/0')));
+  });
+
+  test('aws_security_group_rule with a source group or self is not a public source', () => {
+    const r = judge(legacyRule({ cidrs: [], sourceGroup: 'sg-0aaa', from: 22, to: 22 }), legacyRule({ address: 'aws_security_group_rule.s', cidrs: [], self: true, from: 22, to: 22 }));
+    assert.equal(r.compliant, true);
+    assert.equal(r.checked, 2);
+  });
+
+  test('aws_security_group inline: only rules the update adds are judged', () => {
+    const existing = block({ cidrs: ['0.0.0.0/0'], from: 22, to: 22, description: 'grandfathered' });
+    const r = judge(
+      inlineGroup({
+        before: { ingress: [existing] },
+        after: { ingress: [existing, block({ ipv6: ['::/0'], from: 3389, to: 3389, description: 'vendor rdp' })] },
+      }),
+    );
+    assert.equal(r.checked, 1);
+    assert.ok(r.violations.every((v) => v.rule.includes('vendor rdp')));
+    assert.deepEqual(denied(r), ['public-ingress-no-admin-ports', 'public-ingress-web-only']);
+  });
+
+  test('aws_security_group inline: a new group is judged block by block and source by source', () => {
+    const r = judge(
+      inlineGroup({
+        action: 'create',
+        after: { ingress: [block({ cidrs: ['0.0.0.0/0', '10.0.0.0/16'], from: 443, to: 443 }), block({ cidrs: ['0.0.0.0/0'], from: 8080, to: 8080 })] },
+      }),
+    );
+    assert.equal(r.checked, 3);
+    assert.deepEqual(denied(r), ['public-ingress-web-only']);
+    assert.equal(r.violations.length, 1);
+  });
+
+  test('resources inside modules are read and reported by their full address', () => {
+    const address = 'module.net.module.edge.aws_vpc_security_group_ingress_rule.this["ssh"]';
+    const r = judge(vpcRule({ address, cidr: '0.0.0.0/0', from: 22, to: 22 }));
+    assert.equal(r.compliant, false);
+    assert.ok(r.violations.every((v) => v.resource === address));
+  });
+});
+
+describe('values unknown until apply', () => {
+  test('an unknown source is denied as unverifiable, and by nothing else', () => {
+    const r = judge(vpcRule({ cidr: '0.0.0.0/0', unknown: { cidr_ipv4: true, id: true } }));
+    assert.deepEqual(denied(r), ['known-at-plan-time']);
+    assert.match(r.violations[0]!.rule, /known after apply/);
+  });
+
+  test('unknown ports on an old-style rule are denied', () => {
+    assert.deepEqual(denied(judge(legacyRule({ unknown: { from_port: true } }))), ['known-at-plan-time']);
+  });
+
+  test('an unknown cidr inside an inline block is denied', () => {
+    const r = judge(inlineGroup({ action: 'create', after: { ingress: [block({ cidrs: [] })] }, unknown: { ingress: [{ cidr_blocks: true }] } }));
+    assert.deepEqual(denied(r), ['known-at-plan-time']);
+  });
+
+  test('a whole unknown inline ingress set is denied', () => {
+    assert.deepEqual(denied(judge(inlineGroup({ action: 'create', unknown: { ingress: true } }))), ['known-at-plan-time']);
+  });
+
+  test('an unknown group id (a group created in the same plan) is fine', () => {
+    const r = judge(vpcRule({ unknown: { security_group_id: true, id: true } }));
+    assert.equal(r.compliant, true);
+  });
+});
+
+describe('warnings', () => {
+  test('a private source wider than /16 warns and still passes', () => {
+    const r = judge(vpcRule({ cidr: '10.0.0.0/8', from: 5432, to: 5432 }));
+    assert.equal(r.compliant, true);
+    assert.deepEqual(r.warnings.map((w) => w.policy), ['broad-private-source']);
+  });
+});
+
+describe('plans without rules', () => {
+  test('a plan with no security-group resource is compliant with nothing checked', () => {
+    const r = judge(instance('create'));
+    assert.deepEqual([r.compliant, r.checked, r.violations.length], [true, 0, 0]);
+  });
+});
+
+describe('proposed rules (the /sg-request pre-check)', () => {
+  const proposed = (o: Record<string, unknown>) =>
+    judgeChanges([proposedRuleChange({ protocol: 'tcp', from_port: 443, to_port: 443, cidr: '0.0.0.0/0', description: 'web', security_group: 'sg-front', ...o })], policies);
+
+  test('the same policies judge a proposed rule', () => {
+    assert.equal(proposed({}).compliant, true);
+    assert.deepEqual(denied(proposed({ from_port: 22, to_port: 22 })), ['public-ingress-no-admin-ports', 'public-ingress-web-only']);
+    assert.deepEqual(denied(proposed({ protocol: 6, from_port: 3389, to_port: 3389, cidr: '::/0' })), ['public-ingress-no-admin-ports', 'public-ingress-web-only']);
+  });
+
+  test('findings carry the remediation shown to the person', () => {
+    const v = proposed({ description: '' }).violations[0]!;
+    assert.equal(v.policy, 'description-required');
+    assert.match(v.remediation, /description/i);
+  });
+
+  test('bad input is refused with the field named', () => {
+    assert.throws(() => proposedRuleChange({ protocol: 'tcp', from_port: 443, to_port: 443, cidr: '300.1.1.1/8', security_group: 'x' }), /cidr/);
+    assert.throws(() => proposedRuleChange({ protocol: 'smtp', from_port: 25, to_port: 25, cidr: '0.0.0.0/0', security_group: 'x' }), /protocol/);
+    assert.throws(() => proposedRuleChange({ protocol: 'tcp', from_port: 500, to_port: 400, cidr: '0.0.0.0/0', security_group: 'x' }), /ports/);
+    assert.throws(() => proposedRuleChange({ protocol: 'tcp', from_port: 1, to_port: 1, cidr: '0.0.0.0/0' }), /security_group/);
+  });
+});
