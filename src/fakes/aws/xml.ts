@@ -9,10 +9,15 @@ export interface XmlObject {
   [key: string]: XmlValue;
 }
 
-const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&apos;' };
+const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' };
 
-export function escapeXml(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => ESCAPES[c] ?? c);
+/** Text content escapes only what XML requires, so quotes read as AWS writes them. */
+function escapeText(text: string): string {
+  return text.replace(/[&<>]/g, (c) => ESCAPES[c] ?? c);
+}
+
+function escapeAttribute(text: string): string {
+  return text.replace(/[&<>"]/g, (c) => ESCAPES[c] ?? c);
 }
 
 function renderValue(name: string, value: XmlValue): string {
@@ -23,7 +28,7 @@ function renderValue(name: string, value: XmlValue): string {
   }
   if (value instanceof Date) return `<${name}>${value.toISOString()}</${name}>`;
   if (typeof value === 'object') return `<${name}>${renderChildren(value)}</${name}>`;
-  return `<${name}>${escapeXml(String(value))}</${name}>`;
+  return `<${name}>${escapeText(String(value))}</${name}>`;
 }
 
 function renderChildren(object: XmlObject): string {
@@ -34,6 +39,6 @@ function renderChildren(object: XmlObject): string {
 
 /** A complete document: `<root xmlns="namespace">…children…</root>`. */
 export function renderXmlDocument(root: string, children: XmlObject, namespace?: string): string {
-  const xmlns = namespace === undefined ? '' : ` xmlns="${escapeXml(namespace)}"`;
+  const xmlns = namespace === undefined ? '' : ` xmlns="${escapeAttribute(namespace)}"`;
   return `<?xml version="1.0" encoding="UTF-8"?>\n<${root}${xmlns}>${renderChildren(children)}</${root}>`;
 }
