@@ -65,5 +65,6 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
 
 /** Errors from our own modules carry a stable `code` and a message fit for a person. */
 function isCodedError(err: unknown): boolean {
-  return err instanceof Error && typeof (err as { code?: unknown }).code === 'string' && /^[A-Z_]+$/.test((err as { code: string }).code);
+  const code = err instanceof Error ? (err as Error & { code?: unknown }).code : undefined;
+  return typeof code === 'string' && /^[A-Z_]+$/.test(code);
 }
