@@ -10,19 +10,13 @@ import {
   paginateDescribeInstances,
   paginateDescribeSecurityGroupRules,
   RevokeSecurityGroupIngressCommand,
-  type EC2ClientConfig,
 } from '@aws-sdk/client-ec2';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { startAwsFake, type AwsFake } from '../../src/fakes/aws/index.ts';
 
-function clientConfig(fake: AwsFake, extra: Partial<EC2ClientConfig> = {}) {
-  return {
-    endpoint: fake.url,
-    region: 'us-east-1',
-    credentials: { accessKeyId: fake.accessKeyId, secretAccessKey: fake.secretAccessKey },
-    maxAttempts: 1,
-    ...extra,
-  };
+/** Config for EC2Client and STSClient alike; the fake's own credentials unless others are given. */
+function clientConfig(fake: AwsFake, credentials = { accessKeyId: fake.accessKeyId, secretAccessKey: fake.secretAccessKey }) {
+  return { endpoint: fake.url, region: 'us-east-1', credentials, maxAttempts: 1 };
 }
 
 /** The SDK's error, for asserting its name and metadata. */
@@ -191,12 +185,12 @@ describe('AWS SDK against the fake EC2/STS', () => {
 
   test('unknown credentials are refused: AuthFailure from EC2, InvalidClientTokenId from STS', async () => {
     const credentials = { accessKeyId: 'AKIAUNKNOWNKEY000000', secretAccessKey: 'whatever' };
-    const stranger = new EC2Client(clientConfig(fake, { credentials }));
+    const stranger = new EC2Client(clientConfig(fake, credentials));
     const ec2Error = await sdkError(stranger.send(new DescribeSecurityGroupsCommand({})));
     stranger.destroy();
     assert.equal(ec2Error.name, 'AuthFailure');
     assert.equal(ec2Error.$metadata.httpStatusCode, 401);
-    const sts = new STSClient(clientConfig(fake, { credentials }));
+    const sts = new STSClient(clientConfig(fake, credentials));
     const stsError = await sdkError(sts.send(new GetCallerIdentityCommand({})));
     sts.destroy();
     assert.equal(stsError.name, 'InvalidClientTokenId');
