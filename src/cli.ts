@@ -5,7 +5,8 @@
  */
 import { complianceCommand } from './cli/compliance.ts';
 import { planSummaryCommand } from './cli/plan-summary.ts';
-import { CliError, type Command } from './cli/command.ts';
+import type { Command } from './cli/command.ts';
+import { InputError } from './domain/errors.ts';
 
 const COMMANDS: Record<string, Command> = {
   compliance: complianceCommand,
@@ -55,16 +56,10 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
   try {
     return await command.run(rest, io);
   } catch (err) {
-    if (err instanceof CliError || isCodedError(err)) {
+    if (err instanceof InputError) {
       io.stderr(`portcullis ${name}: ${(err as Error).message}\n`);
       return 2;
     }
     throw err;
   }
-}
-
-/** Errors from our own modules carry a stable `code` and a message fit for a person. */
-function isCodedError(err: unknown): boolean {
-  const code = err instanceof Error ? (err as Error & { code?: unknown }).code : undefined;
-  return typeof code === 'string' && /^[A-Z_]+$/.test(code);
 }

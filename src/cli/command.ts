@@ -2,6 +2,7 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import type { Io } from '../cli.ts';
+import { InputError } from '../domain/errors.ts';
 
 export interface Command {
   summary: string;
@@ -10,7 +11,7 @@ export interface Command {
 }
 
 /** Bad input: exit code 2, message on one line. */
-export class CliError extends Error {
+export class CliError extends InputError {
   readonly code = 'CLI_USAGE';
 }
 

@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { policyEnvironment, type RuleFacts } from './facts.ts';
+import { InputError } from '../domain/errors.ts';
 
 export const DEFAULT_POLICY_DIR = fileURLToPath(new URL('../../policies/', import.meta.url));
 
@@ -53,7 +54,7 @@ export interface PolicySet {
   policies: Policy[];
 }
 
-export class PolicyError extends Error {
+export class PolicyError extends InputError {
   readonly code = 'POLICY_INVALID';
 }
 

@@ -9,6 +9,7 @@ import { normalizeCidrStrict } from '../domain/cidr.ts';
 import { normalizeProtocol, protocolHasPorts } from '../domain/protocol.ts';
 import { parseRuleFile } from '../domain/rule.ts';
 import type { RuleChange, RuleView } from '../plan/rule-views.ts';
+import { InputError } from '../domain/errors.ts';
 
 const proposedRuleSchema = z
   .object({
@@ -24,7 +25,7 @@ const proposedRuleSchema = z
 
 export type ProposedRule = z.input<typeof proposedRuleSchema>;
 
-export class RequestError extends Error {
+export class RequestError extends InputError {
   readonly code = 'REQUEST_INVALID';
 }
 

@@ -8,6 +8,7 @@
 import { z } from 'zod';
 import { normalizeCidrStrict } from './cidr.ts';
 import { normalizeProtocol, protocolHasPorts } from './protocol.ts';
+import { InputError } from './errors.ts';
 
 /** Request and rule ids: also a file name and part of a branch name, so deliberately narrow. */
 export const RULE_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
@@ -97,6 +98,6 @@ export function serializeRuleFile(rule: RuleFile): string {
   return `${JSON.stringify(ordered, null, 2)}\n`;
 }
 
-export class RuleFileError extends Error {
+export class RuleFileError extends InputError {
   readonly code = 'RULE_FILE_INVALID';
 }

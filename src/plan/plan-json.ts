@@ -5,6 +5,7 @@
  * format documentation asks of consumers.
  */
 import { z } from 'zod';
+import { InputError } from '../domain/errors.ts';
 
 const changeSchema = z.looseObject({
   actions: z.array(z.string()),
@@ -35,7 +36,7 @@ export interface TerraformPlan {
   resourceChanges: ResourceChange[];
 }
 
-export class PlanFormatError extends Error {
+export class PlanFormatError extends InputError {
   readonly code = 'PLAN_INVALID';
 }
 
