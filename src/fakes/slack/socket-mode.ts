@@ -113,9 +113,10 @@ export class SocketModeServer {
     for (const ws of [...this.sockets]) ws.terminate();
   }
 
+  /** Close every connection with a close frame (1001), so clients shut down cleanly. */
   async close(): Promise<void> {
     for (const envelope of [...this.unacked]) this.giveUp(envelope, 'the Slack fake was closed');
-    this.terminateConnections();
+    await Promise.all(this.sockets.map((ws) => closeGracefully(ws)));
     await new Promise<void>((resolve) => this.wss.close(() => resolve()));
   }
 
@@ -210,4 +211,16 @@ export class SocketModeServer {
     clearTimeout(envelope.timer);
     this.unacked.splice(this.unacked.indexOf(envelope), 1);
   }
+}
+
+/** Close handshake first; a peer that does not answer within a second is cut off. */
+function closeGracefully(ws: WebSocket): Promise<void> {
+  return new Promise((resolve) => {
+    const cutOff = setTimeout(() => ws.terminate(), 1000);
+    ws.once('close', () => {
+      clearTimeout(cutOff);
+      resolve();
+    });
+    if (ws.readyState === ws.OPEN) ws.close(1001, 'server closing');
+  });
 }
