@@ -2,7 +2,7 @@
  * `portcullis plan-summary`: what a plan will do, counted the way Terraform counts it,
  * and one readable line per security-group rule it adds, changes or removes.
  */
-import { readPlan, resourceAction, type ResourceAction } from './plan-json.ts';
+import { readPlan, resourceAction, type ResourceAction, type TerraformPlan } from './plan-json.ts';
 import { ruleChangesOf, type RuleChange } from './rule-views.ts';
 import { describeChange } from './describe.ts';
 
@@ -36,8 +36,15 @@ export interface PlanSummary {
   rules: RuleLine[];
 }
 
+export interface PlanAnalysis {
+  plan: TerraformPlan;
+  counts: PlanCounts;
+  changes: RuleChange[];
+  otherResources: number;
+}
+
 /** Reads a plan once into its rule changes and resource counts; shared by summary and compliance. */
-export function analysePlan(json: unknown): { plan: ReturnType<typeof readPlan>; counts: PlanCounts; changes: RuleChange[]; otherResources: number } {
+export function analysePlan(json: unknown): PlanAnalysis {
   const plan = readPlan(json);
   const counts: PlanCounts = { add: 0, change: 0, destroy: 0, replace: 0 };
   const changes: RuleChange[] = [];
@@ -62,7 +69,10 @@ const COUNT_OF: Record<ResourceAction, keyof PlanCounts> = {
 };
 
 export function summarizePlan(json: unknown): PlanSummary {
-  const { plan, counts, changes, otherResources } = analysePlan(json);
+  return summarizeAnalysis(analysePlan(json));
+}
+
+export function summarizeAnalysis({ plan, counts, changes, otherResources }: PlanAnalysis): PlanSummary {
   return {
     format_version: plan.formatVersion,
     terraform_version: plan.terraformVersion,

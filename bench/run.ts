@@ -1,0 +1,28 @@
+/**
+ * `npm run bench [name...]`: the speed and memory targets, measured, never asserted in
+ * tests. Each benchmark prints its figures beside its goal; later issues add theirs here.
+ */
+import { plan10k } from './plan.bench.ts';
+
+export interface BenchResult {
+  name: string;
+  figures: Record<string, string | number>;
+  goal: string;
+  met: boolean;
+}
+
+const BENCHMARKS: Record<string, () => Promise<BenchResult>> = {
+  'plan-10k': plan10k,
+};
+
+const wanted = process.argv.slice(2);
+const unknown = wanted.filter((w) => !(w in BENCHMARKS));
+if (unknown.length) {
+  process.stderr.write(`unknown benchmark(s): ${unknown.join(', ')}; known: ${Object.keys(BENCHMARKS).join(', ')}\n`);
+  process.exit(2);
+}
+for (const name of wanted.length ? wanted : Object.keys(BENCHMARKS)) {
+  const result = await BENCHMARKS[name]!();
+  const figures = Object.entries(result.figures).map(([k, v]) => `${k}=${typeof v === 'number' ? Math.round(v * 10) / 10 : v}`).join(' ');
+  process.stdout.write(`${result.met ? 'MET ' : 'MISS'} ${result.name}: ${figures} (goal: ${result.goal})\n`);
+}
