@@ -126,6 +126,45 @@ describe('AWS SDK against the fake EC2/STS', () => {
     assert.equal(onAuthorize.name, 'InvalidGroup.NotFound');
   });
 
+  test('revoking what does not exist is refused and removes nothing', async () => {
+    const kept = fake.driver.authorizeIngress(backend, { protocol: 'tcp', fromPort: 5432, toPort: 5432, cidr: '192.0.2.0/24' });
+    const byId = await sdkError(ec2.send(new RevokeSecurityGroupIngressCommand({ GroupId: backend, SecurityGroupRuleIds: [kept, 'sgr-00000000000000000'] })));
+    assert.equal(byId.name, 'InvalidSecurityGroupRuleId.NotFound');
+    const byPermission = await sdkError(
+      ec2.send(new RevokeSecurityGroupIngressCommand({ GroupId: backend, IpPermissions: [{ IpProtocol: 'tcp', FromPort: 5433, ToPort: 5433, IpRanges: [{ CidrIp: '192.0.2.0/24' }] }] })),
+    );
+    assert.equal(byPermission.name, 'InvalidPermission.NotFound');
+    assert.ok(fake.driver.listIngress(backend).some((r) => r.ruleId === kept));
+    fake.driver.revokeIngress(backend, kept);
+  });
+
+  test('the driver stores rules as EC2 does: all-protocol rules without ports, protocol numbers as names', async () => {
+    const group = fake.driver.addSecurityGroup({ groupName: 'sg-driver' });
+    const all = fake.driver.authorizeIngress(group, { protocol: '-1', fromPort: null, toPort: null, cidr: '2001:db8::/48', description: 'all v6', tags: { Name: 'r-all' } });
+    const tcp = fake.driver.authorizeIngress(group, { protocol: '6', fromPort: 80, toPort: 80, cidr: '203.0.113.0/24' });
+    assert.deepEqual(
+      fake.driver.listIngress(group).map((r) => [r.ruleId, r.protocol, r.fromPort, r.toPort, r.cidr, r.description, r.tags]),
+      [
+        [all, '-1', null, null, '2001:db8::/48', 'all v6', { Name: 'r-all' }],
+        [tcp, 'tcp', 80, 80, '203.0.113.0/24', undefined, {}],
+      ],
+    );
+    assert.throws(() => fake.driver.authorizeIngress(group, { protocol: 'tcp', fromPort: 80, toPort: 80, cidr: '203.0.113.0/24' }), { code: 'InvalidPermission.Duplicate' });
+    assert.throws(() => fake.driver.authorizeIngress(group, { protocol: 'tcp', fromPort: 80, toPort: 80, cidr: '203.0.113.0' }), { code: 'InvalidParameterValue' });
+    assert.throws(() => fake.driver.authorizeIngress(group, { protocol: 'tcp', fromPort: 90, toPort: 80, cidr: '203.0.113.0/24' }), { code: 'InvalidParameterValue' });
+    assert.throws(() => fake.driver.revokeIngress(backend, tcp), { code: 'InvalidSecurityGroupRuleId.NotFound' });
+
+    const rules = await ec2.send(new DescribeSecurityGroupRulesCommand({ Filters: [{ Name: 'group-id', Values: [group] }] }));
+    assert.deepEqual(rules.SecurityGroupRules?.map((r) => [r.IpProtocol, r.FromPort, r.ToPort, r.CidrIpv6 ?? r.CidrIpv4]), [
+      ['-1', -1, -1, '2001:db8::/48'],
+      ['tcp', 80, 80, '203.0.113.0/24'],
+    ]);
+    const described = await ec2.send(new DescribeSecurityGroupsCommand({ GroupIds: [group] }));
+    const allTraffic = described.SecurityGroups?.[0]?.IpPermissions?.find((p) => p.IpProtocol === '-1');
+    assert.deepEqual([allTraffic?.FromPort, allTraffic?.ToPort, allTraffic?.Ipv6Ranges], [undefined, undefined, [{ CidrIpv6: '2001:db8::/48', Description: 'all v6' }]]);
+    assert.deepEqual(fake.driver.findGroupByName('sg-driver'), { groupId: group, groupName: 'sg-driver' });
+  });
+
   test('lists rules by group with the SDK paginator', async () => {
     const group = fake.driver.addSecurityGroup({ groupName: 'sg-many-rules' });
     const ids = Array.from({ length: 7 }, (_, i) =>
