@@ -130,16 +130,17 @@ export async function startAwsFake(options: AwsFakeOptions = {}): Promise<AwsFak
   const { port } = server.address() as AddressInfo;
   const { store } = context;
 
+  // Reads hand out copies: a test holding on to a result must not be able to edit the fake's state.
   const driver: AwsFakeDriver = {
     addSecurityGroup: (g) => store.addSecurityGroup(g),
     findGroupByName: (name) => store.findGroupByName(name),
     authorizeIngress: (groupId, rule) => store.authorizeIngress(groupId, rule),
     revokeIngress: (groupId, ruleId) => store.revokeIngress(groupId, ruleId),
-    listIngress: (groupId) => store.listIngress(groupId),
+    listIngress: (groupId) => structuredClone(store.listIngress(groupId)),
     addInstance: (i) => store.addInstance(i),
-    groups: () => store.groups(),
-    rules: () => store.rules(),
-    instances: () => store.instances(),
+    groups: () => structuredClone(store.groups()),
+    rules: () => structuredClone(store.rules()),
+    instances: () => structuredClone(store.instances()),
     setInstanceState: (instanceId, state) => store.setInstanceState(instanceId, state),
     calls: (action) => callCounts.get(action) ?? 0,
     failNext: (action, code, times) => faults.failNext(action, code, times),
