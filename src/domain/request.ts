@@ -1,0 +1,90 @@
+/**
+ * A change request and the states it moves through. Pure data and rules: no Slack, no
+ * GitLab, no SQLite. The bot derives the state from what GitLab reports (see
+ * `stateFromPipeline`) rather than from the order webhooks arrive in, so duplicated,
+ * reordered or missed deliveries converge on the same answer.
+ */
+import type { RuleFile } from './rule.ts';
+
+export type RequestState =
+  /** Stored; branch, merge request and pipeline not created yet. */
+  | 'submitted'
+  /** Waiting for an earlier request on the same Terraform state to finish. */
+  | 'queued'
+  /** Pipeline running up to the plan. */
+  | 'planning'
+  /** Deploy job waiting for a decision. */
+  | 'awaiting_approval'
+  /** Approved; deploy job played or running. */
+  | 'deploying'
+  | 'deployed'
+  | 'rejected'
+  /** A job failed before or during deploy. */
+  | 'failed'
+  /** Pipeline cancelled outside a rejection. */
+  | 'cancelled'
+  /** Waited for approval longer than the approval TTL. */
+  | 'expired';
+
+export const FINAL_STATES: ReadonlySet<RequestState> = new Set(['deployed', 'rejected', 'failed', 'cancelled', 'expired']);
+
+/** Where the request came from: /sg-request, a bot-opened revocation, or a pipeline someone else started. */
+export type RequestKind = 'request' | 'revocation' | 'external';
+
+export interface ChangeRequest {
+  id: string;
+  kind: RequestKind;
+  state: RequestState;
+  /** The rule asked for (null for external pipelines). */
+  rule: RuleFile | null;
+  /** Slack user id of the person who asked (null for external pipelines). */
+  requester: string | null;
+  branch: string;
+  mergeRequestIid: number | null;
+  pipelineId: number | null;
+  /** Commit the current pipeline runs on. */
+  sha: string | null;
+  deployJobId: number | null;
+  /** When the deploy job started waiting for a decision (ISO). */
+  awaitingSince: string | null;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export function branchFor(id: string): string {
+  return `sg-request/${id}`;
+}
+
+/** The request id a branch belongs to, when it is one of ours. */
+export function requestIdOfBranch(branch: string): string | null {
+  const m = /^sg-request\/([A-Za-z0-9][A-Za-z0-9_-]{0,63})$/.exec(branch);
+  return m ? m[1]! : null;
+}
+
+/** GitLab's view of a pipeline, reduced to what decides a request's state. */
+export interface PipelineView {
+  status: string;
+  /** Jobs by name: the latest attempt of each. */
+  jobs: ReadonlyMap<string, { id: number; status: string }>;
+}
+
+export const DEPLOY_JOB = 'deploy';
+
+/**
+ * The state a pipeline puts a request in, read from GitLab's current view of it (not
+ * from webhook order). Decisions the bot made itself (rejected, expired) and a finished
+ * deploy are kept; otherwise GitLab's word wins, so a retried pipeline revives a failed
+ * request.
+ */
+export function stateFromPipeline(current: RequestState, pipeline: PipelineView): RequestState {
+  if (current === 'rejected' || current === 'expired' || current === 'deployed') return current;
+  const deploy = pipeline.jobs.get(DEPLOY_JOB);
+  if (deploy?.status === 'success') return 'deployed';
+  if (pipeline.status === 'failed' || deploy?.status === 'failed') return 'failed';
+  if (pipeline.status === 'canceled' || pipeline.status === 'canceling') return 'cancelled';
+  if (deploy && ['pending', 'running', 'preparing', 'waiting_for_resource'].includes(deploy.status)) return 'deploying';
+  // Just after the bot plays the job, GitLab may still report it as manual for a moment.
+  if (deploy?.status === 'manual') return current === 'deploying' ? 'deploying' : 'awaiting_approval';
+  if (pipeline.status === 'success') return 'deployed';
+  return 'planning';
+}
