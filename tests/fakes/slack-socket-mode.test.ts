@@ -67,6 +67,37 @@ describe('Socket Mode faults with the real Bolt client', () => {
     assert.deepEqual(seen.find((s) => s.retryNum === 1), { retryNum: 1, retryReason: 'timeout' });
   });
 
+  it('hands an envelope whose connection dropped before the ack to the next connection', async () => {
+    const { driver } = fake;
+    app = socketModeApp(fake).app;
+    const received: string[] = [];
+    app.command('/sg-status', async ({ ack, body }) => {
+      received.push(body.text);
+      if (received.length === 1) {
+        driver.dropConnections(); // the ack below can no longer reach Slack
+        await ack().catch(() => undefined);
+        return;
+      }
+      await ack({ text: 'status: pending' });
+    });
+    await app.start();
+
+    const run = await driver.runSlashCommand({ user: 'U0ALICE', command: '/sg-status', text: 'sg-1' });
+    assert.deepEqual(run.ack, { text: 'status: pending' });
+    assert.deepEqual(received, ['sg-1', 'sg-1']);
+    assert.equal(driver.socketStats().connectionsOpened, 2);
+  });
+
+  it('fails a slash command that no app acknowledges in time, as Slack shows an error', async () => {
+    const impatient = await startSlackFake({ timing: { ackTimeoutMs: 100 } });
+    try {
+      await assert.rejects(impatient.driver.runSlashCommand({ user: 'U0ALICE', command: '/sg-request' }), /no ack for slash_commands envelope within 100 ms/);
+      assert.deepEqual(impatient.driver.deliveries(), []); // nothing was connected to receive it
+    } finally {
+      await impatient.close();
+    }
+  });
+
   for (const reason of ['refresh_requested', 'link_disabled', 'warning'] satisfies DisconnectReason[]) {
     it(`reconnects after a "${reason}" disconnect message and gets what was sent in the gap once`, async () => {
       await assertReconnectsAndCatchesUp(() => fake.driver.disconnect(reason));

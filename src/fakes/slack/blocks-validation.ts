@@ -46,7 +46,7 @@ const EVERY_ELEMENT: Rule[] = [chars('action_id', 255)];
 const OPTION_RULES = (path: string, maxOptions: number): Rule[] => [
   items(path, maxOptions),
   chars(`${path}[].text.text`, 75),
-  chars(`${path}[].value`, 150),
+  chars(`${path}[].value`, 75),
   chars(`${path}[].description.text`, 75),
 ];
 
