@@ -12,8 +12,9 @@ import { SOCKET_PATH, SocketModeServer } from './socket-mode.ts';
 import { Workspace } from './state.ts';
 import { sendJson, WebApi, type FakeUrls } from './web-api.ts';
 
-export type { SlackFakeOptions } from './seed.ts';
-export { SlackDriver } from './driver.ts';
+export type { SlackChannel, SlackFakeOptions, SlackFakeTiming, SlackUser, SlackUsergroup } from './seed.ts';
+export type { InteractionResult, SlackDriver, VisibleMessage } from './driver.ts';
+export type { AckPayload, DisconnectReason } from './socket-mode.ts';
 
 export interface SlackFake {
   /** The `slackApiUrl` for WebClient / Bolt `clientOptions`, ending in `/api/`. */

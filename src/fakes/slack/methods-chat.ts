@@ -2,7 +2,8 @@
 import { SlackApiError } from './api-error.ts';
 import { validateMessageBlocks } from './blocks-validation.ts';
 import { jsonArg, requiredArg, stringArg, type ApiArgs } from './request-body.ts';
-import type { Block, MessageContent, PostedMessage, Workspace } from './state.ts';
+import { messageJson } from './payloads.ts';
+import type { Block, MessageContent } from './state.ts';
 import type { MethodTable } from './web-api.ts';
 
 /** Slack keeps the first 40,000 characters of a message's text and warns (PROTOCOLS.md 3.5). */
@@ -28,22 +29,6 @@ export function readMessageContent(args: ApiArgs): CheckedContent {
   return { content, warnings: text.length > MAX_TEXT ? ['message_truncated'] : [] };
 }
 
-/** The `message` object Slack returns for a posted or updated message. */
-export function messageJson(ws: Workspace, message: PostedMessage): Record<string, unknown> {
-  return {
-    type: 'message',
-    text: message.text,
-    user: message.user,
-    ts: message.ts,
-    team: ws.seed.team.id,
-    ...(message.botId === undefined ? {} : { bot_id: message.botId, app_id: ws.seed.app.appId }),
-    ...(message.blocks === undefined ? {} : { blocks: message.blocks }),
-    ...(message.threadTs === undefined ? {} : { thread_ts: message.threadTs }),
-    ...(message.edited === undefined ? {} : { edited: message.edited }),
-    ...(message.files === undefined ? {} : { files: message.files.map((f) => ({ id: f.id, name: f.name, title: f.title })) }),
-  };
-}
-
 function truncationWarnings(warnings: string[]): Record<string, unknown> {
   if (warnings.length === 0) return {};
   return {
@@ -59,9 +44,8 @@ export const chatMethods: MethodTable = {
     token: 'bot',
     run(args, { ws }) {
       const { content, warnings } = readMessageContent(args);
-      const threadTs = stringArg(args, 'thread_ts');
-      const message = ws.post(requiredArg(args, 'channel'), content, threadTs === undefined ? {} : { threadTs });
-      return { channel: message.channel, ts: message.ts, message: messageJson(ws, message), ...truncationWarnings(warnings) };
+      const message = ws.post(requiredArg(args, 'channel'), content, stringArg(args, 'thread_ts'));
+      return { channel: message.channel, ts: message.ts, message: messageJson(ws.seed, message), ...truncationWarnings(warnings) };
     },
   },
   'chat.update': {
@@ -73,7 +57,7 @@ export const chatMethods: MethodTable = {
         channel: message.channel,
         ts: message.ts,
         text: message.text,
-        message: messageJson(ws, message),
+        message: messageJson(ws.seed, message),
         ...truncationWarnings(warnings),
       };
     },

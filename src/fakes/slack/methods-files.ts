@@ -54,12 +54,8 @@ export const fileMethods: MethodTable = {
       });
       const channel = stringArg(args, 'channel_id') ?? stringArg(args, 'channels');
       if (channel !== undefined) {
-        const threadTs = stringArg(args, 'thread_ts');
-        const message = ws.post(
-          channel,
-          { text: stringArg(args, 'initial_comment') ?? '' },
-          threadTs === undefined ? {} : { threadTs },
-        );
+        const comment = { text: stringArg(args, 'initial_comment') ?? '' };
+        const message = ws.post(channel, comment, stringArg(args, 'thread_ts'));
         message.files = files;
         for (const file of files) file.shares.push({ channel: message.channel, ts: message.ts });
       }

@@ -1,4 +1,5 @@
-// Envelope payloads in the shapes Slack sends (PROTOCOLS.md 2; Bolt's src/types/{command,actions,view}).
+// What Slack puts on the wire: envelope payloads (PROTOCOLS.md 2; Bolt's src/types/{command,actions,view})
+// and the message object shared by API responses and block_actions payloads.
 import { randomBytes } from 'node:crypto';
 import type { SlackSeed, SlackUser } from './seed.ts';
 import type { PostedMessage, SlackView } from './state.ts';
@@ -59,15 +60,20 @@ export function buttonAction(button: Record<string, unknown>, blockId: string): 
   };
 }
 
-function messageObject(message: PostedMessage): Record<string, unknown> {
+/** A message as Slack shows it in API responses and interaction payloads. */
+export function messageJson(seed: SlackSeed, message: PostedMessage): Record<string, unknown> {
   return {
     type: 'message',
-    ts: message.ts,
     text: message.text,
     user: message.user,
-    ...(message.botId === undefined ? {} : { bot_id: message.botId }),
+    bot_id: message.botId,
+    app_id: seed.app.appId,
+    ts: message.ts,
+    team: seed.team.id,
     ...(message.blocks === undefined ? {} : { blocks: message.blocks }),
     ...(message.threadTs === undefined ? {} : { thread_ts: message.threadTs }),
+    ...(message.edited === undefined ? {} : { edited: message.edited }),
+    ...(message.files === undefined ? {} : { files: message.files.map((f) => ({ id: f.id, name: f.name, title: f.title })) }),
   };
 }
 
@@ -86,7 +92,7 @@ export function messageBlockActionsPayload(
     enterprise: null,
     is_enterprise_install: false,
     channel: click.channel,
-    message: messageObject(click.message),
+    message: messageJson(ctx.seed, click.message),
     state: { values: {} },
     response_url: click.responseUrl,
     actions: [click.action],

@@ -16,7 +16,12 @@ export async function parseArgs(contentType: string | undefined, body: Buffer): 
   const type = (contentType ?? '').split(';')[0]?.trim().toLowerCase();
   if (body.length === 0) return {};
   if (type === 'application/json') {
-    const parsed: unknown = JSON.parse(body.toString('utf8'));
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(body.toString('utf8'));
+    } catch {
+      throw new SlackApiError('invalid_json');
+    }
     if (typeof parsed !== 'object' || parsed === null) throw new SlackApiError('invalid_json');
     return parsed as ApiArgs;
   }

@@ -39,7 +39,7 @@ export function showResponse(ws: Workspace, target: ResponseTarget, body: ApiArg
   if (isTrue(body.replace_original) && target.originalTs !== undefined) {
     ws.update(target.channel, target.originalTs, content);
   } else if (body.response_type === 'in_channel') {
-    ws.post(target.channel, content, target.threadTs === undefined ? {} : { threadTs: target.threadTs });
+    ws.post(target.channel, content, target.threadTs);
   } else {
     ws.postEphemeral(target.channel, target.user, content, target.threadTs);
   }

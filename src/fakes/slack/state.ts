@@ -18,7 +18,7 @@ export interface PostedMessage extends MessageContent {
   /** Set on thread replies (and on a parent once it has replies, as Slack does). */
   threadTs?: string;
   user: string;
-  botId?: string;
+  botId: string;
   edited?: { user: string; ts: string };
   files?: StoredFile[];
 }
@@ -120,17 +120,18 @@ export class Workspace {
     return found;
   }
 
-  post(channelId: unknown, content: MessageContent, from: { threadTs?: string; user?: string } = {}): PostedMessage {
+  /** A message from the app's bot user, at the top of the channel or in the thread of `threadTs`. */
+  post(channelId: unknown, content: MessageContent, threadTs?: string): PostedMessage {
     const channel = this.channel(channelId);
     const message: PostedMessage = {
       channel: channel.id,
       ts: this.nextTs(),
-      user: from.user ?? this.seed.app.botUserId,
+      user: this.seed.app.botUserId,
+      botId: this.seed.app.botId,
       text: content.text,
     };
     if (content.blocks !== undefined) message.blocks = withGeneratedIds(content.blocks);
-    if (from.user === undefined) message.botId = this.seed.app.botId;
-    if (from.threadTs !== undefined) message.threadTs = this.threadRoot(channel.id, from.threadTs);
+    if (threadTs !== undefined) message.threadTs = this.threadRoot(channel.id, threadTs);
     this.messages.push(message);
     return message;
   }
@@ -144,7 +145,6 @@ export class Workspace {
 
   update(channelId: unknown, ts: unknown, content: MessageContent): PostedMessage {
     const message = this.message(this.channel(channelId).id, ts);
-    if (message.botId !== this.seed.app.botId) throw new SlackApiError('cant_update_message');
     message.text = content.text;
     if (content.blocks === undefined) delete message.blocks;
     else message.blocks = withGeneratedIds(content.blocks);
@@ -162,7 +162,8 @@ export class Workspace {
     const channel = this.channel(channelId);
     const user = this.user(userId);
     if (!channel.members.includes(user.id)) throw new SlackApiError('user_not_in_channel');
-    const ephemeral: EphemeralMessage = { user: user.id, channel: channel.id, ts: this.nextTs(), ...content };
+    const ephemeral: EphemeralMessage = { user: user.id, channel: channel.id, ts: this.nextTs(), text: content.text };
+    if (content.blocks !== undefined) ephemeral.blocks = withGeneratedIds(content.blocks);
     if (threadTs !== undefined) ephemeral.threadTs = threadTs;
     this.ephemeralMessages.push(ephemeral);
     return ephemeral;
