@@ -1,0 +1,142 @@
+/**
+ * The narrow ports the bot's core talks through, named for what Portcullis needs rather
+ * than for the SDKs behind them (gitbeaker, Bolt's WebClient, better-sqlite3). The core
+ * imports only these; adapters implement them; tests may use in-memory versions.
+ */
+import type { ChangeRequest, RequestState } from '../domain/request.ts';
+
+// ---------------------------------------------------------------- GitLab
+
+export interface PipelineInfo {
+  id: number;
+  ref: string;
+  sha: string;
+  status: string;
+  source: string;
+  webUrl: string;
+}
+
+export interface JobInfo {
+  id: number;
+  name: string;
+  stage: string;
+  status: string;
+  webUrl: string;
+  failureReason: string | null;
+}
+
+export interface MergeRequestInfo {
+  iid: number;
+  state: 'opened' | 'closed' | 'merged' | 'locked' | 'unknown';
+  webUrl: string;
+  sha: string | null;
+}
+
+export interface VcsPort {
+  getPipeline(pipelineId: number): Promise<PipelineInfo>;
+  /** Latest attempt of every job of the pipeline (retried ones left out). */
+  listPipelineJobs(pipelineId: number): Promise<JobInfo[]>;
+  /** Commit the branch points at, or null when the branch does not exist. */
+  branchHead(branch: string): Promise<string | null>;
+  /** A job's artifact file as text, or null when the job has no such artifact. */
+  readArtifact(jobId: number, path: string): Promise<string | null>;
+  /** The last `lines` lines of a job's log. */
+  jobLogTail(jobId: number, lines: number): Promise<string>;
+  /** Plays a manual job; rejects with a VcsError saying why GitLab refused. */
+  playJob(jobId: number): Promise<JobInfo>;
+  cancelPipeline(pipelineId: number): Promise<void>;
+  findMergeRequest(branch: string): Promise<MergeRequestInfo | null>;
+  closeMergeRequest(iid: number): Promise<void>;
+  mergeMergeRequest(iid: number, sha: string | null): Promise<void>;
+  /** Recent pipelines of a branch, newest first (reconciliation). */
+  listBranchPipelines(branch: string): Promise<PipelineInfo[]>;
+}
+
+// ---------------------------------------------------------------- Slack
+
+/** Block Kit blocks, as plain JSON; builders in src/slack/blocks keep them inside Slack's limits. */
+export type Block = Record<string, unknown>;
+
+export interface SlackMessage {
+  text: string;
+  blocks?: Block[];
+}
+
+export interface ChatPort {
+  post(channel: string, message: SlackMessage, threadTs?: string): Promise<{ ts: string }>;
+  update(channel: string, ts: string, message: SlackMessage): Promise<void>;
+  postEphemeral(channel: string, user: string, text: string, threadTs?: string): Promise<void>;
+  uploadText(channel: string, threadTs: string, file: { filename: string; title: string; content: string }): Promise<void>;
+  openModal(triggerId: string, view: Record<string, unknown>): Promise<void>;
+  usergroupMembers(usergroupId: string): Promise<string[]>;
+}
+
+// ---------------------------------------------------------------- Store
+
+export interface InboxDelivery {
+  /** Idempotency-Key, else X-Gitlab-Event-UUID, else a hash of the body. */
+  key: string;
+  /** X-Gitlab-Event, e.g. "Pipeline Hook". */
+  event: string;
+  body: string;
+  receivedAt: string;
+}
+
+export interface InboxItem extends InboxDelivery {
+  seq: number;
+  attempts: number;
+}
+
+export interface AuditEntry {
+  at: string;
+  requestId: string;
+  /** Slack user id, or "gitlab" / "bot". */
+  actor: string;
+  /** approve | reject | refuse | play | cancel | merge | expire ... */
+  action: string;
+  outcome: 'ok' | 'refused' | 'error';
+  detail: string;
+}
+
+export interface Store {
+  inbox: {
+    /** Stores a delivery; false when the same key was stored before (a duplicate). */
+    add(delivery: InboxDelivery): boolean;
+    /** The oldest delivery not yet processed and due, or undefined. */
+    next(now: Date): InboxItem | undefined;
+    done(seq: number): void;
+    /** Leaves the delivery in the inbox to be tried again at `retryAt`. */
+    retryLater(seq: number, error: string, retryAt: Date): void;
+    pending(): number;
+  };
+  requests: {
+    get(id: string): ChangeRequest | undefined;
+    byPipeline(pipelineId: number): ChangeRequest | undefined;
+    /** Inserts or replaces the whole record. */
+    save(request: ChangeRequest): void;
+    /**
+     * Moves a request from `from` to `to` (and applies `patch`) only if it is still in
+     * `from`; true when this call made the move. The one way concurrent clicks are
+     * serialised.
+     */
+    transition(id: string, from: RequestState, to: RequestState, patch?: Partial<ChangeRequest>): boolean;
+    /** Requests not in a final state. */
+    open(): ChangeRequest[];
+  };
+  /** Slack messages by (request, topic): converge instead of append. */
+  messages: {
+    get(requestId: string, topic: string): { channel: string; ts: string; hash: string } | undefined;
+    put(requestId: string, topic: string, ref: { channel: string; ts: string; hash: string }): void;
+  };
+  approvals: {
+    /** Records an approval; false when this user already approved. */
+    add(requestId: string, user: string, at: string): boolean;
+    list(requestId: string): string[];
+    clear(requestId: string): void;
+  };
+  audit: {
+    record(entry: AuditEntry): void;
+    list(requestId?: string): AuditEntry[];
+  };
+  close(): void;
+}
