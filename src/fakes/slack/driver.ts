@@ -36,6 +36,33 @@ export interface VisibleMessage {
   files: Array<{ id: string; name: string; title: string }>;
 }
 
+export interface SlashCommandInput {
+  user: string;
+  /** With the slash, e.g. "/sg-request". */
+  command: string;
+  text?: string;
+  /** Where it was typed; the first seeded channel by default. */
+  channel?: string;
+}
+
+/** A button on a posted message (`channel` + `ts`) or in a modal / Home tab (`viewId`). */
+export interface ButtonClickInput {
+  user: string;
+  actionId: string;
+  /** Picks among buttons sharing the action_id. */
+  value?: string;
+  channel?: string;
+  ts?: string;
+  viewId?: string;
+}
+
+export interface ViewSubmissionInput {
+  user: string;
+  viewId: string;
+  /** What the person entered, keyed by action_id or block_id; several values for multi-selects. */
+  values?: Record<string, string | string[]>;
+}
+
 export interface SlackFakeParts {
   ws: Workspace;
   sockets: SocketModeServer;
@@ -49,7 +76,7 @@ export class SlackDriver {
 
   // ---- acting as people ----
 
-  async runSlashCommand(input: { user: string; command: string; text?: string; channel?: string }): Promise<InteractionResult> {
+  async runSlashCommand(input: SlashCommandInput): Promise<InteractionResult> {
     const { ws, urls, responseUrls } = this.parts;
     const channel = ws.channel(input.channel ?? ws.seed.channels[0]?.id);
     const ctx = this.context(input.user);
@@ -67,15 +94,7 @@ export class SlackDriver {
     return { ack, responses };
   }
 
-  /** Click a button on a posted message (`channel` + `ts`) or in a modal / Home tab (`viewId`). */
-  async clickButton(input: {
-    user: string;
-    actionId: string;
-    value?: string;
-    channel?: string;
-    ts?: string;
-    viewId?: string;
-  }): Promise<InteractionResult> {
+  async clickButton(input: ButtonClickInput): Promise<InteractionResult> {
     const { ws, urls, responseUrls, sockets } = this.parts;
     const ctx = this.context(input.user);
     if (input.viewId !== undefined) {
@@ -84,7 +103,9 @@ export class SlackDriver {
       const ack = await sockets.send('interactive', viewBlockActionsPayload(ctx, { view, action }), false);
       return { ack, responses: [] };
     }
-    if (input.channel === undefined || input.ts === undefined) throw new Error('clickButton needs channel and ts, or viewId');
+    if (input.channel === undefined || input.ts === undefined) {
+      throw new Error('clickButton needs channel and ts, or viewId');
+    }
     const channel = ws.channel(input.channel);
     const message = ws.message(channel.id, input.ts);
     const action = buttonAction(...findButton(message.blocks, input.actionId, input.value));
@@ -101,7 +122,7 @@ export class SlackDriver {
   }
 
   /** Submit the open modal `viewId` with input values keyed by action_id or block_id. */
-  async submitView(input: { user: string; viewId: string; values?: Record<string, string | string[]> }): Promise<AckPayload> {
+  async submitView(input: ViewSubmissionInput): Promise<AckPayload> {
     const { ws, sockets } = this.parts;
     const record = ws.view(input.viewId);
     if (record.user !== input.user || !ws.modalStack(input.user).includes(input.viewId)) {

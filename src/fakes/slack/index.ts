@@ -13,7 +13,14 @@ import { Workspace } from './state.ts';
 import { sendJson, WebApi, type FakeUrls } from './web-api.ts';
 
 export type { SlackChannel, SlackFakeOptions, SlackFakeTiming, SlackUser, SlackUsergroup } from './seed.ts';
-export type { InteractionResult, SlackDriver, VisibleMessage } from './driver.ts';
+export type {
+  ButtonClickInput,
+  InteractionResult,
+  SlackDriver,
+  SlashCommandInput,
+  ViewSubmissionInput,
+  VisibleMessage,
+} from './driver.ts';
 export type { AckPayload, DisconnectReason } from './socket-mode.ts';
 
 export interface SlackFake {

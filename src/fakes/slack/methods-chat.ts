@@ -45,7 +45,12 @@ export const chatMethods: MethodTable = {
     run(args, { ws }) {
       const { content, warnings } = readMessageContent(args);
       const message = ws.post(requiredArg(args, 'channel'), content, stringArg(args, 'thread_ts'));
-      return { channel: message.channel, ts: message.ts, message: messageJson(ws.seed, message), ...truncationWarnings(warnings) };
+      return {
+        channel: message.channel,
+        ts: message.ts,
+        message: messageJson(ws.seed, message),
+        ...truncationWarnings(warnings),
+      };
     },
   },
   'chat.update': {

@@ -33,7 +33,9 @@ export const fileMethods: MethodTable = {
     run(args, { ws, urls }) {
       const name = requiredArg(args, 'filename');
       const length = Number(requiredArg(args, 'length'));
-      if (!Number.isInteger(length) || length < 0) throw new SlackApiError('invalid_arguments', ['[ERROR] invalid length']);
+      if (!Number.isInteger(length) || length < 0) {
+        throw new SlackApiError('invalid_arguments', ['[ERROR] length must be a whole number of bytes']);
+      }
       const id = ws.newId('F');
       ws.files.set(id, { id, name, title: name, length, shares: [] });
       return { upload_url: `${urls.http}${UPLOAD_PATH}${id}`, file_id: id };

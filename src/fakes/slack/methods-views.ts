@@ -13,7 +13,9 @@ function viewArg(args: ApiArgs): unknown {
 
 function triggerArg(args: ApiArgs): string {
   const trigger = stringArg(args, 'trigger_id') ?? stringArg(args, 'interactivity_pointer');
-  if (trigger === undefined) throw new SlackApiError('invalid_arguments', ['[ERROR] missing required field: trigger_id']);
+  if (trigger === undefined) {
+    throw new SlackApiError('invalid_arguments', ['[ERROR] missing required field: trigger_id']);
+  }
   return trigger;
 }
 

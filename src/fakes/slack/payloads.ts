@@ -73,13 +73,18 @@ export function messageJson(seed: SlackSeed, message: PostedMessage): Record<str
     ...(message.blocks === undefined ? {} : { blocks: message.blocks }),
     ...(message.threadTs === undefined ? {} : { thread_ts: message.threadTs }),
     ...(message.edited === undefined ? {} : { edited: message.edited }),
-    ...(message.files === undefined ? {} : { files: message.files.map((f) => ({ id: f.id, name: f.name, title: f.title })) }),
+    ...(message.files === undefined ? {} : { files: message.files.map(({ id, name, title }) => ({ id, name, title })) }),
   };
 }
 
 export function messageBlockActionsPayload(
   ctx: PayloadContext,
-  click: { message: PostedMessage; channel: { id: string; name: string }; action: Record<string, unknown>; responseUrl: string },
+  click: {
+    message: PostedMessage;
+    channel: { id: string; name: string };
+    action: Record<string, unknown>;
+    responseUrl: string;
+  },
 ): Record<string, unknown> {
   return {
     type: 'block_actions',
@@ -145,7 +150,13 @@ export function eventCallbackPayload(seed: SlackSeed, event: Record<string, unkn
     event_id: `Ev${randomBytes(5).toString('hex').toUpperCase()}`,
     event_time: now,
     authorizations: [
-      { enterprise_id: null, team_id: seed.team.id, user_id: seed.app.botUserId, is_bot: true, is_enterprise_install: false },
+      {
+        enterprise_id: null,
+        team_id: seed.team.id,
+        user_id: seed.app.botUserId,
+        is_bot: true,
+        is_enterprise_install: false,
+      },
     ],
     is_ext_shared_channel: false,
   };

@@ -27,7 +27,8 @@ export async function parseArgs(contentType: string | undefined, body: Buffer): 
   }
   if (type === 'multipart/form-data') {
     // The WHATWG Response already parses multipart bodies; no need for a hand-written parser.
-    const form = await new Response(new Uint8Array(body), { headers: { 'content-type': contentType ?? '' } }).formData();
+    const multipart = new Response(new Uint8Array(body), { headers: { 'content-type': contentType ?? '' } });
+    const form = await multipart.formData();
     const args: ApiArgs = {};
     form.forEach((value, key) => {
       args[key] = value;

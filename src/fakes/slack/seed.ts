@@ -83,6 +83,12 @@ export function resolveSeed(options: SlackFakeOptions = {}): SlackSeed {
     usergroups: options.usergroups ?? [
       { id: 'S0APPROVERS', handle: 'sg-approvers', name: 'SG approvers', users: ['U0BOB', 'U0CAROL'] },
     ],
-    timing: { ackTimeoutMs: 3000, eventRetryTimeoutMs: 3000, maxEventRetries: 3, triggerTtlMs: 3000, ...options.timing },
+    timing: {
+      ackTimeoutMs: 3000,
+      eventRetryTimeoutMs: 3000,
+      maxEventRetries: 3,
+      triggerTtlMs: 3000,
+      ...options.timing,
+    },
   };
 }

@@ -46,15 +46,19 @@ const VALUE_SHAPES: Record<string, (typed: Typed, element: Element) => Record<st
   timepicker: selected('selected_time'),
 };
 
-export function buildStateValues(blocks: unknown, typed: Record<string, Typed>): Record<string, Record<string, unknown>> {
+export type StateValues = Record<string, Record<string, unknown>>;
+
+export function buildStateValues(blocks: unknown, typed: Record<string, Typed>): StateValues {
   const inputs = (Array.isArray(blocks) ? blocks : []).filter((b: { type?: unknown }) => b.type === 'input') as Array<{
     block_id: string;
     element: Element;
   }>;
   const known = inputs.flatMap((b) => [b.block_id, b.element.action_id]);
   const unknown = Object.keys(typed).filter((key) => !known.includes(key));
-  if (unknown.length > 0) throw new Error(`no input with action_id or block_id ${unknown.join(', ')}; inputs: ${known.join(', ')}`);
-  const values: Record<string, Record<string, unknown>> = {};
+  if (unknown.length > 0) {
+    throw new Error(`no input with action_id or block_id ${unknown.join(', ')}; the view has ${known.join(', ')}`);
+  }
+  const values: StateValues = {};
   for (const { block_id: blockId, element } of inputs) {
     const shape = VALUE_SHAPES[element.type];
     if (shape === undefined) throw new Error(`input element type ${element.type} is not supported by the Slack fake`);

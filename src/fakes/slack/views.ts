@@ -10,7 +10,13 @@ function newHash(): string {
 }
 
 /** A view as Slack stores and returns it, from what the app sent. */
-function materialize(ws: Workspace, input: unknown, id: string, rootViewId: string, previousViewId: string | null): SlackView {
+function materialize(
+  ws: Workspace,
+  input: unknown,
+  id: string,
+  rootViewId: string,
+  previousViewId: string | null,
+): SlackView {
   const problems = validateView(input);
   if (problems.length > 0) throw new SlackApiError('invalid_arguments', problems);
   const sent = input as Record<string, unknown>;

@@ -44,7 +44,12 @@ export interface ApiCall {
 
 const METHODS: MethodTable = { ...workspaceMethods, ...chatMethods, ...viewMethods, ...fileMethods };
 
-export function sendJson(response: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+export function sendJson(
+  response: ServerResponse,
+  status: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+): void {
   response.writeHead(status, { 'content-type': 'application/json; charset=utf-8', ...headers });
   response.end(JSON.stringify(body));
 }
