@@ -1,0 +1,134 @@
+/**
+ * Reads a .gitlab-ci.yml into the job graph the simulator runs: stages in order and, per
+ * job, its stage, `when`, `allow_failure`, `needs`, whether it is a trigger job, and its
+ * image. Generic GitLab semantics (hidden jobs, `extends`, `default:`), nothing specific
+ * to one pipeline. Errors read like GitLab's `yaml_errors`.
+ */
+import { parse as parseYaml } from 'yaml';
+import type { When } from '../model.ts';
+
+export interface CiJobSpec {
+  name: string;
+  stage: string;
+  when: When;
+  allowFailure: boolean;
+  needs: string[] | null;
+  trigger: boolean;
+  image: string | null;
+  variables: Record<string, string>;
+  /** The script lines, echoed into the job log. */
+  script: string[];
+  /** When the job's artifacts are kept (`artifacts:when`). */
+  artifactsWhen: 'on_success' | 'on_failure' | 'always';
+}
+
+export interface CiConfig {
+  stages: string[];
+  variables: Record<string, string>;
+  jobs: CiJobSpec[];
+}
+
+export class CiConfigError extends Error {
+  readonly code = 'CI_CONFIG_INVALID';
+}
+
+const DEFAULT_STAGES = ['build', 'test', 'deploy'];
+const RESERVED = new Set(['image', 'services', 'stages', 'types', 'before_script', 'after_script', 'variables', 'cache', 'include', 'workflow', 'default', 'spec']);
+const WHEN_VALUES = new Set<When>(['on_success', 'on_failure', 'always', 'manual', 'delayed']);
+
+type Obj = Record<string, unknown>;
+const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+export function parseCiConfig(text: string): CiConfig {
+  let doc: unknown;
+  try {
+    // GitLab CI files use YAML 1.1-style anchors and merge keys (`<<: *base`).
+    doc = parseYaml(text, { merge: true });
+  } catch (err) {
+    throw new CiConfigError(`Invalid configuration format: ${(err as Error).message.split('\n')[0]}`);
+  }
+  if (!isObj(doc)) throw new CiConfigError('Invalid configuration format');
+
+  const stages = ['.pre', ...(Array.isArray(doc.stages) ? doc.stages.map(String) : DEFAULT_STAGES), '.post'];
+  // Top-level image/before_script are the old spelling of `default:`.
+  const defaults: Obj = { image: doc.image, before_script: doc.before_script, ...(isObj(doc.default) ? doc.default : {}) };
+  const jobs: CiJobSpec[] = [];
+  for (const [name, raw] of Object.entries(doc)) {
+    if (RESERVED.has(name) || name.startsWith('.')) continue;
+    if (!isObj(raw)) throw new CiConfigError(`jobs:${name} config should be a hash`);
+    const job = resolveExtends(doc, name, raw, []);
+    if (!('script' in job) && !('trigger' in job) && !('run' in job)) {
+      throw new CiConfigError(`jobs:${name} config should implement the script:, run:, or trigger: keyword`);
+    }
+    jobs.push(toSpec(name, { ...pick(defaults, ['image', 'before_script']), ...job }, stages));
+  }
+  for (const job of jobs) {
+    for (const need of job.needs ?? []) {
+      const target = jobs.find((j) => j.name === need);
+      if (!target) throw new CiConfigError(`'${job.name}' job needs '${need}' job, but '${need}' does not exist in the pipeline.`);
+      if (stages.indexOf(target.stage) > stages.indexOf(job.stage)) {
+        throw new CiConfigError(`${job.name} job: need ${need} is not defined in current or prior stages`);
+      }
+    }
+  }
+  return { stages: stages.filter((s) => jobs.some((j) => j.stage === s)), variables: stringMap(doc.variables), jobs };
+}
+
+function toSpec(name: string, job: Obj, stages: string[]): CiJobSpec {
+  const stage = typeof job.stage === 'string' ? job.stage : 'test';
+  if (!stages.includes(stage)) throw new CiConfigError(`${name} job: chosen stage ${stage} does not exist; available stages are ${stages.join(', ')}`);
+  const when = (typeof job.when === 'string' ? job.when : 'on_success') as When;
+  if (!WHEN_VALUES.has(when)) throw new CiConfigError(`jobs:${name} when unknown value: ${when}`);
+  // A manual job may fail unless it says otherwise; `allow_failure: false` makes it block the pipeline.
+  const allowFailure = typeof job.allow_failure === 'boolean' ? job.allow_failure : when === 'manual' || isObj(job.allow_failure);
+  const image = job.image;
+  return {
+    name,
+    stage,
+    when,
+    allowFailure,
+    needs: Array.isArray(job.needs) ? job.needs.map((n) => (isObj(n) ? String(n.job) : String(n))) : null,
+    trigger: 'trigger' in job,
+    image: typeof image === 'string' ? image : isObj(image) && typeof image.name === 'string' ? image.name : null,
+    variables: stringMap(job.variables),
+    script: [job.before_script, job.script].flatMap((lines) => (Array.isArray(lines) ? lines.flat().map(String) : typeof lines === 'string' ? [lines] : [])),
+    artifactsWhen: isObj(job.artifacts) && (job.artifacts.when === 'always' || job.artifacts.when === 'on_failure') ? job.artifacts.when : 'on_success',
+  };
+}
+
+/** `extends:` deep-merges the named templates under the job, later ones winning. */
+function resolveExtends(doc: Obj, name: string, job: Obj, seen: string[]): Obj {
+  if (seen.includes(name)) throw new CiConfigError(`${name}: circular dependency detected in \`extends\``);
+  const parents = job.extends === undefined ? [] : Array.isArray(job.extends) ? job.extends.map(String) : [String(job.extends)];
+  let merged: Obj = {};
+  for (const parent of parents) {
+    const template = doc[parent];
+    if (!isObj(template)) throw new CiConfigError(`${name}: unknown key in \`extends\` (${parent})`);
+    merged = deepMerge(merged, resolveExtends(doc, parent, template, [...seen, name]));
+  }
+  const { extends: _ignored, ...own } = job;
+  return deepMerge(merged, own);
+}
+
+function deepMerge(base: Obj, over: Obj): Obj {
+  const out: Obj = { ...base };
+  for (const [key, value] of Object.entries(over)) {
+    const current = out[key];
+    out[key] = isObj(current) && isObj(value) ? deepMerge(current, value) : value;
+  }
+  return out;
+}
+
+function pick(obj: Obj, keys: string[]): Obj {
+  return Object.fromEntries(keys.filter((k) => obj[k] !== undefined).map((k) => [k, obj[k]]));
+}
+
+function stringMap(value: unknown): Record<string, string> {
+  if (!isObj(value)) return {};
+  const out: Record<string, string> = {};
+  for (const [key, v] of Object.entries(value)) {
+    // `VAR: { value: "...", description: "..." }` declares a prefilled variable.
+    out[key] = isObj(v) ? String(v.value ?? '') : String(v ?? '');
+  }
+  return out;
+}

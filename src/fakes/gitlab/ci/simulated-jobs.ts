@@ -1,0 +1,125 @@
+/**
+ * What each job of the pipeline "does" in the fake, by job name (contracts.md §2): a fake
+ * Terraform for plan and deploy, the project's own engine for compliance, a short
+ * success for the rest. Each behaviour prints what the real tool would and returns the
+ * job's exit code.
+ */
+import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import type { Ec2Driver } from '../../aws/index.ts';
+import { judgePlan } from '../../../compliance/engine.ts';
+import { DEFAULT_POLICY_DIR, loadPolicies } from '../../../compliance/policy.ts';
+import { formatReportText } from '../../../compliance/report.ts';
+import type { Job, Pipeline } from '../model.ts';
+import type { FakeTerraform, SavedPlan } from '../terraform/fake-terraform.ts';
+
+export interface JobContext {
+  job: Job;
+  pipeline: Pipeline;
+  /** Predefined, CI-file, pipeline and play variables, later ones winning. */
+  variables: Record<string, string>;
+  /** A file of the pipeline's commit. */
+  readFile(path: string): Buffer | undefined;
+  /** Paths of the pipeline's commit under a folder prefix such as `policies/`. */
+  listFiles(prefix: string): string[];
+  /** An artifact of the latest job of that name in the same pipeline. */
+  artifact(jobName: string, path: string): Buffer | undefined;
+  log(text: string): void;
+  writeArtifact(path: string, content: string | Buffer): void;
+}
+
+/** Returns the job's exit code; a thrown error is printed and fails the job. */
+export type JobBehaviour = (ctx: JobContext) => Promise<number> | number;
+
+export interface SimulatedJobDeps {
+  terraform: FakeTerraform;
+  ec2: Ec2Driver | undefined;
+  /** Policies used when the commit has no `policies/` folder. */
+  policiesDir: string | undefined;
+}
+
+const stateName = (ctx: JobContext) => ctx.variables.TF_STATE_NAME || 'portcullis';
+
+export function simulatedJobs(deps: SimulatedJobDeps): (job: Job) => JobBehaviour {
+  const table: Record<string, JobBehaviour> = {
+    prepare: (ctx) => {
+      ctx.log('Initializing the backend...\n\nSuccessfully configured the backend "http"! Terraform will automatically\nuse this backend unless the backend configuration changes.');
+      ctx.log('Initializing provider plugins...\n- Installing hashicorp/aws v6.14.1...\n\nTerraform has been successfully initialized!');
+      return 0;
+    },
+    fmt: () => 0,
+    validate: (ctx) => {
+      ctx.log('Success! The configuration is valid.');
+      return 0;
+    },
+    plan: (ctx) => plan(ctx, deps),
+    compliance: (ctx) => compliance(ctx, deps),
+    deploy: (ctx) => deploy(ctx, deps),
+  };
+  const succeed: JobBehaviour = () => 0;
+  return (job) => table[job.name] ?? succeed;
+}
+
+function plan(ctx: JobContext, deps: SimulatedJobDeps): number {
+  const result = deps.terraform.plan(ctx, stateName(ctx));
+  if (!result.ok) {
+    ctx.log(`\n${result.error}`);
+    return 1;
+  }
+  ctx.log(result.text);
+  ctx.writeArtifact('tfplan', JSON.stringify(result.saved));
+  ctx.writeArtifact('plan.json', JSON.stringify(result.plan));
+  ctx.writeArtifact('plan.txt', result.text);
+  return 0;
+}
+
+async function compliance(ctx: JobContext, deps: SimulatedJobDeps): Promise<number> {
+  const planJson = ctx.artifact('plan', 'plan.json');
+  if (!planJson) {
+    ctx.log('plan.json: cannot read (ENOENT)');
+    return 2;
+  }
+  const policies = await withCommitPolicies(ctx, deps, (dir) => loadPolicies(dir));
+  const report = judgePlan(JSON.parse(planJson.toString('utf8')), policies);
+  const text = formatReportText(report);
+  ctx.writeArtifact('compliance.json', `${JSON.stringify(report, null, 2)}\n`);
+  ctx.writeArtifact('compliance.txt', text);
+  ctx.log(text);
+  return report.compliant ? 0 : 1;
+}
+
+/** Loads the policies of the pipeline's commit, as the job's checkout would have them. */
+async function withCommitPolicies<T>(ctx: JobContext, deps: SimulatedJobDeps, load: (dir: string) => Promise<T>): Promise<T> {
+  const files = ctx.listFiles('policies/');
+  if (files.length === 0) return load(deps.policiesDir ?? DEFAULT_POLICY_DIR);
+  const dir = await mkdtemp(join(tmpdir(), 'portcullis-fake-policies-'));
+  try {
+    for (const path of files) {
+      const target = join(dir, path.slice('policies/'.length));
+      await mkdir(dirname(target), { recursive: true });
+      await writeFile(target, ctx.readFile(path)!);
+    }
+    return await load(dir);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+function deploy(ctx: JobContext, deps: SimulatedJobDeps): number {
+  const raw = ctx.artifact('plan', 'tfplan');
+  if (!raw) {
+    ctx.log('Error: Failed to load "tfplan" as a plan file\n\nstat tfplan: no such file or directory');
+    return 1;
+  }
+  if (!deps.ec2) {
+    ctx.log('Error: the fake pipeline has no EC2 to apply to (start the GitLab fake with the `ec2` option)');
+    return 1;
+  }
+  const result = deps.terraform.apply(JSON.parse(raw.toString('utf8')) as SavedPlan, stateName(ctx), deps.ec2, ctx.log);
+  if (!result.ok) {
+    ctx.log(`\n${result.error}`);
+    return 1;
+  }
+  return 0;
+}

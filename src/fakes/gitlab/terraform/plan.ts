@@ -1,0 +1,287 @@
+/**
+ * A fake `terraform plan` + `terraform show -json`: the configuration (groups.json and
+ * the rule files) against the state, as a plan in Terraform's JSON format
+ * (format_version 1.2): resource_changes with create / update / delete / no-op /
+ * replace, unknown computed values in after_unknown, planned values and outputs.
+ * Like Terraform, it does not refresh here: drift in AWS is not looked at.
+ */
+import type { RuleFile } from '../../../domain/rule.ts';
+import {
+  AWS_PROVIDER,
+  COMPUTED,
+  GROUP_SCHEMA_VERSION,
+  GROUP_TYPE,
+  RULE_SCHEMA_VERSION,
+  RULE_TYPE,
+  groupAddress,
+  groupConfigAttrs,
+  ruleAddress,
+  ruleConfigAttrs,
+  sortKeys,
+  stateInstances,
+  type Attrs,
+  type GroupConfig,
+  type Instance,
+  type TerraformSettings,
+} from './resources.ts';
+import type { TfState } from './state-store.ts';
+
+export type Action = 'create' | 'update' | 'delete' | 'no-op';
+
+export interface ResourceChange {
+  address: string;
+  mode: 'managed';
+  type: Instance['type'];
+  name: Instance['name'];
+  index: string;
+  provider_name: string;
+  change: {
+    actions: Action[];
+    before: Attrs | null;
+    after: Attrs | null;
+    after_unknown: Attrs;
+    before_sensitive: Attrs | false;
+    after_sensitive: Attrs | false;
+    replace_paths?: string[][];
+  };
+  action_reason?: string;
+}
+
+export interface TerraformPlan {
+  format_version: '1.2';
+  terraform_version: string;
+  variables: Record<string, { value: unknown }>;
+  planned_values: { outputs: Record<string, unknown>; root_module: { resources: unknown[] } };
+  resource_changes: ResourceChange[];
+  output_changes: Record<string, unknown>;
+  prior_state?: unknown;
+  configuration: unknown;
+  relevant_attributes: unknown[];
+  timestamp: string;
+  applyable: boolean;
+  complete: boolean;
+  errored: boolean;
+}
+
+export interface PlanInput {
+  groups: Record<string, GroupConfig>;
+  rules: RuleFile[];
+  state: TfState | undefined;
+  settings: TerraformSettings;
+}
+
+/** A configuration error Terraform reports before planning (a failed precondition). */
+export class PlanError extends Error {
+  readonly code = 'TERRAFORM_PLAN_ERROR';
+}
+
+/** Attributes whose change makes Terraform replace the resource instead of updating it. */
+const FORCE_NEW: Record<Instance['type'], string[]> = {
+  [GROUP_TYPE]: ['description', 'name', 'vpc_id'],
+  [RULE_TYPE]: ['security_group_id'],
+};
+
+export function computePlan({ groups, rules, state, settings }: PlanInput): TerraformPlan {
+  for (const rule of rules) {
+    if (!(rule.group in groups)) {
+      throw new PlanError(
+        `Resource precondition failed: terraform/rules/${rule.id}.json names the group "${rule.group}", which terraform/groups.json does not declare.`,
+      );
+    }
+  }
+  const prior = new Map(stateInstances(state).map((i) => [i.address, i]));
+  const changes: ResourceChange[] = [];
+  const groupIds = new Map<string, string | null>();
+
+  for (const key of union(Object.keys(groups), [...prior.values()].filter((i) => i.type === GROUP_TYPE).map((i) => i.key))) {
+    const config = groups[key] ? groupConfigAttrs(key, groups[key], settings) : null;
+    const change = diff(GROUP_TYPE, key, config, prior.get(groupAddress(key)));
+    changes.push(change);
+    const known = change.change.actions.includes('create') ? null : (prior.get(groupAddress(key))?.attrs.id as string);
+    groupIds.set(key, known);
+  }
+  for (const id of union(rules.map((r) => r.id), [...prior.values()].filter((i) => i.type === RULE_TYPE).map((i) => i.key))) {
+    const rule = rules.find((r) => r.id === id);
+    let config: Attrs | null = null;
+    if (rule) {
+      const groupId = groupIds.get(rule.group) ?? null;
+      config = { ...ruleConfigAttrs(rule, settings), ...(groupId ? { security_group_id: groupId } : {}) };
+    }
+    changes.push(diff(RULE_TYPE, id, config, prior.get(ruleAddress(id))));
+  }
+  changes.sort((a, b) => (a.address < b.address ? -1 : a.address > b.address ? 1 : 0));
+
+  const outputChanges = outputs(changes, state);
+  return {
+    format_version: '1.2',
+    terraform_version: settings.terraformVersion,
+    variables: {
+      aws_region: { value: settings.region },
+      default_tags: { value: {} },
+      front_ami_id: { value: null },
+      front_instance_type: { value: 't3.micro' },
+      front_subnet_id: { value: null },
+      vpc_id: { value: settings.vpcId },
+    },
+    planned_values: plannedValues(changes, outputChanges),
+    resource_changes: changes,
+    output_changes: outputChanges,
+    ...(state ? { prior_state: priorState(state, settings) } : {}),
+    configuration: configuration(),
+    relevant_attributes: [],
+    timestamp: new Date().toISOString().replace(/\.\d+Z$/, 'Z'),
+    applyable: changes.some((c) => !c.change.actions.includes('no-op')),
+    complete: true,
+    errored: false,
+  };
+}
+
+function diff(type: Instance['type'], key: string, config: Attrs | null, prior: Instance | undefined): ResourceChange {
+  const base = {
+    address: type === GROUP_TYPE ? groupAddress(key) : ruleAddress(key),
+    mode: 'managed' as const,
+    type,
+    name: type === GROUP_TYPE ? ('group' as const) : ('rule' as const),
+    index: key,
+    provider_name: AWS_PROVIDER,
+  };
+  if (!config) {
+    return { ...base, change: change(['delete'], prior!.attrs, null, {}), action_reason: 'delete_because_each_key' };
+  }
+  // A rule of a group that does not exist yet gets the group id only at apply time.
+  const unknown = [...COMPUTED[type], ...(type === RULE_TYPE && !('security_group_id' in config) ? ['security_group_id'] : [])];
+  if (!prior) {
+    return { ...base, change: change(['create'], null, sortKeys(config), unknownFlags(config, unknown)) };
+  }
+  const changed = Object.keys(config).filter((k) => JSON.stringify(config[k]) !== JSON.stringify(prior.attrs[k]));
+  if (type === RULE_TYPE && !('security_group_id' in config)) changed.push('security_group_id');
+  if (changed.length === 0) return { ...base, change: change(['no-op'], prior.attrs, prior.attrs, unknownFlags(prior.attrs, [])) };
+  const forceNew = changed.filter((k) => FORCE_NEW[type].includes(k));
+  if (forceNew.length > 0) {
+    const after = sortKeys(config);
+    return {
+      ...base,
+      change: { ...change(['delete', 'create'], prior.attrs, after, unknownFlags(after, unknown)), replace_paths: forceNew.map((k) => [k]) },
+      action_reason: 'replace_because_cannot_update',
+    };
+  }
+  const after = sortKeys({ ...prior.attrs, ...config });
+  return { ...base, change: change(['update'], prior.attrs, after, unknownFlags(after, [])) };
+}
+
+function change(actions: Action[], before: Attrs | null, after: Attrs | null, afterUnknown: Attrs): ResourceChange['change'] {
+  return {
+    actions,
+    before,
+    after,
+    after_unknown: afterUnknown,
+    before_sensitive: before ? sensitiveShape(before) : false,
+    after_sensitive: after ? sensitiveShape(after) : false,
+  };
+}
+
+/** after_unknown: `true` for each unknown attribute, empty containers for known ones. */
+function unknownFlags(after: Attrs, unknown: string[]): Attrs {
+  return sortKeys({ ...sensitiveShape(after), ...Object.fromEntries(unknown.map((k) => [k, true])) });
+}
+
+/** Terraform's sensitivity mirror: containers only, with no sensitive leaves here. */
+function sensitiveShape(attrs: Attrs): Attrs {
+  const out: Attrs = {};
+  for (const [key, value] of Object.entries(attrs)) {
+    if (Array.isArray(value)) out[key] = [];
+    else if (value !== null && typeof value === 'object') out[key] = {};
+  }
+  return out;
+}
+
+function outputs(changes: ResourceChange[], state: TfState | undefined): Record<string, unknown> {
+  const map = (type: Instance['type'], attr: string) => {
+    const after: Attrs = {};
+    const unknown: Attrs = {};
+    for (const c of changes) {
+      if (c.type !== type || !c.change.after) continue;
+      if (c.change.after[attr] === undefined) unknown[c.index] = true;
+      else after[c.index] = c.change.after[attr];
+    }
+    return { after, unknown };
+  };
+  const result: Record<string, unknown> = {};
+  for (const [name, type, attr] of [
+    ['rule_ids', RULE_TYPE, 'security_group_rule_id'],
+    ['security_group_ids', GROUP_TYPE, 'id'],
+  ] as const) {
+    const { after, unknown } = map(type, attr);
+    const before = state?.outputs[name]?.value ?? null;
+    const same = Object.keys(unknown).length === 0 && JSON.stringify(before) === JSON.stringify(after);
+    result[name] = {
+      actions: same ? ['no-op'] : before === null ? ['create'] : ['update'],
+      before,
+      after,
+      after_unknown: Object.keys(unknown).length > 0 ? unknown : false,
+      before_sensitive: false,
+      after_sensitive: false,
+    };
+  }
+  return result;
+}
+
+function plannedValues(changes: ResourceChange[], outputChanges: Record<string, unknown>) {
+  const outputs: Record<string, unknown> = {};
+  for (const [name, c] of Object.entries(outputChanges) as Array<[string, { after: unknown; after_unknown: unknown }]>) {
+    outputs[name] = c.after_unknown === false ? { sensitive: false, value: c.after } : { sensitive: false };
+  }
+  const resources = changes
+    .filter((c) => c.change.after !== null)
+    .map((c) => ({
+      address: c.address,
+      mode: c.mode,
+      type: c.type,
+      name: c.name,
+      index: c.index,
+      provider_name: c.provider_name,
+      schema_version: c.type === GROUP_TYPE ? GROUP_SCHEMA_VERSION : RULE_SCHEMA_VERSION,
+      values: c.change.after,
+      sensitive_values: c.change.after_sensitive,
+    }));
+  return { outputs, root_module: { resources } };
+}
+
+function priorState(state: TfState, settings: TerraformSettings) {
+  const resources = stateInstances(state).map((i) => ({
+    address: i.address,
+    mode: 'managed',
+    type: i.type,
+    name: i.name,
+    index: i.key,
+    provider_name: AWS_PROVIDER,
+    schema_version: i.type === GROUP_TYPE ? GROUP_SCHEMA_VERSION : RULE_SCHEMA_VERSION,
+    values: i.attrs,
+    sensitive_values: sensitiveShape(i.attrs),
+  }));
+  const outputs = Object.fromEntries(Object.entries(state.outputs).map(([k, o]) => [k, { sensitive: false, value: o.value, type: o.type }]));
+  return { format_version: '1.0', terraform_version: settings.terraformVersion, values: { outputs, root_module: { resources } } };
+}
+
+/** The configuration block, reduced to what names the resources and their for_each. */
+function configuration() {
+  const resource = (type: string, name: string, forEach: string, schemaVersion: number) => ({
+    address: `${type}.${name}`,
+    mode: 'managed',
+    type,
+    name,
+    provider_config_key: 'aws',
+    schema_version: schemaVersion,
+    for_each_expression: { references: [forEach] },
+  });
+  return {
+    provider_config: { aws: { name: 'aws', full_name: AWS_PROVIDER, version_constraint: '~> 6.0' } },
+    root_module: {
+      resources: [resource(GROUP_TYPE, 'group', 'local.groups', GROUP_SCHEMA_VERSION), resource(RULE_TYPE, 'rule', 'local.rules', RULE_SCHEMA_VERSION)],
+    },
+  };
+}
+
+function union(a: string[], b: string[]): string[] {
+  return [...new Set([...a, ...b])];
+}
