@@ -29,7 +29,8 @@ export interface SimulatorDeps {
   jobDurationMs: number;
 }
 
-const CANCELABLE = new Set<JobStatus>(['created', 'pending', 'running']);
+// CommitStatus's cancel event also takes manual jobs: a canceled pipeline cannot be deployed.
+const CANCELABLE = new Set<JobStatus>(['created', 'pending', 'running', 'manual']);
 const RETRYABLE = new Set<JobStatus>(['success', 'failed', 'canceled']);
 /** How long a job sits in `pending` before a runner picks it up. */
 const QUEUE_MS = 2;

@@ -7,8 +7,6 @@
 import { FINISHED_STATUSES, latestJobs, type Job, type Pipeline, type PipelineStatus } from '../model.ts';
 
 /** A manual job that does not allow failure holds back everything after it. */
-export const isBlockingManual = (job: Job) => job.status === 'manual' && !job.allowFailure;
-
 /** Done, as far as a later job waiting on it is concerned. */
 function settled(job: Job): boolean {
   return FINISHED_STATUSES.has(job.status) || (job.status === 'manual' && job.allowFailure);
@@ -34,17 +32,23 @@ export function readiness(pipeline: Pipeline, job: Job): Readiness {
   return skippedNeed || prerequisites.some(failedHard) ? 'failed' : 'succeeded';
 }
 
+/**
+ * Gitlab::Ci::Status::Composite over the latest jobs. A failed job that may fail and an
+ * optional manual job count as "ignored".
+ */
 export function compositeStatus(pipeline: Pipeline): PipelineStatus {
-  const jobs = latestJobs(pipeline);
-  const has = (s: string) => jobs.some((j) => j.status === s);
-  if (jobs.length === 0) return 'skipped';
-  if (has('running')) return 'running';
-  if (has('pending')) return jobs.some((j) => FINISHED_STATUSES.has(j.status)) ? 'running' : 'pending';
-  if (jobs.some(isBlockingManual)) return 'manual';
-  if (jobs.some((j) => j.status === 'failed' && !j.allowFailure)) return 'failed';
-  if (has('canceled')) return 'canceled';
-  if (jobs.every((j) => j.status === 'created')) return 'created';
-  if (has('created')) return 'running';
-  if (jobs.every((j) => j.status === 'skipped')) return 'skipped';
-  return 'success';
+  const statuses = latestJobs(pipeline).map((j) =>
+    (j.status === 'failed' || j.status === 'manual') && j.allowFailure ? 'ignored' : j.status,
+  );
+  const onlyOf = (...allowed: string[]) => statuses.every((s) => s === 'ignored' || allowed.includes(s));
+  const anyOf = (...wanted: string[]) => statuses.some((s) => wanted.includes(s));
+  if (statuses.length === 0 || onlyOf('skipped')) return 'skipped';
+  if (onlyOf('success', 'skipped')) return 'success';
+  if (onlyOf('created')) return 'created';
+  if (onlyOf('canceled', 'success', 'skipped')) return 'canceled';
+  if (onlyOf('pending', 'created', 'skipped')) return 'pending';
+  if (anyOf('running', 'pending')) return 'running';
+  if (anyOf('manual')) return 'manual';
+  if (anyOf('created')) return 'running';
+  return 'failed';
 }
