@@ -1,0 +1,131 @@
+/**
+ * Opening the SQLite file and bringing its schema up to date. The schema is an ordered
+ * list of migrations; PRAGMA user_version records how many have been applied, so a
+ * reopen applies nothing and a database written by a newer Portcullis is refused rather
+ * than misread.
+ */
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import Database from 'better-sqlite3';
+import { InputError } from '../domain/errors.ts';
+
+export type Db = Database.Database;
+
+export interface OpenOptions {
+  /** How long a statement waits for another connection's lock before failing (ms). */
+  busyTimeoutMs?: number;
+}
+
+/** Append only: never edit a migration that has shipped; add a new one. */
+export const MIGRATIONS: readonly string[] = [
+  `
+  CREATE TABLE inbox (
+    seq             INTEGER PRIMARY KEY AUTOINCREMENT,
+    key             TEXT    NOT NULL UNIQUE,
+    event           TEXT    NOT NULL,
+    body            TEXT    NOT NULL,
+    received_at     TEXT    NOT NULL,
+    attempts        INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at INTEGER NOT NULL DEFAULT 0, -- epoch ms, so "due" is a numeric compare
+    last_error      TEXT,
+    processed_at    TEXT
+  );
+  CREATE INDEX inbox_pending ON inbox (seq) WHERE processed_at IS NULL;
+
+  CREATE TABLE requests (
+    id                TEXT PRIMARY KEY,
+    kind              TEXT NOT NULL,
+    state             TEXT NOT NULL,
+    rule              TEXT,            -- the RuleFile as JSON
+    requester         TEXT,
+    branch            TEXT NOT NULL,
+    merge_request_iid INTEGER,
+    pipeline_id       INTEGER,
+    sha               TEXT,
+    deploy_job_id     INTEGER,
+    awaiting_since    TEXT,
+    created_at        TEXT NOT NULL,
+    updated_at        TEXT NOT NULL
+  );
+  CREATE INDEX requests_pipeline ON requests (pipeline_id);
+  CREATE INDEX requests_state ON requests (state);
+
+  CREATE TABLE messages (
+    request_id TEXT NOT NULL REFERENCES requests (id) ON DELETE CASCADE,
+    topic      TEXT NOT NULL,
+    channel    TEXT NOT NULL,
+    ts         TEXT NOT NULL,
+    hash       TEXT NOT NULL,
+    PRIMARY KEY (request_id, topic)
+  );
+
+  CREATE TABLE approvals (
+    request_id TEXT NOT NULL REFERENCES requests (id) ON DELETE CASCADE,
+    user       TEXT NOT NULL,
+    at         TEXT NOT NULL,
+    PRIMARY KEY (request_id, user)
+  );
+
+  -- No foreign key: a refused click on a request this store never saw is still audited.
+  CREATE TABLE audit (
+    id         INTEGER PRIMARY KEY AUTOINCREMENT,
+    at         TEXT NOT NULL,
+    request_id TEXT NOT NULL,
+    actor      TEXT NOT NULL,
+    action     TEXT NOT NULL,
+    outcome    TEXT NOT NULL,
+    detail     TEXT NOT NULL
+  );
+  CREATE INDEX audit_request ON audit (request_id, id);
+  `,
+];
+
+export class StoreVersionError extends InputError {
+  readonly code = 'STORE_TOO_NEW';
+}
+
+/** Opens (creating if needed) and migrates the database at `path`; `:memory:` for tests. */
+export function openDatabase(path: string, options: OpenOptions = {}): Db {
+  // The default DATABASE_PATH sits in ./data, which a fresh checkout or volume lacks.
+  if (path !== ':memory:' && path !== '') mkdirSync(dirname(path), { recursive: true });
+  const db = new Database(path);
+  try {
+    db.pragma('journal_mode = WAL');
+    db.pragma(`busy_timeout = ${Math.trunc(options.busyTimeoutMs ?? 5000)}`);
+    db.pragma('foreign_keys = ON');
+    // In WAL mode NORMAL still survives a crash of this process (SIGKILL, OOM): a commit
+    // is in the WAL, in the OS's hands, before it returns. Only an OS crash or power loss
+    // can drop the last commits, never corrupt the file; FULL would fsync every webhook
+    // delivery, and reconciliation polling catches up on anything lost that way.
+    db.pragma('synchronous = NORMAL');
+    migrate(db, path);
+    return db;
+  } catch (err) {
+    db.close();
+    throw err;
+  }
+}
+
+function schemaVersion(db: Db): number {
+  return db.pragma('user_version', { simple: true }) as number;
+}
+
+function migrate(db: Db, path: string): void {
+  const found = schemaVersion(db);
+  if (found > MIGRATIONS.length) {
+    throw new StoreVersionError(
+      `database ${path} has schema version ${found}, newer than this Portcullis knows (${MIGRATIONS.length}); ` +
+        'run the newer release or point DATABASE_PATH at another file',
+    );
+  }
+  MIGRATIONS.forEach((sql, index) => {
+    const version = index + 1;
+    // IMMEDIATE takes the write lock before re-reading the version, so two processes
+    // opening the same new file cannot both apply a step.
+    db.transaction(() => {
+      if (schemaVersion(db) >= version) return;
+      db.exec(sql);
+      db.pragma(`user_version = ${version}`);
+    }).immediate();
+  });
+}

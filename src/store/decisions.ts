@@ -1,0 +1,51 @@
+/** Approvals (one per user and request) and the audit log of every decision and refusal. */
+import type { AuditEntry, Store } from '../core/ports.ts';
+import type { Db } from './db.ts';
+
+export function approvalsTable(db: Db): Store['approvals'] {
+  const insert = db.prepare<[string, string, string]>(
+    'INSERT INTO approvals (request_id, user, at) VALUES (?, ?, ?) ON CONFLICT (request_id, user) DO NOTHING',
+  );
+  const select = db.prepare<[string], string>('SELECT user FROM approvals WHERE request_id = ? ORDER BY at, rowid').pluck();
+  const remove = db.prepare<[string]>('DELETE FROM approvals WHERE request_id = ?');
+  return {
+    add: (requestId, user, at) => insert.run(requestId, user, at).changes === 1,
+    list: (requestId) => select.all(requestId),
+    clear: (requestId) => void remove.run(requestId),
+  };
+}
+
+interface AuditRow {
+  at: string;
+  request_id: string;
+  actor: string;
+  action: string;
+  outcome: AuditEntry['outcome'];
+  detail: string;
+}
+
+const fromRow = (r: AuditRow): AuditEntry => ({
+  at: r.at,
+  requestId: r.request_id,
+  actor: r.actor,
+  action: r.action,
+  outcome: r.outcome,
+  detail: r.detail,
+});
+
+export function auditTable(db: Db): Store['audit'] {
+  const insert = db.prepare(
+    `INSERT INTO audit (at, request_id, actor, action, outcome, detail)
+     VALUES (@at, @requestId, @actor, @action, @outcome, @detail)`,
+  );
+  const columns = 'at, request_id, actor, action, outcome, detail';
+  const selectAll = db.prepare<[], AuditRow>(`SELECT ${columns} FROM audit ORDER BY id`);
+  const selectOne = db.prepare<[string], AuditRow>(`SELECT ${columns} FROM audit WHERE request_id = ? ORDER BY id`);
+  return {
+    record(entry) {
+      const { at, requestId, actor, action, outcome, detail } = entry;
+      insert.run({ at, requestId, actor, action, outcome, detail });
+    },
+    list: (requestId) => (requestId === undefined ? selectAll.all() : selectOne.all(requestId)).map(fromRow),
+  };
+}

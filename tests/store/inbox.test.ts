@@ -1,0 +1,123 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { InboxDelivery } from '../../src/core/ports.ts';
+import { openStore } from '../../src/store/index.ts';
+
+const delivery = (key: string, body = `{"key":"${key}"}`): InboxDelivery => ({
+  key,
+  event: 'Pipeline Hook',
+  body,
+  receivedAt: '2025-03-01T10:00:00.000Z',
+});
+
+const NOW = new Date('2025-03-01T10:00:00.000Z');
+const later = (ms: number) => new Date(NOW.getTime() + ms);
+
+function memoryStore(t: { after(fn: () => void): void }) {
+  const store = openStore(':memory:');
+  t.after(() => store.close());
+  return store;
+}
+
+function tempDb(t: { after(fn: () => void): void }): string {
+  const dir = mkdtempSync(join(tmpdir(), 'portcullis-inbox-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  return join(dir, 'db.sqlite');
+}
+
+test('the same key twice is stored once', (t) => {
+  const { inbox } = memoryStore(t);
+  assert.equal(inbox.add(delivery('uuid-1', '{"first":true}')), true);
+  assert.equal(inbox.add(delivery('uuid-1', '{"second":true}')), false);
+  assert.equal(inbox.pending(), 1);
+  assert.equal(inbox.next(NOW)?.body, '{"first":true}');
+});
+
+test('a key stays a duplicate after its delivery was processed', (t) => {
+  const { inbox } = memoryStore(t);
+  inbox.add(delivery('uuid-1'));
+  inbox.done(inbox.next(NOW)!.seq);
+  assert.equal(inbox.add(delivery('uuid-1')), false);
+  assert.equal(inbox.next(NOW), undefined);
+});
+
+test('deliveries come out oldest first, with every field', (t) => {
+  const { inbox } = memoryStore(t);
+  for (const key of ['c', 'a', 'b']) inbox.add(delivery(key));
+  const first = inbox.next(NOW)!;
+  assert.deepEqual({ ...first, seq: undefined }, { ...delivery('c'), seq: undefined, attempts: 0 });
+  const order: string[] = [];
+  for (let item = inbox.next(NOW); item; item = inbox.next(NOW)) {
+    order.push(item.key);
+    inbox.done(item.seq);
+  }
+  assert.deepEqual(order, ['c', 'a', 'b']);
+  assert.equal(inbox.pending(), 0);
+});
+
+test('retryLater hides an item until it is due and counts the attempt', (t) => {
+  const { inbox } = memoryStore(t);
+  inbox.add(delivery('a'));
+  inbox.add(delivery('b'));
+  const a = inbox.next(NOW)!;
+  inbox.retryLater(a.seq, 'GitLab answered 502', later(30_000));
+
+  assert.equal(inbox.next(NOW)?.key, 'b', 'the postponed item is skipped, not blocking the next one');
+  assert.equal(inbox.next(later(29_999))?.key, 'b');
+  const due = inbox.next(later(30_000))!;
+  assert.equal(due.key, 'a', 'once due, the older item comes first again');
+  assert.equal(due.attempts, 1);
+  assert.equal(inbox.pending(), 2, 'a postponed item is still pending');
+});
+
+test('done removes an item from next() and pending()', (t) => {
+  const { inbox } = memoryStore(t);
+  inbox.add(delivery('a'));
+  inbox.add(delivery('b'));
+  inbox.done(inbox.next(NOW)!.seq);
+  assert.equal(inbox.pending(), 1);
+  assert.equal(inbox.next(later(1e9))?.key, 'b');
+});
+
+test('pending deliveries survive closing and reopening the file', (t) => {
+  const path = tempDb(t);
+  const before = openStore(path);
+  for (const key of ['a', 'b', 'c']) before.inbox.add(delivery(key));
+  before.inbox.done(before.inbox.next(NOW)!.seq);
+  before.close();
+
+  const after = openStore(path);
+  t.after(() => after.close());
+  assert.equal(after.inbox.pending(), 2);
+  assert.equal(after.inbox.next(NOW)?.key, 'b');
+  assert.equal(after.inbox.add(delivery('a')), false, 'processed keys are remembered across restarts');
+});
+
+test('a delivery is on disk once add() returns, even if the process is SIGKILLed right then', (t) => {
+  const path = tempDb(t);
+  openStore(path).close(); // the file exists before the child races to it
+  const storeModule = new URL('../../src/store/index.ts', import.meta.url).href;
+  const child = `
+    const { openStore } = await import(${JSON.stringify(storeModule)});
+    const store = openStore(process.argv[1]);
+    for (let i = 0; i < 20; i++) {
+      store.inbox.add({ key: 'crash-' + i, event: 'Job Hook', body: '{}', receivedAt: new Date().toISOString() });
+    }
+    // No close(), no checkpoint, no exit handlers: the process dies here.
+    process.kill(process.pid, 'SIGKILL');
+  `;
+  const result = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', child, path], {
+    encoding: 'utf8',
+    timeout: 20_000,
+  });
+  assert.equal(result.signal, 'SIGKILL', `child did not die by SIGKILL: ${result.stderr}`);
+
+  const store = openStore(path);
+  t.after(() => store.close());
+  assert.equal(store.inbox.pending(), 20);
+  assert.equal(store.inbox.next(NOW)?.key, 'crash-0');
+});

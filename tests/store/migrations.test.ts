@@ -1,0 +1,78 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { MIGRATIONS, StoreVersionError, openStore } from '../../src/store/index.ts';
+
+function tempDir(t: { after(fn: () => void): void }): string {
+  const dir = mkdtempSync(join(tmpdir(), 'portcullis-store-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+function userVersion(path: string): number {
+  const raw = new Database(path, { readonly: true });
+  try {
+    return raw.pragma('user_version', { simple: true }) as number;
+  } finally {
+    raw.close();
+  }
+}
+
+test('a new file gets every migration, in WAL mode, in a directory created for it', (t) => {
+  const path = join(tempDir(t), 'nested', 'dir', 'portcullis.sqlite');
+  openStore(path).close();
+  assert.equal(userVersion(path), MIGRATIONS.length);
+  const raw = new Database(path, { readonly: true });
+  t.after(() => raw.close());
+  assert.equal(raw.pragma('journal_mode', { simple: true }), 'wal');
+  const tables = raw.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").pluck().all();
+  for (const name of ['approvals', 'audit', 'inbox', 'messages', 'requests']) assert.ok(tables.includes(name), name);
+});
+
+test('reopening applies nothing again and keeps the data', (t) => {
+  const path = join(tempDir(t), 'db.sqlite');
+  const first = openStore(path);
+  first.inbox.add({ key: 'k1', event: 'Pipeline Hook', body: '{}', receivedAt: '2025-01-01T00:00:00.000Z' });
+  first.audit.record({ at: '2025-01-01T00:00:00.000Z', requestId: 'r1', actor: 'bot', action: 'expire', outcome: 'ok', detail: '' });
+  first.close();
+  // A migration that ran twice would fail on CREATE TABLE; one that re-created tables would lose rows.
+  for (let i = 0; i < 2; i++) {
+    const again = openStore(path);
+    assert.equal(again.inbox.pending(), 1);
+    assert.equal(again.audit.list().length, 1);
+    again.close();
+  }
+  assert.equal(userVersion(path), MIGRATIONS.length);
+});
+
+test('a database written by a newer release is refused, and left as it was', (t) => {
+  const path = join(tempDir(t), 'db.sqlite');
+  openStore(path).close();
+  const newer = MIGRATIONS.length + 1;
+  const raw = new Database(path);
+  raw.pragma(`user_version = ${newer}`);
+  raw.close();
+
+  assert.throws(
+    () => openStore(path),
+    (err: unknown) =>
+      err instanceof StoreVersionError &&
+      err.code === 'STORE_TOO_NEW' &&
+      err.message.includes(`schema version ${newer}`) &&
+      err.message.includes(`knows (${MIGRATIONS.length})`),
+  );
+  assert.equal(userVersion(path), newer);
+});
+
+test(':memory: stores work and are independent of each other', () => {
+  const a = openStore(':memory:');
+  const b = openStore(':memory:');
+  a.inbox.add({ key: 'k', event: 'Job Hook', body: '{}', receivedAt: '2025-01-01T00:00:00.000Z' });
+  assert.equal(a.inbox.pending(), 1);
+  assert.equal(b.inbox.pending(), 0);
+  a.close();
+  b.close();
+});
