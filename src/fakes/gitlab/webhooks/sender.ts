@@ -100,7 +100,7 @@ export class WebhookSender {
     const eventUuid = randomUUID();
     for (const hook of this.hooks) {
       if (!(event === 'Pipeline Hook' ? hook.pipelineEvents : hook.jobEvents)) continue;
-      if (hook.disabledUntil && hook.disabledUntil > new Date()) continue;
+      if (isDisabled(hook)) continue;
       this.dispatch({ hook, event, idempotencyKey: randomUUID(), eventUuid, payload, attempts: 0 });
     }
   }
@@ -179,7 +179,7 @@ export class WebhookSender {
       return;
     }
     this.recordFailure(d.hook);
-    if (d.attempts < this.options.maxAttempts && !this.options.timers.isClosed) {
+    if (d.attempts < this.options.maxAttempts && !isDisabled(d.hook)) {
       this.options.timers.after(this.options.retryDelayMs, () => void this.send({ ...d }));
     }
   }
@@ -220,6 +220,10 @@ export class WebhookSender {
       req.end(body);
     });
   }
+}
+
+function isDisabled(hook: Hook): boolean {
+  return hook.disabledUntil !== null && hook.disabledUntil > new Date();
 }
 
 /** The fake only ever sends to loopback (127.0.0.0/8), whatever a test configures. */
