@@ -48,7 +48,6 @@ export function simulatedJobs(deps: SimulatedJobDeps): (job: Job) => JobBehaviou
       ctx.log('Initializing provider plugins...\n- Installing hashicorp/aws v6.14.1...\n\nTerraform has been successfully initialized!');
       return 0;
     },
-    fmt: () => 0,
     validate: (ctx) => {
       ctx.log('Success! The configuration is valid.');
       return 0;
