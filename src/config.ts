@@ -116,6 +116,9 @@ const EXPECTED: Record<Variable, string> = {
   AWS_REGION: 'an AWS region such as eu-west-1',
 };
 
+/** Every variable the bot reads, in documentation order (.env.example lists the same). */
+export const CONFIG_VARIABLES = Object.keys(EXPECTED) as readonly Variable[];
+
 const DEFAULTS: Partial<Record<Variable, string>> = {
   SLACK_API_URL: 'https://slack.com/api/',
   REQUIRED_APPROVALS: '1',
@@ -128,7 +131,7 @@ const DEFAULTS: Partial<Record<Variable, string>> = {
 
 export function loadConfig(env: Record<string, string | undefined>): Config {
   const raw: Partial<Record<Variable, string>> = {};
-  for (const name of Object.keys(EXPECTED) as Variable[]) {
+  for (const name of CONFIG_VARIABLES) {
     // dotenv turns "NAME=" into "": treat a blank value as unset.
     const value = env[name]?.trim() || DEFAULTS[name];
     if (value !== undefined) raw[name] = value;

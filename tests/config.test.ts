@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ConfigError, configSecrets, loadConfig, parseDuration } from '../src/config.ts';
+import { readFileSync } from 'node:fs';
+import { CONFIG_VARIABLES, ConfigError, configSecrets, loadConfig, parseDuration } from '../src/config.ts';
 import { InputError } from '../src/domain/errors.ts';
 
 const SECRETS = {
@@ -196,4 +197,10 @@ test('durations', () => {
 
 test('configSecrets lists every secret the logger must scrub', () => {
   assert.deepEqual(new Set(configSecrets(loadConfig(minimal))), new Set(Object.values(SECRETS)));
+});
+
+test('.env.example documents exactly the variables loadConfig reads', () => {
+  const text = readFileSync(new URL('../.env.example', import.meta.url), 'utf8');
+  const listed = [...text.matchAll(/^([A-Z0-9_]+)=/gm)].map((m) => m[1]);
+  assert.deepEqual(listed, [...CONFIG_VARIABLES]);
 });
