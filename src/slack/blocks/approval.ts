@@ -1,0 +1,134 @@
+/**
+ * Asking for a decision and showing it: the approval request with its buttons, the same
+ * message once decided, a refused click, and the modal asking why a request is rejected.
+ * The action ids, block ids and callback id here are the contract with the listeners.
+ */
+import type { Block, SlackMessage } from '../../core/ports.ts';
+import type { ChangeRequest } from '../../domain/request.ts';
+import { RULE_ID_PATTERN } from '../../domain/rule.ts';
+import { escapeMrkdwn, link, mention, slackDate } from '../mrkdwn.ts';
+import { actions, button, context, fit, message, plainText, section } from './kit.ts';
+import { SLACK_LIMITS as L } from './limits.ts';
+import { requesterText, requestTitle } from './request.ts';
+
+export const APPROVE_ACTION = 'approve';
+export const REJECT_ACTION = 'reject';
+export const DECISION_BLOCK = 'decision';
+export const REJECT_CALLBACK = 'reject_reason';
+export const REJECT_REASON_BLOCK = 'reason';
+export const REJECT_REASON_ACTION = 'reason';
+/** Short enough that the quoted reason and who rejected fit one section of the decided message. */
+const REASON_MAX_LENGTH = 2000;
+
+export interface ApprovalContext {
+  pipelineUrl: string | null;
+  mergeRequestUrl: string | null;
+  jobUrl: string | null;
+  requiredApprovals: number;
+  /** Slack ids of those who approved so far, in order. */
+  approvedBy: readonly string[];
+}
+
+export type ApprovalDecision =
+  | { outcome: 'approved'; by: string; at: string }
+  | { outcome: 'rejected'; by: string; at: string; reason: string }
+  | { outcome: 'expired'; at: string };
+
+/** Button values and private_metadata carry the request id, so it must be one of ours (short, safe). */
+function requestIdValue(id: string): string {
+  if (!RULE_ID_PATTERN.test(id)) throw new TypeError(`"${id.slice(0, 80)}" is not a request id`);
+  return id;
+}
+
+function approvalBody(request: ChangeRequest, ctx: ApprovalContext): Block[] {
+  const blocks: Block[] = [section(`*${escapeMrkdwn(requestTitle(request))}*\nRequested by ${requesterText(request)}`)];
+  if (ctx.requiredApprovals > 1 || ctx.approvedBy.length > 0) {
+    const who = ctx.approvedBy.length === 0 ? 'none yet' : ctx.approvedBy.map(mention).join(', ');
+    blocks.push(context([`Approvals: ${ctx.approvedBy.length} of ${ctx.requiredApprovals} (${who})`]));
+  }
+  const links = [
+    ctx.pipelineUrl ? link(ctx.pipelineUrl, 'Pipeline') : null,
+    ctx.mergeRequestUrl ? link(ctx.mergeRequestUrl, 'Merge request') : null,
+    ctx.jobUrl ? link(ctx.jobUrl, 'Deploy job') : null,
+  ].filter((l): l is string => l !== null);
+  if (links.length > 0) blocks.push(context(links));
+  return blocks;
+}
+
+export function approvalRequest(request: ChangeRequest, ctx: ApprovalContext): SlackMessage {
+  const id = requestIdValue(request.id);
+  const lastApproval = ctx.requiredApprovals - ctx.approvedBy.length <= 1;
+  const effect = lastApproval
+    ? 'plays the deploy job: the change goes live'
+    : `records your approval (${ctx.requiredApprovals} are needed before the deploy job runs)`;
+  const buttons = actions(DECISION_BLOCK, [
+    button({
+      text: 'Approve',
+      actionId: APPROVE_ACTION,
+      value: id,
+      style: 'primary',
+      confirm: {
+        title: 'Approve this change?',
+        text: `Approving *${escapeMrkdwn(id)}* ${effect}.`,
+        confirm: lastApproval ? 'Approve and deploy' : 'Approve',
+        deny: 'Cancel',
+      },
+    }),
+    button({ text: 'Reject', actionId: REJECT_ACTION, value: id, style: 'danger' }),
+  ]);
+  const title = escapeMrkdwn(requestTitle(request));
+  return message(`${title} is waiting for approval`, [section(':raised_hand: *Approval needed*'), ...approvalBody(request, ctx), buttons]);
+}
+
+function decisionText(decision: ApprovalDecision): string {
+  switch (decision.outcome) {
+    case 'approved':
+      return `:white_check_mark: *Approved* by ${mention(decision.by)}, ${slackDate(decision.at)}`;
+    case 'rejected': {
+      const quoted = decision.reason.split('\n').map((line) => `>${escapeMrkdwn(line)}`).join('\n');
+      return `:no_entry: *Rejected* by ${mention(decision.by)}, ${slackDate(decision.at)}\n${quoted}`;
+    }
+    case 'expired':
+      return `:hourglass: *Expired* ${slackDate(decision.at)}: nobody approved in time.`;
+  }
+}
+
+/** The approval request once decided: the buttons give way to who decided, when and why. */
+export function approvalDecided(request: ChangeRequest, decision: ApprovalDecision, ctx: ApprovalContext): SlackMessage {
+  const title = escapeMrkdwn(requestTitle(request));
+  const verb = { approved: 'approved', rejected: 'rejected', expired: 'expired' }[decision.outcome];
+  return message(`${title} was ${verb}`, [section(':ballot_box_with_check: *Decision*'), ...approvalBody(request, ctx), section(decisionText(decision))]);
+}
+
+/** Ephemeral text for a refused click or command. */
+export function refusal(reason: string): string {
+  return fit(`:no_entry_sign: Not done: ${escapeMrkdwn(reason)}`, L.sectionText);
+}
+
+/** views.open payload asking for the reason of a rejection. */
+export function rejectModal(requestId: string): Record<string, unknown> {
+  const id = requestIdValue(requestId);
+  return {
+    type: 'modal',
+    callback_id: REJECT_CALLBACK,
+    private_metadata: id,
+    title: plainText('Reject request', L.viewTitle),
+    submit: plainText('Reject', L.viewButton),
+    close: plainText('Cancel', L.viewButton),
+    blocks: [
+      section(`Rejecting *${escapeMrkdwn(id)}* cancels its pipeline and closes its merge request.`),
+      {
+        type: 'input',
+        block_id: REJECT_REASON_BLOCK,
+        label: plainText('Reason', L.inputLabel),
+        element: {
+          type: 'plain_text_input',
+          action_id: REJECT_REASON_ACTION,
+          multiline: true,
+          max_length: REASON_MAX_LENGTH,
+          placeholder: plainText('Why should this change not go ahead?', L.placeholder),
+        },
+      },
+    ],
+  };
+}
