@@ -27,6 +27,7 @@ const planSchema = z.looseObject({
   format_version: z.string(),
   terraform_version: z.string().optional(),
   resource_changes: z.array(resourceChangeSchema).optional(),
+  configuration: z.unknown().optional(),
 });
 
 export type ResourceChange = z.infer<typeof resourceChangeSchema>;
@@ -34,6 +35,8 @@ export interface TerraformPlan {
   formatVersion: string;
   terraformVersion: string | null;
   resourceChanges: ResourceChange[];
+  /** The configuration section, as Terraform wrote it (see configuration.ts). */
+  configuration: unknown;
 }
 
 export class PlanFormatError extends InputError {
@@ -62,6 +65,7 @@ export function readPlan(json: unknown): TerraformPlan {
     formatVersion: parsed.data.format_version,
     terraformVersion: parsed.data.terraform_version ?? null,
     resourceChanges: parsed.data.resource_changes ?? [],
+    configuration: parsed.data.configuration ?? null,
   };
 }
 

@@ -13,6 +13,7 @@
 import { normalizeProtocol } from '../domain/protocol.ts';
 import { normalizeCidrStrict } from '../domain/cidr.ts';
 import type { ResourceAction, ResourceChange } from './plan-json.ts';
+import { blockConfigured } from './configuration.ts';
 
 export type Direction = 'ingress' | 'egress';
 export type SourceKind = 'cidr' | 'prefix_list' | 'security_group' | 'self' | 'unknown';
@@ -61,15 +62,24 @@ export const RULE_TYPES = new Set([
   'aws_vpc_security_group_egress_rule',
 ]);
 
-/** The rule changes one resource change makes; empty for anything that is not a rule. */
-export function ruleChangesOf(rc: ResourceChange, action: ResourceAction): RuleChange[] {
+/**
+ * The rule changes one resource change makes; empty for anything that is not a rule.
+ * `configuration` is the plan's configuration section (see configuration.ts).
+ */
+export function ruleChangesOf(rc: ResourceChange, action: ResourceAction, configuration: unknown = null): RuleChange[] {
   if (rc.mode === 'data' || !RULE_TYPES.has(rc.type)) return [];
   const before = asObj(rc.change.before);
   const after = asObj(rc.change.after);
   const unknown = asObj(rc.change.after_unknown);
   const base = { resource: rc.address, resourceType: rc.type };
 
-  if (rc.type === 'aws_security_group') return inlineChanges(base, action, before, after, unknown);
+  if (rc.type === 'aws_security_group') {
+    // A group that writes no inline blocks has them computed (unknown) until apply: its
+    // rules are separate resources, judged on their own.
+    const computed = (block: string) => unknown[block] === true && blockConfigured(configuration, rc.address, block) === false;
+    const flags = { ...unknown, ...(computed('ingress') ? { ingress: [] } : {}), ...(computed('egress') ? { egress: [] } : {}) };
+    return inlineChanges(base, action, before, after, flags);
+  }
 
   const read = rc.type === 'aws_security_group_rule' ? legacyRuleViews : vpcRuleView(rc.type);
   const beforeViews = action === 'create' ? [] : read(before, {});

@@ -54,7 +54,7 @@ export function analysePlan(json: unknown): PlanAnalysis {
     const action = resourceAction(rc.change.actions);
     if (action === null) continue;
     counts[COUNT_OF[action]] += 1;
-    const ruleChanges = ruleChangesOf(rc, action);
+    const ruleChanges = ruleChangesOf(rc, action, plan.configuration);
     if (ruleChanges.length === 0) otherResources += 1;
     for (const c of ruleChanges) changes.push(c);
   }

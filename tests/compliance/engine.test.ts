@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { loadPolicies, type PolicySet } from '../../src/compliance/policy.ts';
 import { judgeChanges, judgePlan, type ComplianceReport } from '../../src/compliance/engine.ts';
 import { proposedRuleChange } from '../../src/compliance/request.ts';
-import { block, inlineGroup, instance, legacyRule, plan, vpcRule } from '../helpers/plans.ts';
+import { block, configuration, inlineGroup, instance, legacyRule, plan, vpcRule } from '../helpers/plans.ts';
 
 let policies: PolicySet;
 before(async () => {
@@ -202,6 +202,25 @@ describe('values unknown until apply', () => {
 
   test('a whole unknown inline ingress set is denied', () => {
     assert.deepEqual(denied(judge(inlineGroup({ action: 'create', unknown: { ingress: true } }))), ['known-at-plan-time']);
+  });
+
+  test('a new group that writes no inline rules has them computed: nothing to judge', () => {
+    const group = inlineGroup({ action: 'create', address: 'aws_security_group.group["sg-front"]', unknown: { ingress: true, egress: true, id: true } });
+    const config = configuration({ 'aws_security_group.group': ['name', 'description', 'vpc_id', 'tags'] });
+    const r = judgePlan(plan([group], '1.2', config), policies);
+    assert.deepEqual([r.compliant, r.checked], [true, 0]);
+  });
+
+  test('the same inside a module', () => {
+    const group = inlineGroup({ action: 'create', address: 'module.net.aws_security_group.web[0]', unknown: { ingress: true } });
+    const config = configuration({}, { net: { 'aws_security_group.web': ['name'] } });
+    assert.equal(judgePlan(plan([group], '1.2', config), policies).compliant, true);
+  });
+
+  test('a group that does write inline rules, unknown until apply, is denied; so is one whose plan has no configuration', () => {
+    const group = inlineGroup({ action: 'create', unknown: { ingress: true } });
+    assert.deepEqual(denied(judgePlan(plan([group], '1.2', configuration({ 'aws_security_group.web': ['name', 'ingress'] })), policies)), ['known-at-plan-time']);
+    assert.deepEqual(denied(judgePlan(plan([group]), policies)), ['known-at-plan-time']);
   });
 
   test('an unknown group id (a group created in the same plan) is fine', () => {

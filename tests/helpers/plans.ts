@@ -15,8 +15,26 @@ export interface ResourceChangeJson {
   change: { actions: string[]; before: Attrs | null; after: Attrs | null; after_unknown: Attrs };
 }
 
-export function plan(resourceChanges: ResourceChangeJson[], formatVersion = '1.2'): Record<string, unknown> {
-  return { format_version: formatVersion, terraform_version: '1.9.8', resource_changes: resourceChanges };
+export function plan(resourceChanges: ResourceChangeJson[], formatVersion = '1.2', configuration?: unknown): Record<string, unknown> {
+  return { format_version: formatVersion, terraform_version: '1.9.8', resource_changes: resourceChanges, ...(configuration ? { configuration } : {}) };
+}
+
+/** A plan's `configuration` section declaring resources (by module-relative address) with the given expression keys. */
+export function configuration(resources: Record<string, string[]>, modules: Record<string, Record<string, string[]>> = {}): unknown {
+  const section = (rs: Record<string, string[]>) =>
+    Object.entries(rs).map(([address, keys]) => ({
+      address,
+      mode: 'managed',
+      type: address.split('.')[0],
+      name: address.split('.')[1],
+      expressions: Object.fromEntries(keys.map((k) => [k, { constant_value: null }])),
+    }));
+  return {
+    root_module: {
+      resources: section(resources),
+      module_calls: Object.fromEntries(Object.entries(modules).map(([name, rs]) => [name, { source: `./${name}`, module: { resources: section(rs) } }])),
+    },
+  };
 }
 
 export type Action = 'create' | 'update' | 'delete' | 'replace' | 'no-op';

@@ -263,21 +263,45 @@ function priorState(state: TfState, settings: TerraformSettings) {
   return { format_version: '1.0', terraform_version: settings.terraformVersion, values: { outputs, root_module: { resources } } };
 }
 
-/** The configuration block, reduced to what names the resources and their for_each. */
+/**
+ * The configuration block, reduced to what names the resources, their for_each and the
+ * arguments main.tf writes (the group writes no inline ingress/egress: its rules are
+ * separate resources, which is how the engine tells computed blocks from unknown ones).
+ */
 function configuration() {
-  const resource = (type: string, name: string, forEach: string, schemaVersion: number) => ({
+  const refs = (...references: string[]) => ({ references });
+  const resource = (type: string, name: string, forEach: string, schemaVersion: number, expressions: Record<string, unknown>) => ({
     address: `${type}.${name}`,
     mode: 'managed',
     type,
     name,
     provider_config_key: 'aws',
+    expressions,
     schema_version: schemaVersion,
-    for_each_expression: { references: [forEach] },
+    for_each_expression: refs(forEach),
   });
+  const each = (key: string) => refs(`each.value.${key}`, 'each.value');
   return {
     provider_config: { aws: { name: 'aws', full_name: AWS_PROVIDER, version_constraint: '~> 6.0' } },
     root_module: {
-      resources: [resource(GROUP_TYPE, 'group', 'local.groups', GROUP_SCHEMA_VERSION), resource(RULE_TYPE, 'rule', 'local.rules', RULE_SCHEMA_VERSION)],
+      resources: [
+        resource(GROUP_TYPE, 'group', 'local.groups', GROUP_SCHEMA_VERSION, {
+          name: refs('each.key'),
+          description: each('description'),
+          vpc_id: refs('data.aws_vpc.selected.id', 'data.aws_vpc.selected'),
+          tags: refs('each.key'),
+        }),
+        resource(RULE_TYPE, 'rule', 'local.rules', RULE_SCHEMA_VERSION, {
+          security_group_id: refs('aws_security_group.group', 'each.value.group'),
+          ip_protocol: each('protocol'),
+          from_port: each('from_port'),
+          to_port: each('to_port'),
+          cidr_ipv4: each('cidr'),
+          cidr_ipv6: each('cidr'),
+          description: each('description'),
+          tags: refs('each.key', 'each.value.group', 'each.value.requester'),
+        }),
+      ],
     },
   };
 }
