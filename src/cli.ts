@@ -5,12 +5,14 @@
  */
 import { complianceCommand } from './cli/compliance.ts';
 import { planSummaryCommand } from './cli/plan-summary.ts';
+import { fakesCommand } from './cli/fakes.ts';
 import type { Command } from './cli/command.ts';
 import { InputError } from './domain/errors.ts';
 
 const COMMANDS: Record<string, Command> = {
   compliance: complianceCommand,
   'plan-summary': planSummaryCommand,
+  fakes: fakesCommand,
 };
 
 function usage(): string {
