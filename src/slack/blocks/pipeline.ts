@@ -31,16 +31,16 @@ export interface FailedJob {
 }
 
 /** GitLab's collapsible-section markers, e.g. `section_start:1560896352:step_script`. */
-const SECTION_MARKER = /section_(?:start|end):\d+:[A-Za-z0-9_.-]+(?:\[[^\]]*\])?/g;
+const SECTION_MARKER = /^section_(?:start|end):\d+:[A-Za-z0-9_.-]+(?:\[[^\]]*\])?/;
 
-/** Log text as a terminal would show it: no colours, no markers, `\r` overwriting the line. */
+/** Log lines as a terminal would show them: no colours, no section markers, `\r` overwriting the line. */
 export function readableLog(raw: string): string[] {
-  return stripVTControlCharacters(raw)
-    .replace(SECTION_MARKER, '')
-    .replace(/\r\n/g, '\n')
-    .split('\n')
-    .map((line) => line.slice(line.lastIndexOf('\r') + 1))
-    .filter((line, i, all) => line !== '' || i < all.length - 1);
+  const lines = raw.replace(/\r\n/g, '\n').replace(/\n$/, '').split('\n');
+  return lines.flatMap((line) => {
+    const shown = stripVTControlCharacters(line.slice(line.lastIndexOf('\r') + 1));
+    // A marker line that shows nothing is GitLab bookkeeping, not an empty line of output.
+    return shown === '' && SECTION_MARKER.test(line) ? [] : [shown];
+  });
 }
 
 const CUT_MARKER = '…';
