@@ -120,7 +120,7 @@ test('transition can set a field to null, which is different from leaving it out
   assert.equal(r.deployJobId, 501);
 });
 
-test('two connections racing on the same file: exactly one transition wins', (t) => {
+test('two connections on one file: the second transition from the same state loses', (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'portcullis-requests-'));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   const path = join(dir, 'db.sqlite');
