@@ -90,8 +90,9 @@ export function openDatabase(path: string, options: OpenOptions = {}): Db {
   if (path !== ':memory:' && path !== '') mkdirSync(dirname(path), { recursive: true });
   const db = new Database(path);
   try {
-    db.pragma('journal_mode = WAL');
+    // First, so that switching a new file to WAL also waits for another opener's lock.
     db.pragma(`busy_timeout = ${Math.trunc(options.busyTimeoutMs ?? 5000)}`);
+    db.pragma('journal_mode = WAL');
     db.pragma('foreign_keys = ON');
     // In WAL mode NORMAL still survives a crash of this process (SIGKILL, OOM): a commit
     // is in the WAL, in the OS's hands, before it returns. Only an OS crash or power loss

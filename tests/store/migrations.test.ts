@@ -1,6 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
+import { promisify } from 'node:util';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -75,4 +77,18 @@ test(':memory: stores work and are independent of each other', () => {
   assert.equal(b.inbox.pending(), 0);
   a.close();
   b.close();
+});
+
+test('two processes opening a new file at the same moment both succeed, migrating it once', async (t) => {
+  const path = join(tempDir(t), 'db.sqlite');
+  const storeModule = new URL('../../src/store/index.ts', import.meta.url).href;
+  // Both children load first, then open at the same instant, so their migrations collide.
+  const startAt = Date.now() + 2000;
+  const child = `
+    const { openStore } = await import(${JSON.stringify(storeModule)});
+    while (Date.now() < ${startAt});
+    openStore(process.argv[1]).close();`;
+  const run = () => promisify(execFile)(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', child, path], { timeout: 20_000 });
+  await Promise.all([run(), run()]);
+  assert.equal(userVersion(path), MIGRATIONS.length);
 });
