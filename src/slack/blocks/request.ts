@@ -40,7 +40,7 @@ export function statusLine(state: RequestState): string {
 }
 
 export function requesterText(request: ChangeRequest): string {
-  return request.requester === null ? 'nobody (pushed to GitLab)' : mention(request.requester);
+  return request.requester === null ? 'a push to GitLab' : mention(request.requester);
 }
 
 /** Context-block links to the merge request and pipeline, when known. */
