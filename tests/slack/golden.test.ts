@@ -9,7 +9,7 @@
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { test } from 'node:test';
-import { approvalDecided, approvalRequest, refusal, rejectModal } from '../../src/slack/blocks/approval.ts';
+import { approvalDecided, approvalRequest, decisionValue, parseDecisionValue, refusal, rejectModal } from '../../src/slack/blocks/approval.ts';
 import { complianceReport } from '../../src/slack/blocks/compliance.ts';
 import { deployResult, jobFailed, pipelineStarted } from '../../src/slack/blocks/pipeline.ts';
 import { planSummary } from '../../src/slack/blocks/plan.ts';
@@ -57,3 +57,9 @@ const CASES: Record<string, () => unknown> = {
 for (const [name, build] of Object.entries(CASES)) {
   test(`golden: ${name}`, () => golden(name, build()));
 }
+
+test('decision buttons carry the request and its pipeline, and only well-formed values parse', () => {
+  const value = decisionValue(f.request());
+  assert.deepEqual(parseDecisionValue(value), { requestId: f.request().id, pipelineId: f.request().pipelineId ?? 0 });
+  for (const bad of ['REQ-1', 'REQ-1@', '@12', 'REQ 1@12', 'REQ-1@12@3', 'REQ-1@1e5']) assert.equal(parseDecisionValue(bad), null, bad);
+});

@@ -55,8 +55,23 @@ function approvalBody(request: ChangeRequest, ctx: ApprovalContext): Block[] {
   return blocks;
 }
 
+/**
+ * What the Approve and Reject buttons carry: the request and the pipeline whose plan the
+ * message shows, so a click on an older message can never approve a newer plan.
+ */
+export function decisionValue(request: ChangeRequest): string {
+  return `${requestIdValue(request.id)}@${request.pipelineId ?? 0}`;
+}
+
+export function parseDecisionValue(value: string): { requestId: string; pipelineId: number } | null {
+  const m = /^([^@]+)@(\d{1,15})$/.exec(value);
+  if (!m || !RULE_ID_PATTERN.test(m[1]!)) return null;
+  return { requestId: m[1]!, pipelineId: Number(m[2]) };
+}
+
 export function approvalRequest(request: ChangeRequest, ctx: ApprovalContext): SlackMessage {
   const id = requestIdValue(request.id);
+  const value = decisionValue(request);
   const lastApproval = ctx.requiredApprovals - ctx.approvedBy.length <= 1;
   const effect = lastApproval
     ? 'plays the deploy job: the change goes live'
@@ -65,7 +80,7 @@ export function approvalRequest(request: ChangeRequest, ctx: ApprovalContext): S
     button({
       text: 'Approve',
       actionId: APPROVE_ACTION,
-      value: id,
+      value,
       style: 'primary',
       confirm: {
         title: 'Approve this change?',
@@ -74,7 +89,7 @@ export function approvalRequest(request: ChangeRequest, ctx: ApprovalContext): S
         deny: 'Cancel',
       },
     }),
-    button({ text: 'Reject', actionId: REJECT_ACTION, value: id, style: 'danger' }),
+    button({ text: 'Reject', actionId: REJECT_ACTION, value, style: 'danger' }),
   ]);
   const title = escapeMrkdwn(requestTitle(request));
   return message(`${title} is waiting for approval`, [section(':raised_hand: *Approval needed*'), ...approvalBody(request, ctx), buttons]);
