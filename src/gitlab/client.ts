@@ -1,0 +1,168 @@
+/**
+ * VcsPort over @gitbeaker/rest: the handful of GitLab calls the bot makes, their answers
+ * mapped to the port's types, every failure turned into a VcsError that names the
+ * action. How long a call may take and what is retried is decided in requester.ts.
+ */
+import { Gitlab } from '@gitbeaker/rest';
+import type { JobInfo, MergeRequestInfo, PipelineInfo, VcsPort } from '../core/ports.ts';
+import type { Logger } from '../log.ts';
+import { GitLabHttpFailure, toVcsError } from './errors.ts';
+import { boundedRequesterFn, type RequestPolicy } from './requester.ts';
+
+export interface GitLabVcsOptions {
+  /** Instance base URL, e.g. https://gitlab.example.com (the API is under /api/v4). */
+  url: string;
+  token: string;
+  /** Numeric project id or its full path ("group/project"). */
+  project: number | string;
+  logger?: Pick<Logger, 'warn'>;
+  /** Overrides of the defaults below (tests shorten them). */
+  policy?: Partial<RequestPolicy>;
+}
+
+/** 10 s per call; a read may be retried twice (0.2 s, 0.4 s) inside those 10 s. */
+export const DEFAULT_POLICY: RequestPolicy = { timeoutMs: 10_000, readRetries: 2, baseDelayMs: 200, maxDelayMs: 2_000 };
+
+/** One page is plenty for "recent pipelines of a branch" (reconciliation). */
+const RECENT_PIPELINES = 20;
+const MR_STATES = new Set<MergeRequestInfo['state']>(['opened', 'closed', 'merged', 'locked']);
+
+export function createGitLabVcs(options: GitLabVcsOptions): VcsPort {
+  const policy = { ...DEFAULT_POLICY, ...options.policy };
+  const api = new Gitlab({
+    host: options.url,
+    token: options.token,
+    queryTimeout: policy.timeoutMs,
+    requesterFn: boundedRequesterFn(policy, (notice) => options.logger?.warn({ gitlab: notice }, 'retrying a GitLab read')),
+  });
+  const pid = options.project;
+
+  /** Runs one port call; a failure becomes a VcsError saying what we were doing. */
+  async function call<T>(action: string, run: () => Promise<T>): Promise<T> {
+    try {
+      return await run();
+    } catch (err) {
+      throw toVcsError(action, err, [options.token]);
+    }
+  }
+  /** The same, with GitLab's 404 meaning "there is none". */
+  const orNull = <T>(action: string, run: () => Promise<T>) =>
+    call(action, async () => {
+      try {
+        return await run();
+      } catch (err) {
+        if (err instanceof GitLabHttpFailure && err.status === 404) return null;
+        throw err;
+      }
+    });
+
+  return {
+    getPipeline: (pipelineId) => call(`reading pipeline ${pipelineId}`, async () => toPipeline(await api.Pipelines.show(pid, pipelineId))),
+
+    listPipelineJobs: (pipelineId) =>
+      call(`listing the jobs of pipeline ${pipelineId}`, async () => {
+        // Without include_retried GitLab lists the latest attempt of each job; gitbeaker
+        // follows the Link header through every page.
+        const jobs = await api.Jobs.all(pid, { pipelineId, perPage: 100 });
+        return jobs.map(toJob);
+      }),
+
+    branchHead: (branch) => orNull(`reading branch ${branch}`, async () => (await api.Branches.show(pid, branch)).commit.id as string),
+
+    readArtifact: (jobId, path) =>
+      orNull(`reading artifact ${path} of job ${jobId}`, async () => {
+        const artifactPath = path.split('/').map(encodeURIComponent).join('/');
+        return artifactText(await api.JobArtifacts.downloadArchive(pid, { jobId, artifactPath }));
+      }),
+
+    jobLogTail: (jobId, lines) =>
+      call(`reading the log of job ${jobId}`, async () => {
+        const log = String(await api.Jobs.showLog(pid, jobId));
+        return lastLines(log, lines);
+      }),
+
+    playJob: (jobId) => call(`playing job ${jobId}`, async () => toJob(await api.Jobs.play(pid, jobId))),
+
+    cancelPipeline: (pipelineId) =>
+      call(`cancelling pipeline ${pipelineId}`, async () => {
+        await api.Pipelines.cancel(pid, pipelineId);
+      }),
+
+    findMergeRequest: (branch) =>
+      call(`finding the merge request of branch ${branch}`, async () => {
+        const [newest] = await api.MergeRequests.all({ projectId: pid, sourceBranch: branch, orderBy: 'created_at', sort: 'desc', perPage: 1, maxPages: 1 });
+        return newest ? toMergeRequest(newest) : null;
+      }),
+
+    closeMergeRequest: (iid) =>
+      call(`closing merge request !${iid}`, async () => {
+        await api.MergeRequests.edit(pid, iid, { stateEvent: 'close' });
+      }),
+
+    mergeMergeRequest: (iid, sha) =>
+      call(`merging merge request !${iid}`, async () => {
+        // With a sha GitLab refuses (409) when the branch moved since the approval.
+        await api.MergeRequests.merge(pid, iid, sha === null ? {} : { sha });
+      }),
+
+    listBranchPipelines: (branch) =>
+      call(`listing the pipelines of branch ${branch}`, async () => {
+        const pipelines = await api.Pipelines.all(pid, { ref: branch, orderBy: 'id', sort: 'desc', perPage: RECENT_PIPELINES, maxPages: 1 });
+        return pipelines.map(toPipeline);
+      }),
+  };
+}
+
+interface RawPipeline {
+  id: number;
+  ref: string;
+  sha: string;
+  status: string;
+  source?: string;
+  web_url: string;
+}
+
+interface RawJob {
+  id: number;
+  name: string;
+  stage: string;
+  status: string;
+  web_url: string;
+  failure_reason?: string | null;
+}
+
+interface RawMergeRequest {
+  iid: number;
+  state: string;
+  web_url: string;
+  sha?: string | null;
+}
+
+function toPipeline(p: RawPipeline): PipelineInfo {
+  return { id: p.id, ref: p.ref, sha: p.sha, status: p.status, source: p.source ?? 'unknown', webUrl: p.web_url };
+}
+
+function toJob(j: RawJob): JobInfo {
+  return { id: j.id, name: j.name, stage: j.stage, status: j.status, webUrl: j.web_url, failureReason: j.failure_reason ?? null };
+}
+
+function toMergeRequest(m: RawMergeRequest): MergeRequestInfo {
+  const state = MR_STATES.has(m.state as MergeRequestInfo['state']) ? (m.state as MergeRequestInfo['state']) : 'unknown';
+  return { iid: m.iid, state, webUrl: m.web_url, sha: m.sha ?? null };
+}
+
+/**
+ * gitbeaker hands an artifact over by its content type: parsed JSON for
+ * application/json, a string for text/*, a Blob for anything else. The port promises text.
+ */
+async function artifactText(body: unknown): Promise<string> {
+  if (typeof body === 'string') return body;
+  if (body instanceof Blob) return body.text();
+  return JSON.stringify(body);
+}
+
+/** The last `count` lines, without the newline GitLab ends a log with. */
+function lastLines(log: string, count: number): string {
+  if (count <= 0) return '';
+  return log.replace(/\n$/, '').split('\n').slice(-count).join('\n');
+}
