@@ -1,0 +1,25 @@
+/** Everything the core needs, passed in once by main (and by tests). */
+import type { Logger } from '../log.ts';
+import type { ChatPort, Store, VcsPort } from './ports.ts';
+import type { KeyedMutex } from './keyed-mutex.ts';
+
+export interface BotSettings {
+  /** Channel where request parents are posted. */
+  channel: string;
+  approverIds: ReadonlySet<string>;
+  /** Slack user group whose members may approve, or null. */
+  approverGroup: string | null;
+  requiredApprovals: number;
+  approvalTtlMs: number;
+}
+
+export interface BotDeps {
+  store: Store;
+  vcs: VcsPort;
+  chat: ChatPort;
+  settings: BotSettings;
+  log: Logger;
+  /** Serialises work on one request (webhooks, reconciliation, clicks). */
+  locks: KeyedMutex;
+  now(): Date;
+}

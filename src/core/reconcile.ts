@@ -1,0 +1,43 @@
+/**
+ * Catches up on what webhooks did not tell us: GitLab disables a hook after repeated
+ * failures, deliveries get lost. Every interval each open request's pipeline is synced
+ * (or found, for a request whose pipeline was never heard of), and approvals that
+ * waited past the TTL expire.
+ */
+import { isExpired } from '../domain/approval.ts';
+import type { ChangeRequest } from '../domain/request.ts';
+import type { BotDeps } from './deps.ts';
+import { syncPipeline } from './sync.ts';
+
+export async function reconcileOnce(deps: BotDeps): Promise<void> {
+  for (const request of deps.store.requests.open()) {
+    try {
+      if (request.state === 'awaiting_approval' && isExpired(request, deps.settings.approvalTtlMs, deps.now())) await expire(deps, request);
+      const pipelineId = request.pipelineId ?? (await deps.vcs.listBranchPipelines(request.branch))[0]?.id;
+      if (pipelineId !== undefined) await syncPipeline(deps, pipelineId);
+    } catch (err) {
+      deps.log.warn({ err, requestId: request.id }, 'reconciling a request failed; next pass tries again');
+    }
+  }
+}
+
+async function expire(deps: BotDeps, request: ChangeRequest): Promise<void> {
+  if (!deps.store.requests.transition(request.id, 'awaiting_approval', 'expired')) return;
+  deps.store.audit.record({ at: deps.now().toISOString(), requestId: request.id, actor: 'bot', action: 'expire', outcome: 'ok', detail: `no decision within ${deps.settings.approvalTtlMs} ms` });
+  // Nobody may approve it now: free the pipeline rather than leave a manual job waiting.
+  if (request.pipelineId !== null) await deps.vcs.cancelPipeline(request.pipelineId);
+}
+
+export function startReconciler(deps: BotDeps, intervalMs: number): { stop(): Promise<void> } {
+  let running: Promise<void> = Promise.resolve();
+  const timer = setInterval(() => {
+    running = running.then(() => reconcileOnce(deps));
+  }, intervalMs);
+  timer.unref();
+  return {
+    async stop() {
+      clearInterval(timer);
+      await running;
+    },
+  };
+}

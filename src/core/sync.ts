@@ -1,0 +1,84 @@
+/**
+ * The one door for pipeline news (STYLE habit 2): a webhook, a reconciliation pass or a
+ * replayed delivery all call `syncPipeline`. It reads the pipeline as GitLab reports it
+ * now, finds or creates the request it belongs to, derives the request's state and
+ * converges the request's Slack thread. Running it twice changes nothing.
+ */
+import { DEPLOY_JOB, FINAL_STATES, requestIdOfBranch, stateFromPipeline, type ChangeRequest } from '../domain/request.ts';
+import type { BotDeps } from './deps.ts';
+import type { JobInfo, PipelineInfo } from './ports.ts';
+import { renderThread } from './thread.ts';
+
+export interface PipelineFacts {
+  pipeline: PipelineInfo;
+  jobs: JobInfo[];
+  jobsByName: ReadonlyMap<string, JobInfo>;
+}
+
+export async function readPipeline(deps: BotDeps, pipelineId: number): Promise<PipelineFacts> {
+  const [pipeline, jobs] = await Promise.all([deps.vcs.getPipeline(pipelineId), deps.vcs.listPipelineJobs(pipelineId)]);
+  return { pipeline, jobs, jobsByName: new Map(jobs.map((j) => [j.name, j])) };
+}
+
+/** The request a pipeline belongs to: by pipeline, by our branch naming, or a new external one. */
+function requestFor(deps: BotDeps, facts: PipelineFacts): ChangeRequest | null {
+  const known = deps.store.requests.byPipeline(facts.pipeline.id);
+  if (known) return known;
+  const id = requestIdOfBranch(facts.pipeline.ref);
+  const byBranch = id === null ? undefined : deps.store.requests.get(id);
+  if (byBranch) return byBranch;
+  // Not a Portcullis pipeline (no deploy job): nothing to follow.
+  if (!facts.jobsByName.has(DEPLOY_JOB)) return null;
+  const at = deps.now().toISOString();
+  const external: ChangeRequest = {
+    id: `PL-${facts.pipeline.id}`,
+    kind: 'external',
+    state: 'planning',
+    rule: null,
+    requester: null,
+    branch: facts.pipeline.ref,
+    mergeRequestIid: null,
+    pipelineId: facts.pipeline.id,
+    sha: facts.pipeline.sha,
+    deployJobId: null,
+    awaitingSince: null,
+    createdAt: at,
+    updatedAt: at,
+  };
+  deps.store.requests.save(external);
+  return external;
+}
+
+export async function syncPipeline(deps: BotDeps, pipelineId: number): Promise<ChangeRequest | null> {
+  const facts = await readPipeline(deps, pipelineId);
+  const first = requestFor(deps, facts);
+  if (!first) return null;
+  return deps.locks.run(first.id, async () => {
+    let request = deps.store.requests.get(first.id)!;
+    if (request.pipelineId !== null && facts.pipeline.id < request.pipelineId) return request; // an older pipeline of the branch
+    request = adopt(deps, request, facts);
+    await renderThread(deps, request, facts);
+    return deps.store.requests.get(request.id)!;
+  });
+}
+
+/** Applies GitLab's view to the stored request and saves it; returns the new record. */
+function adopt(deps: BotDeps, request: ChangeRequest, facts: PipelineFacts): ChangeRequest {
+  const deploy = facts.jobsByName.get(DEPLOY_JOB);
+  const newPipeline = request.pipelineId !== facts.pipeline.id;
+  // A newer pipeline on the branch (a new commit) starts the decision over.
+  if (newPipeline && request.pipelineId !== null) deps.store.approvals.clear(request.id);
+  const base = newPipeline && !FINAL_STATES.has(request.state) ? { ...request, state: 'planning' as const, awaitingSince: null } : request;
+  const state = stateFromPipeline(base.state, { status: facts.pipeline.status, jobs: facts.jobsByName });
+  const next: ChangeRequest = {
+    ...base,
+    state,
+    pipelineId: facts.pipeline.id,
+    sha: facts.pipeline.sha,
+    deployJobId: deploy?.id ?? null,
+    awaitingSince: state === 'awaiting_approval' ? (base.awaitingSince ?? deps.now().toISOString()) : base.awaitingSince,
+    updatedAt: deps.now().toISOString(),
+  };
+  if (JSON.stringify({ ...next, updatedAt: '' }) !== JSON.stringify({ ...request, updatedAt: '' })) deps.store.requests.save(next);
+  return next;
+}
