@@ -1,0 +1,139 @@
+/**
+ * The HTTP side of GitLab webhooks, for a node:http server: authenticate, bound the body,
+ * store the delivery in the inbox, answer. Nothing else happens in the request (STYLE.md
+ * habits 1, 8, 9): the worker reads the inbox, so GitLab gets its answer in milliseconds
+ * and a crash after the answer loses nothing.
+ */
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Store } from '../core/ports.ts';
+import { hookName } from './events.ts';
+
+export interface WebhookOptions {
+  /** GITLAB_WEBHOOK_SECRET: the X-Gitlab-Token every delivery must carry. */
+  secret: string;
+  store: { inbox: Pick<Store['inbox'], 'add'> };
+  /** Called after a new delivery was stored, to wake the worker. */
+  onStored?: () => void;
+  /** Largest body accepted (default 1 MiB). */
+  maxBytes?: number;
+  now?: () => Date;
+}
+
+/** What became of one request, for the caller's log line. */
+export type WebhookOutcome =
+  | { result: 'stored' | 'duplicate'; status: 200; event: string; key: string }
+  | { result: 'ignored'; status: 200; event: string | undefined }
+  | { result: 'method_not_allowed' | 'unauthorized' | 'too_large' | 'malformed'; status: 405 | 401 | 413 | 400 }
+  | { result: 'aborted'; status: null }
+  | { result: 'store_failed'; status: 500; error: unknown };
+
+export const DEFAULT_MAX_BYTES = 1024 * 1024;
+
+export async function handleGitLabWebhook(req: IncomingMessage, res: ServerResponse, options: WebhookOptions): Promise<WebhookOutcome> {
+  const { secret, store, onStored, maxBytes = DEFAULT_MAX_BYTES, now = () => new Date() } = options;
+
+  if (req.method !== 'POST') {
+    refuse(res, 405, '405 Method Not Allowed', { allow: 'POST' });
+    return { result: 'method_not_allowed', status: 405 };
+  }
+  // Before a single byte of the body is read.
+  if (!sameSecret(req.headers['x-gitlab-token'], secret)) {
+    refuse(res, 401, '401 Unauthorized');
+    return { result: 'unauthorized', status: 401 };
+  }
+  const declared = Number(req.headers['content-length'] ?? 0);
+  if (declared > maxBytes) {
+    refuse(res, 413, `413 Payload Too Large - at most ${maxBytes} bytes`);
+    return { result: 'too_large', status: 413 };
+  }
+  const body = await readBody(req, maxBytes);
+  if (body === 'aborted') return { result: 'aborted', status: null };
+  if (body === 'too_large') {
+    refuse(res, 413, `413 Payload Too Large - at most ${maxBytes} bytes`);
+    return { result: 'too_large', status: 413 };
+  }
+
+  const text = body.toString('utf8');
+  const parsed = parseObject(text);
+  if (!parsed.ok) {
+    answer(res, 400, { message: '400 Bad request - the body is not a JSON object' });
+    return { result: 'malformed', status: 400 };
+  }
+  const eventHeader = header(req, 'x-gitlab-event');
+  const event = hookName(eventHeader, parsed.objectKind);
+  if (event === null) {
+    // GitLab counts 4xx as failures and disables the hook: an event we do not use gets 200.
+    answer(res, 200, { status: 'ignored' });
+    return { result: 'ignored', status: 200, event: eventHeader };
+  }
+
+  const key = header(req, 'idempotency-key') ?? header(req, 'x-gitlab-event-uuid') ?? createHash('sha256').update(body).digest('hex');
+  let added: boolean;
+  try {
+    added = store.inbox.add({ key, event, body: text, receivedAt: now().toISOString() });
+  } catch (error) {
+    // Not stored, so not handled: a 5xx makes GitLab send it again.
+    answer(res, 500, { message: '500 Internal Server Error - the delivery could not be stored' });
+    return { result: 'store_failed', status: 500, error };
+  }
+  answer(res, 200, { status: added ? 'stored' : 'duplicate' });
+  if (added) onStored?.();
+  return { result: added ? 'stored' : 'duplicate', status: 200, event, key };
+}
+
+/** Compares digests, so the comparison takes the same time whatever the lengths. */
+function sameSecret(presented: string | string[] | undefined, secret: string): boolean {
+  if (typeof presented !== 'string') return false;
+  const digest = (value: string) => createHash('sha256').update(value).digest();
+  return timingSafeEqual(digest(presented), digest(secret));
+}
+
+function header(req: IncomingMessage, name: string): string | undefined {
+  const value = req.headers[name];
+  return typeof value === 'string' && value !== '' ? value : undefined;
+}
+
+/** The body, counted as it streams in: it stops collecting past `maxBytes`. */
+function readBody(req: IncomingMessage, maxBytes: number): Promise<Buffer | 'too_large' | 'aborted'> {
+  return new Promise((resolve) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const finish = (result: Buffer | 'too_large' | 'aborted') => {
+      req.off('data', onData).off('end', onEnd).off('error', onAbort).off('aborted', onAbort);
+      resolve(result);
+    };
+    const onData = (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > maxBytes) finish('too_large');
+      else chunks.push(chunk);
+    };
+    const onEnd = () => finish(Buffer.concat(chunks));
+    const onAbort = () => finish('aborted');
+    req.on('data', onData).on('end', onEnd).on('error', onAbort).on('aborted', onAbort);
+  });
+}
+
+/** The `object_kind` of a JSON object body (undefined when it has none); not ok for anything else. */
+function parseObject(text: string): { ok: true; objectKind: unknown } | { ok: false } {
+  try {
+    const json: unknown = JSON.parse(text);
+    if (typeof json !== 'object' || json === null || Array.isArray(json)) return { ok: false };
+    return { ok: true, objectKind: (json as { object_kind?: unknown }).object_kind };
+  } catch {
+    return { ok: false };
+  }
+}
+
+function answer(res: ServerResponse, status: number, json: unknown, headers: Record<string, string> = {}): void {
+  const body = JSON.stringify(json);
+  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), ...headers }).end(body);
+}
+
+/**
+ * An answer before the body was read (or all of it): the connection is closed after it,
+ * so Node discards the rest of the upload instead of keeping the socket for another request.
+ */
+function refuse(res: ServerResponse, status: number, message: string, headers: Record<string, string> = {}): void {
+  answer(res, status, { message }, { connection: 'close', ...headers });
+}

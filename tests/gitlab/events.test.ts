@@ -1,0 +1,130 @@
+/**
+ * parseDelivery on the GitLab fake's real Pipeline and Job Hook payloads, and on bodies
+ * that are broken, partial, or from a GitLab that knows statuses we do not.
+ */
+import assert from 'node:assert/strict';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { after, before, test } from 'node:test';
+import { Gitlab } from '@gitbeaker/rest';
+import { startGitLabFake, type GitLabFake } from '../../src/fakes/gitlab/index.ts';
+import { hookName, parseDelivery, type GitLabEvent } from '../../src/gitlab/events.ts';
+
+const CI_FILE = `
+stages: [build, deploy]
+build:
+  stage: build
+  script: [make]
+deploy:
+  stage: deploy
+  when: manual
+  allow_failure: false
+  script: [make deploy]
+`;
+
+let gitlab: GitLabFake;
+let receiver: Server;
+const received: Array<{ event: string; body: string }> = [];
+let pipelineId: number;
+let sha: string;
+
+before(async () => {
+  receiver = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      received.push({ event: String(req.headers['x-gitlab-event']), body: Buffer.concat(chunks).toString('utf8') });
+      res.writeHead(200).end();
+    });
+  });
+  await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+  gitlab = await startGitLabFake({ seed: { files: { 'terraform/.gitlab-ci.yml': CI_FILE } }, jobDurationMs: 2 });
+  gitlab.driver.addHook({ url: `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/`, pipelineEvents: true, jobEvents: true, pushEvents: false });
+  const api = new Gitlab({ host: gitlab.url, token: gitlab.token });
+  const pipeline = await api.Pipelines.create(gitlab.projectId, 'main');
+  pipelineId = pipeline.id;
+  sha = pipeline.sha;
+  await gitlab.driver.waitForPipeline(pipelineId, 'manual');
+  const deadline = Date.now() + 3000;
+  while (!gitlab.driver.deliveries().every((d) => d.status === 200) || received.length < gitlab.driver.deliveries().length) {
+    if (Date.now() > deadline) throw new Error('deliveries still in flight');
+    await new Promise((r) => setTimeout(r, 5));
+  }
+});
+
+after(async () => {
+  await gitlab.close();
+  receiver.closeAllConnections();
+  await new Promise<void>((resolve) => receiver.close(() => resolve()));
+});
+
+const parsedAll = () => received.map((r) => parseDelivery(r.event, r.body));
+
+test('the fake\'s Pipeline Hooks become pipeline events', () => {
+  const pipelines = parsedAll().filter((e): e is Extract<GitLabEvent, { kind: 'pipeline' }> => e?.kind === 'pipeline');
+  assert.ok(pipelines.length >= 2);
+  // Deliveries race each other on the wire, so find the one for "manual" rather than the last.
+  assert.deepEqual(pipelines.find((p) => p.status === 'manual'), { kind: 'pipeline', pipelineId, ref: 'main', sha, status: 'manual', source: 'api', projectId: gitlab.projectId });
+});
+
+test('the fake\'s Job Hooks become job events with the pipeline id', () => {
+  const events = parsedAll();
+  assert.ok(events.every((e) => e !== null), 'every real delivery parses');
+  const jobs = events.filter((e): e is Extract<GitLabEvent, { kind: 'job' }> => e?.kind === 'job');
+  const build = jobs.find((j) => j.name === 'build' && j.status === 'success')!;
+  assert.equal(build.stage, 'build');
+  assert.equal(build.pipelineId, pipelineId);
+  assert.equal(build.ref, 'main');
+  assert.equal(build.sha, sha);
+  assert.equal(build.projectId, gitlab.projectId);
+  assert.ok(Number.isInteger(build.jobId));
+  assert.ok(jobs.some((j) => j.name === 'deploy' && j.status === 'manual'));
+});
+
+function realJobBody(): Record<string, any> {
+  return JSON.parse(received.find((r) => r.event === 'Job Hook')!.body);
+}
+
+test('a job body without pipeline_id falls back to commit.id, which GitLab sets to the pipeline id', () => {
+  const body = realJobBody();
+  delete body.pipeline_id;
+  assert.equal((parseDelivery('Job Hook', JSON.stringify(body)) as { pipelineId: number }).pipelineId, pipelineId);
+  delete body.commit;
+  assert.equal(parseDelivery('Job Hook', JSON.stringify(body)), null);
+});
+
+test('a status this code does not know is "unknown", not an error', () => {
+  const job = realJobBody();
+  job.build_status = 'waiting_for_callback';
+  assert.equal(parseDelivery('Job Hook', JSON.stringify(job))?.status, 'unknown');
+  const pipeline = JSON.parse(received.find((r) => r.event === 'Pipeline Hook')!.body);
+  pipeline.object_attributes.status = 'brand_new_status';
+  assert.equal(parseDelivery('Pipeline Hook', JSON.stringify(pipeline))?.status, 'unknown');
+});
+
+test('malformed bodies are null', () => {
+  const job = realJobBody();
+  const pipeline = JSON.parse(received.find((r) => r.event === 'Pipeline Hook')!.body);
+  const cases: Array<[string, unknown]> = [
+    ['Job Hook', { ...job, build_id: 'seven' }],
+    ['Job Hook', { ...job, build_name: undefined }],
+    ['Job Hook', { ...job, object_kind: 'pipeline' }],
+    ['Pipeline Hook', job],
+    ['Pipeline Hook', { ...pipeline, object_attributes: { ...pipeline.object_attributes, id: -1 } }],
+    ['Pipeline Hook', { ...pipeline, project: null }],
+    ['Push Hook', { object_kind: 'push' }],
+    ['Pipeline Hook', null],
+    ['Pipeline Hook', []],
+  ];
+  for (const [event, body] of cases) assert.equal(parseDelivery(event, JSON.stringify(body)), null, `${event} ${JSON.stringify(body).slice(0, 80)}`);
+  assert.equal(parseDelivery('Pipeline Hook', '{"object_kind":'), null);
+});
+
+test('hookName: the header wins, object_kind when there is none', () => {
+  assert.equal(hookName('Pipeline Hook', 'build'), 'Pipeline Hook');
+  assert.equal(hookName('Push Hook', 'pipeline'), null);
+  assert.equal(hookName(undefined, 'build'), 'Job Hook');
+  assert.equal(hookName(undefined, 'pipeline'), 'Pipeline Hook');
+  assert.equal(hookName(undefined, 'push'), null);
+  assert.equal(hookName(undefined, undefined), null);
+});
