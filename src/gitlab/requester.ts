@@ -20,7 +20,14 @@
  * handful of calls per event and GitLab's 429 is the limit that matters.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { createRequesterFn, type RequestOptions, type RequesterType, type ResourceOptions } from '@gitbeaker/requester-utils';
+import {
+  createRequesterFn,
+  type FormattedResponse,
+  type RequestOptions,
+  type RequesterType,
+  type ResourceOptions,
+  type ResponseBodyTypes,
+} from '@gitbeaker/requester-utils';
 import { GitLabHttpFailure } from './errors.ts';
 
 export interface RequestPolicy {
@@ -44,16 +51,14 @@ export interface RetryNotice {
   delayMs: number;
 }
 
-type Parsed = { body: unknown; headers: Record<string, string>; status: number };
-
 export function boundedRequesterFn(policy: RequestPolicy, onRetry?: (notice: RetryNotice) => void): (options: ResourceOptions) => RequesterType {
   return createRequesterFn(
     async (_service, options) => options,
-    (endpoint, options) => send(endpoint, (options ?? {}) as RequestOptions, policy, onRetry) as never,
+    (endpoint, options) => send(endpoint, (options ?? {}) as RequestOptions, policy, onRetry),
   );
 }
 
-async function send(endpoint: string, options: RequestOptions, policy: RequestPolicy, onRetry?: (notice: RetryNotice) => void): Promise<Parsed> {
+async function send(endpoint: string, options: RequestOptions, policy: RequestPolicy, onRetry?: (notice: RetryNotice) => void): Promise<FormattedResponse> {
   const { prefixUrl = '', searchParams, method = 'GET', asStream = false, signal, headers, body } = options;
   const url = new URL(endpoint, prefixUrl.endsWith('/') ? prefixUrl : `${prefixUrl}/`);
   url.search = searchParams ?? '';
@@ -88,14 +93,14 @@ function isTransient(status: number | null): boolean {
 }
 
 /** The same body handling as gitbeaker's: JSON parsed, text/* as a string, else a Blob. */
-async function parseResponse(response: Response, asStream: boolean): Promise<Parsed> {
+async function parseResponse(response: Response, asStream: boolean): Promise<FormattedResponse> {
   const headers: Record<string, string> = {};
   response.headers.forEach((value, name) => (headers[name] = value));
   const { status } = response;
-  if (asStream) return { body: response.body, headers, status };
+  if (asStream) return { body: response.body as ResponseBodyTypes, headers, status };
   if (status === 204) return { body: null, headers, status };
   const contentType = (response.headers.get('content-type') ?? '').split(';')[0]!.trim();
-  if (contentType === 'application/json') return { body: (await response.json()) || {}, headers, status };
+  if (contentType === 'application/json') return { body: ((await response.json()) as ResponseBodyTypes) || {}, headers, status };
   if (contentType.startsWith('text/')) return { body: await response.text(), headers, status };
   return { body: await response.blob(), headers, status };
 }
