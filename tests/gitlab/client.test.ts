@@ -73,7 +73,7 @@ test('getPipeline and listPipelineJobs map GitLab entities; bridges are not jobs
   assert.equal(jobs.has('service-checks'), false, 'the trigger job is a bridge');
 });
 
-test('listPipelineJobs follows every page and leaves retried attempts out', async () => {
+test('listPipelineJobs asks for 100 jobs a page and lists only the latest attempt of a retried job', async () => {
   const jobs = await jobsByName(waiting.pipelineId);
   const retried = await setup.Jobs.retry(gitlab.projectId, jobs.get('fmt')!.id);
   const after = await vcs.listPipelineJobs(waiting.pipelineId);
@@ -199,7 +199,7 @@ test('a GitLab that never answers is GITLAB_UNAVAILABLE within the time limit', 
     const started = Date.now();
     await assert.rejects(slow.getPipeline(1), isVcsError('GITLAB_UNAVAILABLE', null, /^reading pipeline 1: no answer from GitLab within 300 ms$/));
     await assert.rejects(slow.playJob(7), isVcsError('GITLAB_UNAVAILABLE', null, /^playing job 7: no answer/));
-    assert.ok(Date.now() - started < 1500, `took ${Date.now() - started} ms`);
+    assert.ok(Date.now() - started < 2000, `took ${Date.now() - started} ms`);
     assert.deepEqual(silent.hits, ['GET /api/v4/projects/1/pipelines/1', 'POST /api/v4/projects/1/jobs/7/play'], 'a timed-out call is not retried');
   } finally {
     await silent.close();
