@@ -15,6 +15,8 @@ export interface WebhookOptions {
   store: { inbox: Pick<Store['inbox'], 'add'> };
   /** Called after a new delivery was stored, to wake the worker. */
   onStored?: () => void;
+  /** Told what became of each request, for a log line (a store failure carries its error). */
+  onOutcome?: (outcome: WebhookOutcome) => void;
   /** Largest body accepted (default 1 MiB). */
   maxBytes?: number;
   now?: () => Date;
@@ -30,7 +32,11 @@ export type WebhookOutcome =
 
 export const DEFAULT_MAX_BYTES = 1024 * 1024;
 
-export async function handleGitLabWebhook(req: IncomingMessage, res: ServerResponse, options: WebhookOptions): Promise<WebhookOutcome> {
+export async function handleGitLabWebhook(req: IncomingMessage, res: ServerResponse, options: WebhookOptions): Promise<void> {
+  options.onOutcome?.(await handle(req, res, options));
+}
+
+async function handle(req: IncomingMessage, res: ServerResponse, options: WebhookOptions): Promise<WebhookOutcome> {
   const { secret, store, onStored, maxBytes = DEFAULT_MAX_BYTES, now = () => new Date() } = options;
 
   if (req.method !== 'POST') {

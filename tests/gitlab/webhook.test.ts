@@ -26,7 +26,13 @@ let wakeups: number;
 
 before(async () => {
   server = createServer((req, res) => {
-    void handleGitLabWebhook(req, res, { secret: SECRET, store, onStored: () => (wakeups += 1), now: () => new Date('2025-01-02T03:04:05Z') }).then((o) => outcomes.push(o));
+    void handleGitLabWebhook(req, res, {
+      secret: SECRET,
+      store,
+      onStored: () => (wakeups += 1),
+      onOutcome: (o) => outcomes.push(o),
+      now: () => new Date('2025-01-02T03:04:05Z'),
+    });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
@@ -157,13 +163,15 @@ test('a delivery is stored under its Idempotency-Key, else its event UUID, else 
 
 test('a store that fails is a 500, so GitLab sends the delivery again', async () => {
   const broken = { inbox: { add: () => { throw new Error('disk I/O error'); } } };
-  const failing = createServer((req, res) => void handleGitLabWebhook(req, res, { secret: SECRET, store: broken }).then((o) => outcomes.push(o)));
+  const failing = createServer((req, res) => void handleGitLabWebhook(req, res, { secret: SECRET, store: broken, onOutcome: (o) => outcomes.push(o) }));
   await new Promise<void>((resolve) => failing.listen(0, '127.0.0.1', resolve));
   try {
     const res = await fetch(`http://127.0.0.1:${(failing.address() as AddressInfo).port}${PATH}`, { method: 'POST', headers: authed, body: pipelineBody });
     assert.equal(res.status, 500);
     await res.body?.cancel();
-    assert.equal(outcomes.at(-1)?.result, 'store_failed');
+    const outcome = outcomes.at(-1);
+    assert.equal(outcome?.result, 'store_failed');
+    assert.match(String((outcome as { error: unknown }).error), /disk I\/O error/);
   } finally {
     failing.closeAllConnections();
     await new Promise<void>((resolve) => failing.close(() => resolve()));
