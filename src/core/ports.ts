@@ -38,6 +38,8 @@ export interface VcsPort {
   listPipelineJobs(pipelineId: number): Promise<JobInfo[]>;
   /** Commit the branch points at, or null when the branch does not exist. */
   branchHead(branch: string): Promise<string | null>;
+  /** A repository file's text at a ref (branch or commit), or null when it does not exist there. */
+  readFile(ref: string, path: string): Promise<string | null>;
   /** A job's artifact file as text, or null when the job has no such artifact. */
   readArtifact(jobId: number, path: string): Promise<string | null>;
   /** The last `lines` lines of a job's log. */

@@ -5,6 +5,7 @@
  * converges the request's Slack thread. Running it twice changes nothing.
  */
 import { DEPLOY_JOB, FINAL_STATES, requestIdOfBranch, stateFromPipeline, type ChangeRequest } from '../domain/request.ts';
+import { parseRuleFile, ruleFilePath, type RuleFile } from '../domain/rule.ts';
 import type { BotDeps } from './deps.ts';
 import type { JobInfo, PipelineInfo } from './ports.ts';
 import { renderThread } from './thread.ts';
@@ -20,8 +21,13 @@ export async function readPipeline(deps: BotDeps, pipelineId: number): Promise<P
   return { pipeline, jobs, jobsByName: new Map(jobs.map((j) => [j.name, j])) };
 }
 
-/** The request a pipeline belongs to: by pipeline, by our branch naming, or a new external one. */
-function requestFor(deps: BotDeps, facts: PipelineFacts): ChangeRequest | null {
+/**
+ * The request a pipeline belongs to: by pipeline; by our branch naming (a request the
+ * bot does not know, e.g. after its database was lost, is rebuilt from the rule file on
+ * the branch, which names its requester); or a new external one for a Portcullis
+ * pipeline someone else started.
+ */
+async function requestFor(deps: BotDeps, facts: PipelineFacts): Promise<ChangeRequest | null> {
   const known = deps.store.requests.byPipeline(facts.pipeline.id);
   if (known) return known;
   const id = requestIdOfBranch(facts.pipeline.ref);
@@ -29,13 +35,14 @@ function requestFor(deps: BotDeps, facts: PipelineFacts): ChangeRequest | null {
   if (byBranch) return byBranch;
   // Not a Portcullis pipeline (no deploy job): nothing to follow.
   if (!facts.jobsByName.has(DEPLOY_JOB)) return null;
+  const rule = id === null ? null : await ruleOnBranch(deps, id, facts.pipeline.sha);
   const at = deps.now().toISOString();
-  const external: ChangeRequest = {
-    id: `PL-${facts.pipeline.id}`,
-    kind: 'external',
+  const request: ChangeRequest = {
+    id: rule?.id ?? `PL-${facts.pipeline.id}`,
+    kind: rule ? 'request' : 'external',
     state: 'planning',
-    rule: null,
-    requester: null,
+    rule,
+    requester: rule?.requester ?? null,
     branch: facts.pipeline.ref,
     mergeRequestIid: null,
     pipelineId: facts.pipeline.id,
@@ -45,13 +52,24 @@ function requestFor(deps: BotDeps, facts: PipelineFacts): ChangeRequest | null {
     createdAt: at,
     updatedAt: at,
   };
-  deps.store.requests.save(external);
-  return external;
+  deps.store.requests.save(request);
+  return request;
+}
+
+async function ruleOnBranch(deps: BotDeps, id: string, sha: string): Promise<RuleFile | null> {
+  const text = await deps.vcs.readFile(sha, ruleFilePath(id));
+  if (text === null) return null;
+  try {
+    return parseRuleFile(text, ruleFilePath(id));
+  } catch (err) {
+    deps.log.warn({ requestId: id, err: (err as Error).message }, 'rule file on the branch does not parse; following the pipeline as external');
+    return null;
+  }
 }
 
 export async function syncPipeline(deps: BotDeps, pipelineId: number): Promise<ChangeRequest | null> {
   const facts = await readPipeline(deps, pipelineId);
-  const first = requestFor(deps, facts);
+  const first = await requestFor(deps, facts);
   if (!first) return null;
   return deps.locks.run(first.id, async () => {
     let request = deps.store.requests.get(first.id)!;

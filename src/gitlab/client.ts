@@ -69,6 +69,12 @@ export function createGitLabVcs(options: GitLabVcsOptions): VcsPort {
 
     branchHead: (branch) => orNull(`reading branch ${branch}`, async () => (await api.Branches.show(pid, branch)).commit.id as string),
 
+    readFile: (ref, path) =>
+      orNull(`reading ${path} at ${ref}`, async () => {
+        const file = await api.RepositoryFiles.show(pid, path, ref);
+        return Buffer.from(file.content, file.encoding === 'base64' ? 'base64' : 'utf8').toString('utf8');
+      }),
+
     readArtifact: (jobId, path) =>
       orNull(`reading artifact ${path} of job ${jobId}`, async () => {
         const artifactPath = path.split('/').map(encodeURIComponent).join('/');

@@ -33,7 +33,9 @@ export type WebhookOutcome =
 export const DEFAULT_MAX_BYTES = 1024 * 1024;
 
 export async function handleGitLabWebhook(req: IncomingMessage, res: ServerResponse, options: WebhookOptions): Promise<void> {
-  options.onOutcome?.(await handle(req, res, options));
+  // Not `onOutcome?.(await handle(...))`: an optional call skips evaluating its argument.
+  const outcome = await handle(req, res, options);
+  options.onOutcome?.(outcome);
 }
 
 async function handle(req: IncomingMessage, res: ServerResponse, options: WebhookOptions): Promise<WebhookOutcome> {

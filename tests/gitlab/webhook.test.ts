@@ -243,3 +243,24 @@ test('a duplicate delivery from the GitLab fake is answered 200 duplicate and st
   assert.equal(items.length, sent.length - 1);
   assert.equal(items.filter((i) => i.key === manual[0]!.idempotencyKey).length, 1);
 });
+
+test('the handler answers and stores without the optional callbacks too', async () => {
+  const bare = createServer((req, res) => void handleGitLabWebhook(req, res, { secret: SECRET, store }));
+  await new Promise<void>((resolve) => bare.listen(0, '127.0.0.1', resolve));
+  try {
+    const url = `http://127.0.0.1:${(bare.address() as AddressInfo).port}/webhooks/gitlab`;
+    const wrong = await fetch(url, { method: 'POST', headers: { 'x-gitlab-token': 'nope' }, body: '{}', signal: AbortSignal.timeout(5000) });
+    assert.equal(wrong.status, 401);
+    const ok = await fetch(url, {
+      method: 'POST',
+      headers: { 'x-gitlab-token': SECRET, 'x-gitlab-event': 'Pipeline Hook', 'idempotency-key': 'bare-1' },
+      body: JSON.stringify({ object_kind: 'pipeline', object_attributes: { id: 7 } }),
+      signal: AbortSignal.timeout(5000),
+    });
+    assert.equal(ok.status, 200);
+    assert.equal(inbox().map((i) => i.key).join(), 'bare-1');
+  } finally {
+    bare.closeAllConnections();
+    await new Promise<void>((resolve) => bare.close(() => resolve()));
+  }
+});
