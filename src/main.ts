@@ -1,0 +1,102 @@
+/**
+ * Composition root: configuration → logger → store → GitLab and Slack adapters → core →
+ * HTTP server, inbox worker and reconciler. `npm start` runs it.
+ */
+import { config as loadDotenv } from 'dotenv';
+import { pathToFileURL } from 'node:url';
+import { loadConfig, configSecrets, ConfigError, type Config } from './config.ts';
+import { createLogger, type Logger } from './log.ts';
+import { openStore } from './store/index.ts';
+import { createGitLabVcs } from './gitlab/client.ts';
+import { handleGitLabWebhook } from './gitlab/webhook.ts';
+import { createSlackApp } from './slack/app.ts';
+import { createSlackChat } from './slack/chat.ts';
+import { registerListeners } from './slack/listeners.ts';
+import { KeyedMutex } from './core/keyed-mutex.ts';
+import { InboxWorker } from './core/worker.ts';
+import { startReconciler } from './core/reconcile.ts';
+import type { BotDeps } from './core/deps.ts';
+import { createHttpServer, listen } from './http.ts';
+
+export interface RunningBot {
+  port: number;
+  deps: BotDeps;
+  stop(): Promise<void>;
+}
+
+export async function startBot(config: Config, log: Logger): Promise<RunningBot> {
+  const store = openStore(config.databasePath);
+  const vcs = createGitLabVcs({ url: config.gitlab.url, token: config.gitlab.token, project: config.gitlab.project, logger: log });
+  const slack = createSlackApp({ botToken: config.slack.botToken, appToken: config.slack.appToken, apiUrl: config.slack.apiUrl, log });
+  const deps: BotDeps = {
+    store,
+    vcs,
+    chat: createSlackChat(slack.app.client),
+    settings: {
+      channel: config.slack.channelId,
+      approverIds: config.approvals.approverIds,
+      approverGroup: config.approvals.approverGroup,
+      requiredApprovals: config.approvals.required,
+      approvalTtlMs: config.approvals.ttlMs,
+    },
+    log,
+    locks: new KeyedMutex(),
+    now: () => new Date(),
+  };
+  registerListeners(slack.app, deps);
+  slack.app.error(async (err) => void log.error({ err }, 'unhandled error in a Slack listener'));
+
+  const worker = new InboxWorker(deps);
+  const server = createHttpServer({
+    webhook: (req, res) => handleGitLabWebhook(req, res, { secret: config.gitlab.webhookSecret, store, onStored: () => worker.wake(), now: () => new Date() }),
+    ready: () => {
+      const checks = { slack: slack.connected(), store: store.inbox.pending() >= 0 };
+      return { ready: Object.values(checks).every(Boolean), checks };
+    },
+    onError: (err) => log.error({ err }, 'http handler failed'),
+  });
+  // Deliveries stored before a restart are processed first; then Slack, then new webhooks.
+  worker.start();
+  await slack.app.start();
+  const port = await listen(server, config.port);
+  const reconciler = startReconciler(deps, config.reconcileIntervalMs);
+  log.info({ port, channel: config.slack.channelId }, 'portcullis bot listening');
+
+  return {
+    port,
+    deps,
+    async stop() {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeAllConnections();
+      await reconciler.stop();
+      await worker.stop();
+      await slack.app.stop();
+      store.close();
+    },
+  };
+}
+
+export async function main(env: NodeJS.ProcessEnv = process.env): Promise<number> {
+  loadDotenv({ quiet: true });
+  let config: Config;
+  try {
+    config = loadConfig(env);
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`portcullis: ${err.message}\n`);
+      return 1;
+    }
+    throw err;
+  }
+  const log = createLogger({ level: config.logLevel, secrets: configSecrets(config) });
+  const bot = await startBot(config, log);
+  await new Promise<void>((resolve) => {
+    process.once('SIGINT', resolve);
+    process.once('SIGTERM', resolve);
+  });
+  log.info('stopping');
+  await bot.stop();
+  return 0;
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) process.exitCode = await main();

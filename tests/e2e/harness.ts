@@ -1,0 +1,168 @@
+/**
+ * The real bot as a separate process (`node --import tsx src/main.ts`, what `npm start`
+ * runs) against the three fakes in this process, with GitLab's webhook pointed at it.
+ * A test can kill it (SIGKILL included) and start it again on the same database.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { createInterface } from 'node:readline';
+import { Gitlab } from '@gitbeaker/rest';
+import { startFakes, REPO_ROOT, type Fakes } from '../../src/fakes/all.ts';
+import { parseRuleFile, serializeRuleFile, type RuleFileInput } from '../../src/domain/rule.ts';
+import type { VisibleMessage } from '../../src/fakes/slack/index.ts';
+
+export const CHANNEL = 'C0SECOPS';
+export const REQUESTER = 'U0ALICE';
+export const APPROVER = 'U0BOB';
+export const OTHER_APPROVER = 'U0CAROL';
+export const WEBHOOK_SECRET = 'e2e-webhook-secret-0123456789';
+
+export interface Bot {
+  port: number;
+  /** Every line the bot printed so far (pino JSON and anything else). */
+  lines: string[];
+  process: ChildProcess;
+  exited: Promise<number | null>;
+}
+
+export class Harness {
+  fakes!: Fakes;
+  gitlab!: InstanceType<typeof Gitlab>;
+  dir!: string;
+  bot: Bot | null = null;
+  readonly allLines: string[] = [];
+  env: Record<string, string> = {};
+
+  static async start(env: Record<string, string> = {}): Promise<Harness> {
+    const h = new Harness();
+    h.fakes = await startFakes({ gitlab: { jobDurationMs: 5 } });
+    h.gitlab = new Gitlab({ host: h.fakes.gitlab.url, token: h.fakes.gitlab.token });
+    // main is live, as after earlier deploys: a request's plan adds just its rule.
+    h.fakes.gitlab.driver.deployBranch();
+    h.dir = await mkdtemp(path.join(tmpdir(), 'portcullis-e2e-'));
+    const e = h.fakes.endpoints;
+    h.env = {
+      SLACK_BOT_TOKEN: e.slackBotToken,
+      SLACK_APP_TOKEN: e.slackAppToken,
+      SLACK_API_URL: e.slackApiUrl,
+      SLACK_CHANNEL_ID: CHANNEL,
+      APPROVER_IDS: `${APPROVER},${OTHER_APPROVER},${REQUESTER}`,
+      GITLAB_URL: e.gitlabUrl,
+      GITLAB_TOKEN: e.gitlabToken,
+      GITLAB_PROJECT: e.gitlabProject,
+      GITLAB_WEBHOOK_SECRET: WEBHOOK_SECRET,
+      PORT: '0',
+      DATABASE_PATH: path.join(h.dir, 'portcullis.sqlite'),
+      RECONCILE_INTERVAL: '1h',
+      LOG_LEVEL: 'debug',
+      ...env,
+    };
+    await h.startBot();
+    return h;
+  }
+
+  /** Starts the bot process and points GitLab's webhook at it. */
+  async startBot(): Promise<Bot> {
+    // cwd is the test's own folder (no developer .env is read), so tsx is named by its full URL.
+    const child = spawn(process.execPath, ['--import', import.meta.resolve('tsx'), path.join(REPO_ROOT, 'src', 'main.ts')], {
+      cwd: this.dir,
+      env: { PATH: process.env.PATH ?? '', ...this.env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const lines: string[] = [];
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    const port = await new Promise<number>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`bot did not start:\n${lines.join('\n')}`)), 20_000);
+      for (const stream of [child.stdout!, child.stderr!]) {
+        createInterface({ input: stream }).on('line', (line) => {
+          lines.push(line);
+          this.allLines.push(line);
+          if (line.includes('portcullis bot listening')) {
+            clearTimeout(timer);
+            resolve((JSON.parse(line) as { port: number }).port);
+          }
+        });
+      }
+      void exited.then((code) => reject(new Error(`bot exited with ${code}:\n${lines.join('\n')}`)));
+    });
+    this.bot = { port, lines, process: child, exited };
+    for (const hook of this.fakes.gitlab.driver.hooks()) hook.url = `http://127.0.0.1:${port}/webhooks/gitlab`;
+    if (this.fakes.gitlab.driver.hooks().length === 0) {
+      this.fakes.gitlab.driver.addHook({ url: `http://127.0.0.1:${port}/webhooks/gitlab`, token: WEBHOOK_SECRET, pipelineEvents: true, jobEvents: true });
+    }
+    return this.bot;
+  }
+
+  async stopBot(signal: NodeJS.Signals = 'SIGTERM'): Promise<number | null> {
+    const bot = this.bot;
+    if (!bot) return null;
+    this.bot = null;
+    bot.process.kill(signal);
+    return bot.exited;
+  }
+
+  async close(): Promise<void> {
+    await this.stopBot();
+    await this.fakes.close();
+    await rm(this.dir, { recursive: true, force: true });
+  }
+
+  /** What /sg-request will do (issue 5): a branch with one rule file, a merge request, a pipeline. */
+  async request(id: string, rule: Partial<RuleFileInput> = {}): Promise<{ pipelineId: number; branch: string }> {
+    const branch = `sg-request/${id}`;
+    const project = this.fakes.gitlab.projectId;
+    const file = parseRuleFile(JSON.stringify({ id, group: 'sg-front', protocol: 'tcp', from_port: 443, to_port: 443, cidr: '203.0.113.0/24', description: 'partner API', requester: REQUESTER, ...rule }));
+    await this.gitlab.Branches.create(project, branch, 'main');
+    await this.gitlab.Commits.create(project, branch, `${id}: ${file.description}`, [{ action: 'create', filePath: `terraform/rules/${id}.json`, content: serializeRuleFile(file) }]);
+    await this.gitlab.MergeRequests.create(project, branch, 'main', `${id}: ${file.description}`);
+    const pipeline = await this.gitlab.Pipelines.create(project, branch);
+    return { pipelineId: pipeline.id, branch };
+  }
+
+  // ------------------------------------------------------------ what people see
+
+  parents(): VisibleMessage[] {
+    return this.fakes.slack.driver.channel(CHANNEL);
+  }
+
+  parentOf(id: string): VisibleMessage | undefined {
+    return this.parents().find((m) => m.text.includes(id));
+  }
+
+  thread(id: string): VisibleMessage[] {
+    const parent = this.parentOf(id);
+    return parent ? this.fakes.slack.driver.thread(CHANNEL, parent.ts) : [];
+  }
+
+  /** The thread message whose text matches, e.g. the approval request. */
+  threadMessage(id: string, pattern: RegExp): VisibleMessage | undefined {
+    return this.thread(id).find((m) => pattern.test(m.text));
+  }
+
+  async waitFor<T>(what: string, probe: () => T | undefined | null | false, timeoutMs = 15_000): Promise<T> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const value = probe();
+      if (value) return value;
+      if (Date.now() > deadline) {
+        throw new Error(`timed out waiting for ${what}\nthread texts: ${JSON.stringify(this.parents().map((p) => [p.text, this.fakes.slack.driver.thread(CHANNEL, p.ts).map((m) => m.text)]), null, 1)}\nbot log tail:\n${this.allLines.slice(-15).join('\n')}`);
+      }
+      await new Promise((r) => setTimeout(r, 25));
+    }
+  }
+
+  async waitForApprovalRequest(id: string): Promise<VisibleMessage> {
+    return this.waitFor(`the approval request of ${id}`, () => this.threadMessage(id, /waiting for approval/));
+  }
+
+  async click(user: string, message: VisibleMessage, actionId: 'approve' | 'reject') {
+    return this.fakes.slack.driver.clickButton({ user, channel: CHANNEL, ts: message.ts, actionId });
+  }
+
+  /** How many times GitLab was asked to play a job. */
+  plays(): number {
+    return this.fakes.gitlab.driver.requests().filter((r) => r.method === 'POST' && /\/jobs\/\d+\/play$/.test(r.path)).length;
+  }
+}
