@@ -18,6 +18,8 @@ export const REQUESTER = 'U0ALICE';
 export const APPROVER = 'U0BOB';
 export const OTHER_APPROVER = 'U0CAROL';
 export const WEBHOOK_SECRET = 'e2e-webhook-secret-0123456789';
+/** In the workspace, in no approver list or group. */
+export const BYSTANDER = 'U0DAVE';
 
 export interface Bot {
   port: number;
@@ -37,7 +39,18 @@ export class Harness {
 
   static async start(env: Record<string, string> = {}): Promise<Harness> {
     const h = new Harness();
-    h.fakes = await startFakes({ gitlab: { jobDurationMs: 5 } });
+    h.fakes = await startFakes({
+      gitlab: { jobDurationMs: 5 },
+      slack: {
+        users: [
+          { id: REQUESTER, name: 'alice', realName: 'Alice Requester' },
+          { id: APPROVER, name: 'bob', realName: 'Bob Approver' },
+          { id: OTHER_APPROVER, name: 'carol', realName: 'Carol Approver' },
+          { id: BYSTANDER, name: 'dave', realName: 'Dave Bystander' },
+        ],
+        usergroups: [{ id: 'S0APPROVERS', handle: 'sg-approvers', name: 'SG approvers', users: [OTHER_APPROVER] }],
+      },
+    });
     h.gitlab = new Gitlab({ host: h.fakes.gitlab.url, token: h.fakes.gitlab.token });
     // main is live, as after earlier deploys: a request's plan adds just its rule.
     h.fakes.gitlab.driver.deployBranch();
@@ -48,7 +61,10 @@ export class Harness {
       SLACK_APP_TOKEN: e.slackAppToken,
       SLACK_API_URL: e.slackApiUrl,
       SLACK_CHANNEL_ID: CHANNEL,
-      APPROVER_IDS: `${APPROVER},${OTHER_APPROVER},${REQUESTER}`,
+      // Bob by id, Carol through the user group, Alice (the requester) by id too: she may
+      // approve others' requests, never her own.
+      APPROVER_IDS: `${APPROVER},${REQUESTER}`,
+      APPROVER_GROUP: 'S0APPROVERS',
       GITLAB_URL: e.gitlabUrl,
       GITLAB_TOKEN: e.gitlabToken,
       GITLAB_PROJECT: e.gitlabProject,

@@ -31,6 +31,8 @@ export interface GitLabFakeDriver {
   resendDelivery(record: DeliveryRecord): void;
   /** The next `count` API requests (matching `path` when given) get 429 Retry later. */
   rateLimitNext(count?: number, opts?: { retryAfterSeconds?: number; path?: string | RegExp }): void;
+  /** The next `count` API requests (matching `path` when given) fail with a 5xx, as an overloaded instance does. */
+  failNext(count?: number, opts?: { status?: number; path?: string | RegExp }): void;
   /** Every API request so far: method, path below /api/v4, query, answer status. */
   requests(): RequestRecord[];
   pipelines(): readonly Pipeline[];
@@ -53,6 +55,8 @@ export interface Throttle {
   left: number;
   retryAfterSeconds: number;
   path: string | RegExp | undefined;
+  /** 429 (rate limited, the default) or a 5xx the instance answers instead. */
+  status?: number;
 }
 
 export interface DriverParts {
@@ -81,6 +85,7 @@ export function createDriver(parts: DriverParts): GitLabFakeDriver {
     deliveries: () => sender.deliveries(),
     resendDelivery: (record) => sender.resend(record),
     rateLimitNext: (count = 1, opts = {}) => void parts.throttles.push({ left: count, retryAfterSeconds: opts.retryAfterSeconds ?? 1, path: opts.path }),
+    failNext: (count = 1, opts = {}) => void parts.throttles.push({ left: count, retryAfterSeconds: 0, path: opts.path, status: opts.status ?? 500 }),
     requests: () => [...parts.requestLog],
     pipelines: () => data.pipelines,
     async waitForPipeline(id, status, timeoutMs = 5000) {

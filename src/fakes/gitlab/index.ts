@@ -188,6 +188,9 @@ function takeThrottle(throttles: Throttle[], target: string) {
   if (!throttle) return undefined;
   throttle.left -= 1;
   if (throttle.left === 0) throttles.splice(throttles.indexOf(throttle), 1);
+  if (throttle.status !== undefined && throttle.status !== 429) {
+    return { status: throttle.status, json: { message: `${throttle.status} ${throttle.status === 502 ? 'Bad Gateway' : throttle.status === 503 ? 'Service Unavailable' : 'Internal Server Error'}` } };
+  }
   return {
     status: 429,
     text: 'Retry later\n',
