@@ -42,6 +42,9 @@ export class Harness {
     h.fakes = await startFakes({
       gitlab: { jobDurationMs: 5 },
       slack: {
+        // The bot's Socket Mode client waits its ping timeout (5 s) before reconnecting
+        // after an abrupt close; envelopes sent meanwhile must still be waiting for it.
+        timing: { ackTimeoutMs: 15_000 },
         users: [
           { id: REQUESTER, name: 'alice', realName: 'Alice Requester' },
           { id: APPROVER, name: 'bob', realName: 'Bob Approver' },
@@ -101,7 +104,10 @@ export class Harness {
           }
         });
       }
-      void exited.then((code) => reject(new Error(`bot exited with ${code}:\n${lines.join('\n')}`)));
+      void exited.then((code) => {
+        clearTimeout(timer);
+        reject(new Error(`bot exited with ${code}:\n${lines.join('\n')}`));
+      });
     });
     this.bot = { port, lines, process: child, exited };
     for (const hook of this.fakes.gitlab.driver.hooks()) hook.url = `http://127.0.0.1:${port}/webhooks/gitlab`;
