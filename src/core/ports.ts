@@ -32,7 +32,25 @@ export interface MergeRequestInfo {
   sha: string | null;
 }
 
+export interface FileAction {
+  action: 'create' | 'update' | 'delete';
+  path: string;
+  /** Text content, for create and update. */
+  content?: string;
+}
+
 export interface VcsPort {
+  /** The project's default branch (where merged rules live). */
+  defaultBranch(): Promise<string>;
+  createBranch(branch: string, ref: string): Promise<void>;
+  /** One commit on `branch` with the given file changes; returns its sha. */
+  commitFiles(branch: string, message: string, actions: FileAction[]): Promise<{ sha: string }>;
+  createMergeRequest(mr: { sourceBranch: string; targetBranch: string; title: string; description: string }): Promise<MergeRequestInfo>;
+  createPipeline(ref: string): Promise<PipelineInfo>;
+  /** Paths of the files directly in `dir` at `ref` (empty when the folder does not exist). */
+  listFiles(ref: string, dir: string): Promise<string[]>;
+  /** The GitLab-managed Terraform state by name, as raw JSON text; null when there is none. */
+  terraformState(name: string): Promise<string | null>;
   getPipeline(pipelineId: number): Promise<PipelineInfo>;
   /** Latest attempt of every job of the pipeline (retried ones left out). */
   listPipelineJobs(pipelineId: number): Promise<JobInfo[]>;

@@ -57,6 +57,48 @@ export function createGitLabVcs(options: GitLabVcsOptions): VcsPort {
     });
 
   return {
+    defaultBranch: () => call('reading the project', async () => (await api.Projects.show(pid)).default_branch as string),
+
+    createBranch: (branch, ref) =>
+      call(`creating branch ${branch}`, async () => {
+        await api.Branches.create(pid, branch, ref);
+      }),
+
+    commitFiles: (branch, message, actions) =>
+      call(`committing to ${branch}`, async () => {
+        const commit = await api.Commits.create(
+          pid,
+          branch,
+          message,
+          actions.map((a) => ({ action: a.action, filePath: a.path, ...(a.content === undefined ? {} : { content: a.content, encoding: 'text' as const }) })),
+        );
+        return { sha: commit.id as string };
+      }),
+
+    createMergeRequest: (mr) =>
+      call(`opening a merge request from ${mr.sourceBranch}`, async () =>
+        toMergeRequest(await api.MergeRequests.create(pid, mr.sourceBranch, mr.targetBranch, mr.title, { description: mr.description, removeSourceBranch: true })),
+      ),
+
+    createPipeline: (ref) => call(`starting a pipeline on ${ref}`, async () => toPipeline(await api.Pipelines.create(pid, ref))),
+
+    listFiles: (ref, dir) =>
+      call(`listing ${dir} at ${ref}`, async () => {
+        try {
+          const entries = await api.Repositories.allRepositoryTrees(pid, { ref, path: dir, perPage: 100 });
+          return entries.filter((e) => e.type === 'blob').map((e) => e.path as string);
+        } catch (err) {
+          if (err instanceof GitLabHttpFailure && err.status === 404) return [];
+          throw err;
+        }
+      }),
+
+    terraformState: (name) =>
+      orNull(`reading Terraform state ${name}`, async () => {
+        const state: unknown = await api.ProjectTerraformState.show(pid, name);
+        return typeof state === 'string' ? state : JSON.stringify(state);
+      }),
+
     getPipeline: (pipelineId) => call(`reading pipeline ${pipelineId}`, async () => toPipeline(await api.Pipelines.show(pid, pipelineId))),
 
     listPipelineJobs: (pipelineId) =>

@@ -78,6 +78,31 @@ export function registerRepositoryRoutes(router: Router, data: GitLabData, onPus
     return { status: 200, bytes: content, contentType: 'text/plain; charset=utf-8' };
   });
 
+  // GET /projects/:id/repository/tree: the entries directly under `path` (blobs and
+  // trees), GitLab's shape {id, name, type, path, mode}, paginated.
+  router.get('/projects/:id/repository/tree', (req) => {
+    project(req);
+    const commit = data.repo.resolve(req.query.get('ref') ?? data.project.defaultBranch);
+    if (!commit) throw notFound('Tree');
+    const dir = (req.query.get('path') ?? '').replace(/^\/+|\/+$/g, '');
+    const prefix = dir === '' ? '' : `${dir}/`;
+    const entries = new Map<string, 'blob' | 'tree'>();
+    for (const path of commit.tree.keys()) {
+      if (!path.startsWith(prefix)) continue;
+      const [name, ...rest] = path.slice(prefix.length).split('/');
+      entries.set(name!, rest.length > 0 ? 'tree' : 'blob');
+    }
+    if (dir !== '' && entries.size === 0) throw notFound('Tree');
+    const items = [...entries].sort(([a], [b]) => a.localeCompare(b));
+    return paginate(req, data.baseUrl, items, ([name, type]) => ({
+      id: createHash('sha1').update(`${commit.id}:${prefix}${name}`).digest('hex'),
+      name,
+      type,
+      path: `${prefix}${name}`,
+      mode: type === 'tree' ? '040000' : '100644',
+    }));
+  });
+
   router.get('/projects/:id/repository/commits', (req) => {
     project(req);
     const ref = req.query.get('ref_name') ?? data.project.defaultBranch;
