@@ -9,6 +9,7 @@ import { createLogger, type Logger } from './log.ts';
 import { openStore } from './store/index.ts';
 import { createGitLabVcs } from './gitlab/client.ts';
 import { handleGitLabWebhook } from './gitlab/webhook.ts';
+import { notConfiguredCloud } from './aws/not-configured.ts';
 import { createSlackApp } from './slack/app.ts';
 import { createSlackChat } from './slack/chat.ts';
 import { registerListeners } from './slack/listeners.ts';
@@ -32,6 +33,7 @@ export async function startBot(config: Config, log: Logger): Promise<RunningBot>
     store,
     vcs,
     chat: createSlackChat(slack.app.client),
+    cloud: notConfiguredCloud('the AWS adapter is not wired yet'),
     settings: {
       channel: config.slack.channelId,
       approverIds: config.approvals.approverIds,

@@ -1,6 +1,6 @@
 /** Everything the core needs, passed in once by main (and by tests). */
 import type { Logger } from '../log.ts';
-import type { ChatPort, Store, VcsPort } from './ports.ts';
+import type { ChatPort, CloudPort, Store, VcsPort } from './ports.ts';
 import type { KeyedMutex } from './keyed-mutex.ts';
 
 export interface BotSettings {
@@ -17,6 +17,7 @@ export interface BotDeps {
   store: Store;
   vcs: VcsPort;
   chat: ChatPort;
+  cloud: CloudPort;
   settings: BotSettings;
   log: Logger;
   /** Serialises work on one request (webhooks, reconciliation, clicks). */

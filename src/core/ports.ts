@@ -72,6 +72,43 @@ export interface VcsPort {
   listBranchPipelines(branch: string): Promise<PipelineInfo[]>;
 }
 
+// ---------------------------------------------------------------- AWS (read only)
+
+export interface CloudGroup {
+  groupId: string;
+  groupName: string;
+}
+
+export interface CloudRule {
+  ruleId: string;
+  groupId: string;
+  /** Normalised like rule files: tcp, udp, icmp, "-1", or a number. */
+  protocol: string;
+  fromPort: number | null;
+  toPort: number | null;
+  /** IPv4 or IPv6 CIDR; "" for rules whose source is a group or prefix list. */
+  cidr: string;
+  description: string;
+  tags: Record<string, string>;
+}
+
+export interface CloudMember {
+  instanceId: string;
+  /** Public IPv4 address (loopback in tests and the sandbox). */
+  publicIp: string;
+  name: string | null;
+}
+
+export interface CloudPort {
+  callerIdentity(): Promise<{ account: string; arn: string }>;
+  /** A group by name (our group keys are group names) or id; null when AWS has none. */
+  findGroup(nameOrId: string): Promise<CloudGroup | null>;
+  /** Live ingress rules of a group. */
+  ingressRules(groupId: string): Promise<CloudRule[]>;
+  /** Running instances of the group that have a public address. */
+  publicMembers(groupId: string): Promise<CloudMember[]>;
+}
+
 // ---------------------------------------------------------------- Slack
 
 /** Block Kit blocks, as plain JSON; builders in src/slack/blocks keep them inside Slack's limits. */
@@ -89,6 +126,8 @@ export interface ChatPort {
   uploadText(channel: string, threadTs: string, file: { filename: string; title: string; content: string }): Promise<void>;
   openModal(triggerId: string, view: Record<string, unknown>): Promise<void>;
   usergroupMembers(usergroupId: string): Promise<string[]>;
+  /** Publishes a person's App Home tab. */
+  publishHome(user: string, view: Record<string, unknown>): Promise<void>;
 }
 
 // ---------------------------------------------------------------- Store

@@ -37,6 +37,9 @@ export function createSlackChat(client: WebClient): ChatPort {
     async openModal(triggerId, view) {
       await client.views.open({ trigger_id: triggerId, view: view as never });
     },
+    async publishHome(user, view) {
+      await client.views.publish({ user_id: user, view: view as never });
+    },
     async usergroupMembers(usergroupId) {
       const res = await client.usergroups.users.list({ usergroup: usergroupId });
       return res.users ?? [];
