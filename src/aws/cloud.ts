@@ -1,0 +1,137 @@
+/**
+ * The CloudPort over the AWS SDK v3 (EC2 + STS), read only. In production the SDK finds
+ * its own endpoints (AWS_ENDPOINT_URL_EC2 / _STS) and credentials (the default chain);
+ * tests and the sandbox pass the fake's endpoint and keys. Every call is bounded: the
+ * SDK's standard retry (3 attempts, throttling included) and a per-request timeout, so a
+ * hanging AWS cannot hold a Slack action or a pipeline job for ever.
+ */
+import {
+  EC2Client,
+  paginateDescribeInstances,
+  paginateDescribeSecurityGroupRules,
+  DescribeSecurityGroupsCommand,
+  type Filter,
+  type SecurityGroupRule,
+} from '@aws-sdk/client-ec2';
+import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
+import type { CloudGroup, CloudMember, CloudPort, CloudRule } from '../core/ports.ts';
+import { normalizeCidrStrict } from '../domain/cidr.ts';
+import { normalizeProtocol } from '../domain/protocol.ts';
+import { InputError } from '../domain/errors.ts';
+
+export interface AwsCloudOptions {
+  region: string;
+  /** Override endpoints (the fake); unset, the SDK reads AWS_ENDPOINT_URL_EC2 / _STS. */
+  endpointEc2?: string;
+  endpointSts?: string;
+  /** Static keys (the fake); unset, the SDK's default credentials chain. */
+  credentials?: { accessKeyId: string; secretAccessKey: string };
+  /** Attempts per call, first included (default 3). */
+  maxAttempts?: number;
+  /** Time limit of one HTTP attempt (default 5 s). */
+  requestTimeoutMs?: number;
+}
+
+/** An AWS call failed after its retries; the message names the action and AWS's reason. */
+export class CloudError extends InputError {
+  readonly code = 'AWS_CALL_FAILED';
+}
+
+const DEFAULT_MAX_ATTEMPTS = 3;
+const DEFAULT_REQUEST_TIMEOUT_MS = 5000;
+const CONNECTION_TIMEOUT_MS = 2000;
+const PAGE_SIZE = 1000;
+/** What EC2 group ids look like; our group keys ("sg-front") are names that merely start alike. */
+const GROUP_ID = /^sg-[0-9a-f]{8,17}$/;
+
+/** Runs `call`, turning any SDK failure into a CloudError that says what was being done. */
+async function doing<T>(action: string, call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (err) {
+    const e = err as Error;
+    const code = e.name && e.name !== 'Error' ? `${e.name}: ` : '';
+    throw new CloudError(`AWS ${action}: ${code}${e.message}`, { cause: err });
+  }
+}
+
+function toRule(r: SecurityGroupRule): CloudRule {
+  const protocol = normalizeProtocol(r.IpProtocol ?? '-1') ?? String(r.IpProtocol);
+  const rawCidr = r.CidrIpv4 ?? r.CidrIpv6;
+  // EC2 reports -1 as the port range of rules without ports (all protocols).
+  const port = (p: number | undefined) => (p === undefined || p === -1 ? null : p);
+  return {
+    ruleId: r.SecurityGroupRuleId ?? '',
+    groupId: r.GroupId ?? '',
+    protocol,
+    fromPort: port(r.FromPort),
+    toPort: port(r.ToPort),
+    cidr: rawCidr === undefined ? '' : (normalizeCidrStrict(rawCidr) ?? rawCidr),
+    description: r.Description ?? '',
+    tags: Object.fromEntries((r.Tags ?? []).map((t) => [t.Key ?? '', t.Value ?? ''])),
+  };
+}
+
+export function createAwsCloud(options: AwsCloudOptions): CloudPort {
+  const common = {
+    region: options.region,
+    maxAttempts: options.maxAttempts ?? DEFAULT_MAX_ATTEMPTS,
+    retryMode: 'standard',
+    requestHandler: {
+      requestTimeout: options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS,
+      // Without this a request past its timeout only logs a warning and keeps waiting.
+      throwOnRequestTimeout: true,
+      connectionTimeout: CONNECTION_TIMEOUT_MS,
+    },
+    ...(options.credentials ? { credentials: options.credentials } : {}),
+  };
+  const ec2 = new EC2Client({ ...common, ...(options.endpointEc2 ? { endpoint: options.endpointEc2 } : {}) });
+  const sts = new STSClient({ ...common, ...(options.endpointSts ? { endpoint: options.endpointSts } : {}) });
+
+  return {
+    callerIdentity: () =>
+      doing('GetCallerIdentity', async () => {
+        const out = await sts.send(new GetCallerIdentityCommand({}));
+        return { account: out.Account ?? '', arn: out.Arn ?? '' };
+      }),
+
+    findGroup: (nameOrId) =>
+      doing(`DescribeSecurityGroups (${nameOrId})`, async (): Promise<CloudGroup | null> => {
+        // A filter rather than GroupIds/GroupNames: an unknown group is then an empty answer,
+        // not InvalidGroup.NotFound, and names work outside the default VPC too.
+        const byFilter = async (name: 'group-id' | 'group-name'): Promise<CloudGroup | null> => {
+          const out = await ec2.send(new DescribeSecurityGroupsCommand({ Filters: [{ Name: name, Values: [nameOrId] }] }));
+          const group = out.SecurityGroups?.[0];
+          return group?.GroupId ? { groupId: group.GroupId, groupName: group.GroupName ?? '' } : null;
+        };
+        return (GROUP_ID.test(nameOrId) ? await byFilter('group-id') : null) ?? byFilter('group-name');
+      }),
+
+    ingressRules: (groupId) =>
+      doing(`DescribeSecurityGroupRules (${groupId})`, async () => {
+        const rules: CloudRule[] = [];
+        const pages = paginateDescribeSecurityGroupRules({ client: ec2, pageSize: PAGE_SIZE }, { Filters: [{ Name: 'group-id', Values: [groupId] }] });
+        for await (const page of pages) {
+          for (const r of page.SecurityGroupRules ?? []) if (!r.IsEgress) rules.push(toRule(r));
+        }
+        return rules;
+      }),
+
+    publicMembers: (groupId) =>
+      doing(`DescribeInstances (${groupId})`, async () => {
+        const members: CloudMember[] = [];
+        const filters: Filter[] = [
+          { Name: 'instance.group-id', Values: [groupId] },
+          { Name: 'instance-state-name', Values: ['running'] },
+        ];
+        for await (const page of paginateDescribeInstances({ client: ec2, pageSize: PAGE_SIZE }, { Filters: filters })) {
+          for (const instance of (page.Reservations ?? []).flatMap((r) => r.Instances ?? [])) {
+            if (!instance.InstanceId || !instance.PublicIpAddress) continue;
+            const name = instance.Tags?.find((t) => t.Key === 'Name')?.Value ?? null;
+            members.push({ instanceId: instance.InstanceId, publicIp: instance.PublicIpAddress, name });
+          }
+        }
+        return members;
+      }),
+  };
+}
