@@ -1,0 +1,212 @@
+/**
+ * An accepted /sg-request becomes a stored request, a parent message, and then — after
+ * Slack has been answered — a branch, one rule file committed on it, a merge request and
+ * exactly one pipeline. One Terraform state takes one change at a time: while a request
+ * holds it (from its creation until a final state), later ones wait as `queued` and
+ * `startNextQueued` starts the oldest when the state is free again.
+ */
+import { judgeChanges, type ComplianceReport } from '../compliance/engine.ts';
+import type { PolicySet } from '../compliance/policy.ts';
+import { proposedRuleChange } from '../compliance/request.ts';
+import { branchFor, type ChangeRequest, type RequestState } from '../domain/request.ts';
+import { ruleFilePath, ruleFileSchema, serializeRuleFile, type RuleFile } from '../domain/rule.ts';
+import { requestParent, requestTitle, type RequestLinks } from '../slack/blocks/request.ts';
+import { submitFailed } from '../slack/blocks/sg-request.ts';
+import { converge } from './converge.ts';
+import type { BotDeps } from './deps.ts';
+
+/** A validated request, as the Slack surfaces hand it over. Ports are -1 for protocols without ports. */
+export interface RequestInput {
+  group: string;
+  protocol: string;
+  fromPort: number;
+  toPort: number;
+  cidr: string;
+  justification: string;
+  ticket: string | null;
+  expiresAt: string | null;
+}
+
+export interface Submission {
+  input: RequestInput;
+  /** Slack user id of the person asking. */
+  requester: string;
+  /** Their Slack name, for the merge request (the id alone means little in GitLab). */
+  requesterName?: string;
+}
+
+/** States in which a request holds the Terraform state (or is about to). */
+const HOLDS_STATE: ReadonlySet<RequestState> = new Set(['submitted', 'planning', 'awaiting_approval', 'deploying']);
+const RULES_DIR = 'terraform/rules';
+const ID_PREFIX = 'REQ-';
+
+/** The same policies as the pipeline, judged before anything is created. */
+export function precheck(policies: PolicySet, input: RequestInput): ComplianceReport {
+  const change = proposedRuleChange({
+    protocol: input.protocol,
+    from_port: input.fromPort,
+    to_port: input.toPort,
+    cidr: input.cidr,
+    description: input.justification,
+    security_group: input.group,
+  });
+  return judgeChanges([change], policies);
+}
+
+/**
+ * Records the request and, unless another one holds the state, opens it in GitLab. GitLab
+ * failures after the request is stored are reported in its thread and leave it `failed`;
+ * a failure before (reading the rules folder for the next id) rejects, nothing stored.
+ */
+export async function submitRequest(deps: BotDeps, submission: Submission): Promise<ChangeRequest> {
+  const ref = await deps.vcs.defaultBranch();
+  const inGit = await deps.vcs.listFiles(ref, RULES_DIR);
+  // From here to save() nothing awaits: the id, the queue decision and the row are one step.
+  const id = nextRequestId(deps, inGit);
+  const at = deps.now().toISOString();
+  const queued = deps.store.requests.open().some((r) => r.state === 'queued' || HOLDS_STATE.has(r.state));
+  const request: ChangeRequest = {
+    id,
+    kind: 'request',
+    state: queued ? 'queued' : 'submitted',
+    rule: ruleOf(id, submission, at),
+    requester: submission.requester,
+    branch: branchFor(id),
+    mergeRequestIid: null,
+    pipelineId: null,
+    sha: null,
+    deployJobId: null,
+    awaitingSince: null,
+    createdAt: at,
+    updatedAt: at,
+  };
+  deps.store.requests.save(request);
+  deps.store.audit.record({ at, requestId: id, actor: submission.requester, action: 'submit', outcome: 'ok', detail: queued ? 'queued' : 'submitted' });
+  deps.log.info({ requestId: id, user: submission.requester, queued }, 'request recorded');
+  await showParent(deps, request, {});
+  if (!queued) await openInGitLab(deps, id, submission.requesterName);
+  return deps.store.requests.get(id)!;
+}
+
+/**
+ * Starts the oldest queued request when no request holds the Terraform state; returns
+ * it, or null when there is nothing to start (or the state is still held). Call it
+ * whenever a request reaches a final state.
+ */
+export async function startNextQueued(deps: BotDeps): Promise<ChangeRequest | null> {
+  const open = deps.store.requests.open();
+  if (open.some((r) => HOLDS_STATE.has(r.state))) return null;
+  const next = open.find((r) => r.state === 'queued');
+  // The compare-and-set makes two concurrent callers start it once.
+  if (!next || !deps.store.requests.transition(next.id, 'queued', 'submitted')) return null;
+  deps.log.info({ requestId: next.id }, 'starting a queued request');
+  await showParent(deps, deps.store.requests.get(next.id)!, {});
+  await openInGitLab(deps, next.id);
+  return deps.store.requests.get(next.id)!;
+}
+
+function nextRequestId(deps: BotDeps, pathsInGit: readonly string[]): string {
+  let n = 0;
+  for (const path of pathsInGit) {
+    const m = /\/REQ-(\d+)\.json$/.exec(path);
+    if (m) n = Math.max(n, Number(m[1]));
+  }
+  // Requests the store knows but git does not (queued, failed, not merged) are skipped too.
+  do n += 1;
+  while (deps.store.requests.get(`${ID_PREFIX}${n}`));
+  return `${ID_PREFIX}${n}`;
+}
+
+function ruleOf(id: string, s: Submission, at: string): RuleFile {
+  return ruleFileSchema.parse({
+    id,
+    group: s.input.group,
+    protocol: s.input.protocol,
+    from_port: s.input.fromPort,
+    to_port: s.input.toPort,
+    cidr: s.input.cidr,
+    description: s.input.justification,
+    requester: s.requester,
+    ticket: s.input.ticket,
+    created_at: at,
+    expires_at: s.input.expiresAt,
+  });
+}
+
+async function showParent(deps: BotDeps, request: ChangeRequest, links: RequestLinks): Promise<string | null> {
+  try {
+    return (await converge(deps, request.id, 'parent', { channel: deps.settings.channel }, requestParent(request, links))).ts;
+  } catch (err) {
+    // The request stands without its message; the next sync posts it.
+    deps.log.error({ err, requestId: request.id }, 'posting the request message failed');
+    return null;
+  }
+}
+
+/** Branch, commit, merge request, pipeline: each step named, so a failure says where it stopped. */
+async function openInGitLab(deps: BotDeps, id: string, requesterName?: string): Promise<void> {
+  await deps.locks.run(id, async () => {
+    const request = deps.store.requests.get(id)!;
+    const rule = request.rule!;
+    let step = 'reading the default branch';
+    try {
+      const ref = await deps.vcs.defaultBranch();
+      step = `creating branch ${request.branch}`;
+      await deps.vcs.createBranch(request.branch, ref);
+      step = `committing ${ruleFilePath(id)}`;
+      const { sha } = await deps.vcs.commitFiles(request.branch, `${requestTitle(request)}\n\nRequested from Slack by ${rule.requester}.`, [
+        { action: 'create', path: ruleFilePath(id), content: serializeRuleFile(rule) },
+      ]);
+      step = 'opening the merge request';
+      const mr = await deps.vcs.createMergeRequest({
+        sourceBranch: request.branch,
+        targetBranch: ref,
+        title: `${requestTitle(request)} (for ${requesterName ?? rule.requester})`,
+        description: mergeRequestDescription(rule, requesterName),
+      });
+      step = 'starting the pipeline';
+      const pipeline = await deps.vcs.createPipeline(request.branch);
+      // A webhook may have been synced meanwhile (it waits on this lock): keep its state.
+      const current = deps.store.requests.get(id)!;
+      const updated: ChangeRequest = {
+        ...current,
+        state: current.state === 'submitted' ? 'planning' : current.state,
+        mergeRequestIid: mr.iid,
+        pipelineId: current.pipelineId ?? pipeline.id,
+        sha: current.sha ?? sha,
+        updatedAt: deps.now().toISOString(),
+      };
+      deps.store.requests.save(updated);
+      await showParent(deps, updated, { mergeRequestUrl: mr.webUrl, pipelineUrl: pipeline.webUrl });
+    } catch (err) {
+      await reportFailure(deps, id, step, err as Error);
+    }
+  });
+  if (deps.store.requests.get(id)?.state === 'failed') await startNextQueued(deps);
+}
+
+async function reportFailure(deps: BotDeps, id: string, step: string, err: Error): Promise<void> {
+  deps.log.error({ err, requestId: id, step }, 'opening the request in GitLab failed');
+  deps.store.requests.transition(id, 'submitted', 'failed');
+  deps.store.audit.record({ at: deps.now().toISOString(), requestId: id, actor: 'bot', action: 'submit', outcome: 'error', detail: `${step}: ${err.message}` });
+  const request = deps.store.requests.get(id)!;
+  const parentTs = await showParent(deps, request, {});
+  if (parentTs === null) return;
+  await converge(deps, id, 'submit-error', { channel: deps.settings.channel, threadTs: parentTs }, submitFailed(step, err.message)).catch((e: unknown) =>
+    deps.log.error({ err: e, requestId: id }, 'reporting the GitLab failure in Slack failed too'),
+  );
+}
+
+/** GitLab Markdown; the Slack id is kept so the bot (and a reader) can find the person. */
+function mergeRequestDescription(rule: RuleFile, requesterName?: string): string {
+  return [
+    `Requested from Slack by **${requesterName ?? rule.requester}** (Slack user ${rule.requester}) with /sg-request.`,
+    '',
+    `- Justification: ${rule.description}`,
+    `- Ticket: ${rule.ticket ?? 'none'}`,
+    `- Expires: ${rule.expires_at ?? 'never'}`,
+    `- Rule file: \`${ruleFilePath(rule.id)}\``,
+    '',
+    'The pipeline checks the policy and plans the change; the deploy job is approved in Slack.',
+  ].join('\n');
+}

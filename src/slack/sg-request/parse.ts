@@ -1,0 +1,66 @@
+/**
+ * Inline `/sg-request` text into the same raw fields the modal yields:
+ *
+ *   <group> <protocol> [<port>|<from>-<to>] <cidr> <justification…> [ticket=…] [ttl=…|expires=…]
+ *
+ * The justification is a "double" or 'single' quoted text, or the rest of the words.
+ * Only the shape is read here; `validateRequest` judges the values.
+ */
+import type { FieldErrors, RawRequest } from './validate.ts';
+
+export interface ParsedInline {
+  raw: RawRequest;
+  /** Problems of shape (unknown option, unbalanced quote), by the field they concern. */
+  errors: FieldErrors;
+}
+
+const OPTIONS = { ticket: 'ticket', ttl: 'expiry', expires: 'expiry' } as const;
+const PORTS = /^\d+(?:-\d+)?$/;
+
+interface Token {
+  text: string;
+  quoted: boolean;
+}
+
+export function parseInline(text: string): ParsedInline {
+  const errors: FieldErrors = {};
+  const { tokens, unbalanced } = tokenize(text);
+  if (unbalanced) errors.justification = 'A quote is not closed.';
+  const raw: RawRequest = {};
+  const words: Token[] = [];
+  for (const token of tokens) {
+    const option = token.quoted ? null : /^([a-z]+)=(.*)$/.exec(token.text);
+    if (!option) {
+      words.push(token);
+      continue;
+    }
+    const field = OPTIONS[option[1] as keyof typeof OPTIONS];
+    if (field === undefined) errors.justification = `Unknown option "${option[1]}="; use ticket=, ttl= or expires=.`;
+    else if (raw[field] !== undefined) errors[field] = `${field === 'expiry' ? 'ttl= or expires=' : `${option[1]}=`} is given twice.`;
+    else raw[field] = option[2];
+  }
+  const next = () => words.shift()?.text;
+  raw.group = next();
+  raw.protocol = next();
+  if (words[0] && !words[0].quoted && PORTS.test(words[0].text)) raw.ports = next();
+  raw.cidr = next();
+  raw.justification = words.map((w) => w.text).join(' ');
+  return { raw, errors };
+}
+
+/** Words split on white space; a quoted run (either quote) is one token, quotes removed. */
+function tokenize(text: string): { tokens: Token[]; unbalanced: boolean } {
+  const tokens: Token[] = [];
+  const re = /"([^"]*)"|'([^']*)'|(["'])|(\S+?)(?=\s|$|["'])/g;
+  let unbalanced = false;
+  for (const m of text.matchAll(re)) {
+    if (m[3] !== undefined) {
+      unbalanced = true;
+      tokens.push({ text: text.slice(m.index + 1).trim(), quoted: true });
+      break;
+    }
+    const quoted = m[1] ?? m[2];
+    tokens.push(quoted === undefined ? { text: m[4]!, quoted: false } : { text: quoted, quoted: true });
+  }
+  return { tokens, unbalanced };
+}

@@ -1,0 +1,126 @@
+/**
+ * What a person typed (inline or in the modal), checked field by field into a request
+ * the core can record. Pure: the known groups and the clock come in as arguments. Every
+ * problem is reported against its field, so the modal can show it next to the input and
+ * the inline path can list them all at once.
+ */
+import { parseDuration } from '../../config.ts';
+import { normalizeCidrStrict } from '../../domain/cidr.ts';
+import { normalizeProtocol, protocolHasPorts } from '../../domain/protocol.ts';
+import { DESCRIPTION_PATTERN, ruleFileSchema } from '../../domain/rule.ts';
+
+export const FIELDS = ['group', 'protocol', 'ports', 'cidr', 'justification', 'ticket', 'expiry'] as const;
+export type Field = (typeof FIELDS)[number];
+
+/** The raw texts, as typed; absent optional fields are undefined or "". */
+export type RawRequest = Partial<Record<Field, string>>;
+export type FieldErrors = Partial<Record<Field, string>>;
+
+/** A request that passed validation; ports are -1 for protocols without ports. */
+export interface RequestInput {
+  group: string;
+  protocol: string;
+  fromPort: number;
+  toPort: number;
+  cidr: string;
+  justification: string;
+  ticket: string | null;
+  expiresAt: string | null;
+}
+
+export interface ValidationContext {
+  knownGroups: readonly string[];
+  now: Date;
+  /** The longest expiry a request may ask for. */
+  maxTtlMs: number;
+}
+
+export const DEFAULT_MAX_TTL_MS = 90 * 86_400_000;
+
+export type Validation = { ok: true; input: RequestInput } | { ok: false; errors: FieldErrors };
+
+const TICKET_PATTERN = ruleFileSchema.shape.ticket.unwrap().unwrap();
+const PORT_RANGE = /^(\d{1,5})(?:-(\d{1,5}))?$/;
+const ISO_DATE = /^\d{4}-\d{2}-\d{2}$/;
+
+export function validateRequest(raw: RawRequest, ctx: ValidationContext): Validation {
+  const errors: FieldErrors = {};
+  const text = (f: Field) => raw[f]?.trim() ?? '';
+
+  const group = text('group');
+  if (group === '') errors.group = 'Choose a security group.';
+  else if (!ctx.knownGroups.includes(group)) errors.group = `Unknown security group "${group}"; known: ${ctx.knownGroups.join(', ') || 'none'}.`;
+
+  const protocol = normalizeProtocol(text('protocol'));
+  if (protocol === null) errors.protocol = `Unknown protocol "${text('protocol')}": use tcp, udp, icmp or a protocol number 0-255.`;
+  else if (protocol === '-1') errors.protocol = 'All protocols cannot be requested; name one protocol.';
+
+  let ports: [number, number] = [-1, -1];
+  if (protocol !== null && protocolHasPorts(protocol)) {
+    const parsed = parsePorts(text('ports'));
+    if (typeof parsed === 'string') errors.ports = parsed;
+    else ports = parsed;
+  } else if (text('ports') !== '' && protocol !== null) {
+    errors.ports = `${protocol} has no ports; leave them out.`;
+  }
+
+  const cidr = normalizeCidrStrict(text('cidr'));
+  if (cidr === null) errors.cidr = `"${text('cidr')}" is not an IPv4 or IPv6 CIDR such as 203.0.113.0/24.`;
+
+  const justification = text('justification').replace(/\s+/g, ' ');
+  if (justification === '') errors.justification = 'Say why the rule is needed (it becomes the rule description).';
+  else if (!DESCRIPTION_PATTERN.test(justification)) {
+    errors.justification = 'At most 255 characters: letters, digits, spaces and ._-:/()#,@[]+=&;{}!$* only (AWS rule descriptions allow no others).';
+  }
+
+  const ticket = text('ticket');
+  if (ticket !== '' && !TICKET_PATTERN.safeParse(ticket).success) errors.ticket = `"${ticket}" is not a ticket reference such as NET-42.`;
+
+  const expiry = parseExpiry(text('expiry'), ctx);
+  if (typeof expiry === 'object' && expiry !== null) errors.expiry = expiry.error;
+
+  if (Object.keys(errors).length > 0) return { ok: false, errors };
+  return {
+    ok: true,
+    input: {
+      group,
+      protocol: protocol!,
+      fromPort: ports[0],
+      toPort: ports[1],
+      cidr: cidr!,
+      justification,
+      ticket: ticket === '' ? null : ticket,
+      expiresAt: expiry as string | null,
+    },
+  };
+}
+
+function parsePorts(text: string): [number, number] | string {
+  if (text === '') return 'Give a port (443) or a range (8000-8100).';
+  const m = PORT_RANGE.exec(text);
+  if (!m) return `"${text}" is not a port (443) or a range (8000-8100).`;
+  const from = Number(m[1]);
+  const to = m[2] === undefined ? from : Number(m[2]);
+  if (from < 1 || from > 65535 || to < 1 || to > 65535) return 'Ports are 1-65535.';
+  if (from > to) return `The range starts after it ends (${from}-${to}).`;
+  return [from, to];
+}
+
+/** ISO time of the expiry; null for none; { error } when unreadable, past or too far. */
+function parseExpiry(text: string, ctx: ValidationContext): string | null | { error: string } {
+  if (text === '' || text === 'none') return null;
+  let at: number;
+  if (ISO_DATE.test(text)) {
+    // A date means "through that day" (UTC).
+    const day = Date.parse(`${text}T00:00:00Z`);
+    if (Number.isNaN(day)) return { error: `"${text}" is not a date.` };
+    at = day + 86_400_000;
+  } else {
+    const ms = parseDuration(text);
+    if (ms === null || ms <= 0) return { error: `"${text}" is neither a duration (7d, 12h) nor a date (2026-12-31).` };
+    at = ctx.now.getTime() + ms;
+  }
+  if (at <= ctx.now.getTime()) return { error: `${text} is in the past.` };
+  if (at - ctx.now.getTime() > ctx.maxTtlMs) return { error: `At most ${Math.round(ctx.maxTtlMs / 86_400_000)} days ahead.` };
+  return new Date(at).toISOString();
+}
