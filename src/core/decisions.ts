@@ -19,7 +19,7 @@ export interface Click {
 }
 
 /** Approver ids from configuration and the approver user group, read fresh for each click. */
-async function approvers(deps: BotDeps): Promise<Set<string>> {
+export async function approvers(deps: BotDeps): Promise<Set<string>> {
   const ids = new Set(deps.settings.approverIds);
   if (deps.settings.approverGroup) for (const id of await deps.chat.usergroupMembers(deps.settings.approverGroup)) ids.add(id);
   return ids;

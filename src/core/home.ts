@@ -1,0 +1,139 @@
+/**
+ * Keeping App Home tabs current. A Home tab is published when its owner opens it, and
+ * again when a request they are concerned by changes state. Only people who opened
+ * their Home since the bot started get such pushes: approver groups can be large, and
+ * everyone else is served fresh the moment they open the tab anyway.
+ */
+import { isExpired } from '../domain/approval.ts';
+import { DEPLOY_JOB, type ChangeRequest } from '../domain/request.ts';
+import { homeView, type AwaitingApproval, type HomeInput, type RecentChange } from '../slack/blocks/home.ts';
+import type { RequestLinks } from '../slack/blocks/request.ts';
+import { approvers } from './decisions.ts';
+import type { BotDeps } from './deps.ts';
+import type { Store } from './ports.ts';
+import { readPipeline } from './sync.ts';
+
+/** Deployed changes shown under "Recent changes". */
+export const RECENT_SHOWN = 10;
+/** Home tabs kept current by pushes; the least recently opened are dropped first. */
+export const MAX_VIEWERS = 500;
+
+/**
+ * Who opened their Home, per store (one store per running bot; tests open many), in
+ * order of their last visit. In memory on purpose: after a restart a Home is refreshed
+ * the next time it is opened, which is the moment its owner looks at it.
+ */
+const viewersByStore = new WeakMap<Store, Set<string>>();
+
+function viewers(deps: BotDeps): Set<string> {
+  let set = viewersByStore.get(deps.store);
+  if (!set) viewersByStore.set(deps.store, (set = new Set()));
+  return set;
+}
+
+function noteViewer(deps: BotDeps, user: string): void {
+  const set = viewers(deps);
+  set.delete(user);
+  set.add(user);
+  for (const oldest of set) {
+    if (set.size <= MAX_VIEWERS) break;
+    set.delete(oldest);
+  }
+}
+
+type Links = RequestLinks & { jobUrl: string | null };
+
+/** What every Home is built from, read once however many Homes are published. */
+interface Board {
+  approvers: ReadonlySet<string>;
+  open: ChangeRequest[];
+  recent: RecentChange[];
+  links: ReadonlyMap<string, Links>;
+}
+
+/**
+ * The last deployed requests, newest first. The Store port lists only open requests, so
+ * the candidates are the requests the audit log mentions (every approved deploy is there).
+ */
+function recentChanges(store: Store): RecentChange[] {
+  const ids = new Set(store.audit.list().map((e) => e.requestId));
+  return [...ids]
+    .map((id) => store.requests.get(id))
+    .filter((r): r is ChangeRequest => r?.state === 'deployed')
+    .sort((a, b) => b.updatedAt.localeCompare(a.updatedAt))
+    .slice(0, RECENT_SHOWN)
+    // The approvals table holds those counted for the plan that was deployed (it is
+    // cleared whenever a decision starts over), which is what "approved by" means here.
+    .map((request) => ({ request, approvedBy: store.approvals.list(request.id), at: request.updatedAt }));
+}
+
+/** Pipeline, merge request and deploy job links of a request; none when GitLab does not answer. */
+async function linksOf(deps: BotDeps, request: ChangeRequest): Promise<Links | null> {
+  if (request.pipelineId === null) return null;
+  try {
+    const [facts, mr] = await Promise.all([readPipeline(deps, request.pipelineId), deps.vcs.findMergeRequest(request.branch)]);
+    return { pipelineUrl: facts.pipeline.webUrl, mergeRequestUrl: mr?.webUrl ?? null, jobUrl: facts.jobsByName.get(DEPLOY_JOB)?.webUrl ?? null };
+  } catch (err) {
+    deps.log.warn({ requestId: request.id, err: (err as Error).message }, 'home: links not shown, GitLab did not answer');
+    return null;
+  }
+}
+
+async function loadBoard(deps: BotDeps): Promise<Board> {
+  const open = deps.store.requests.open();
+  const waiting = open.filter((r) => r.state === 'awaiting_approval');
+  const [who, links] = await Promise.all([approvers(deps), Promise.all(waiting.map((r) => linksOf(deps, r)))]);
+  const byId = new Map<string, Links>();
+  waiting.forEach((r, i) => links[i] && byId.set(r.id, links[i]));
+  return { approvers: who, open, recent: recentChanges(deps.store), links: byId };
+}
+
+/** The same rules as an Approve click (judgeApproval), minus the branch head: only what can be shown. */
+function awaitingApprovalOf(deps: BotDeps, board: Board, user: string): AwaitingApproval[] {
+  if (!board.approvers.has(user)) return [];
+  const now = deps.now();
+  return board.open
+    .filter((r) => r.state === 'awaiting_approval' && r.requester !== user && !isExpired(r, deps.settings.approvalTtlMs, now))
+    .map((request) => ({ request, approvedBy: deps.store.approvals.list(request.id) }))
+    .filter(({ approvedBy }) => !approvedBy.includes(user));
+}
+
+function homeInput(deps: BotDeps, board: Board, user: string): HomeInput {
+  return {
+    user,
+    awaitingMyApproval: awaitingApprovalOf(deps, board, user),
+    mine: board.open.filter((r) => r.requester === user),
+    recent: board.recent,
+    requiredApprovals: deps.settings.requiredApprovals,
+    links: board.links,
+  };
+}
+
+async function publish(deps: BotDeps, board: Board, user: string): Promise<void> {
+  noteViewer(deps, user);
+  await deps.chat.publishHome(user, homeView(homeInput(deps, board, user)));
+}
+
+/** Publishes `user`'s Home tab as things stand now; keeps it current from then on. */
+export async function refreshHome(deps: BotDeps, user: string): Promise<void> {
+  await publish(deps, await loadBoard(deps), user);
+}
+
+/**
+ * Refreshes the open Homes a request's change shows on: its requester's and the
+ * approvers'; everyone's once it is deployed (it joins "Recent changes"). Never throws:
+ * a Home that could not be refreshed must not fail the pipeline news that caused it.
+ */
+export async function refreshHomes(deps: BotDeps, request: ChangeRequest): Promise<void> {
+  const open = [...viewers(deps)];
+  if (open.length === 0) return;
+  try {
+    const board = await loadBoard(deps);
+    const concerned = open.filter((u) => request.state === 'deployed' || u === request.requester || board.approvers.has(u));
+    for (const user of concerned) {
+      await publish(deps, board, user).catch((err: unknown) => deps.log.warn({ user, requestId: request.id, err: (err as Error).message }, 'home: publish failed'));
+    }
+  } catch (err) {
+    deps.log.warn({ requestId: request.id, err: (err as Error).message }, 'home: refresh failed');
+  }
+}
