@@ -1,0 +1,137 @@
+/**
+ * /sg-request in Slack: inline text or the modal. Each path acknowledges within Slack's
+ * 3 s, then validates, pre-checks with the policies and hands the request to
+ * `submitRequest`, whose GitLab work therefore always runs after the ack.
+ */
+import type { App, SlashCommand, ViewOutput } from '@slack/bolt';
+import type { PolicySet } from '../../compliance/policy.ts';
+import type { BotDeps } from '../../core/deps.ts';
+import { precheck, submitRequest, type RequestInput } from '../../core/submit.ts';
+import { refusal } from '../blocks/approval.ts';
+import {
+  denialMessage,
+  denialModalErrors,
+  FIELD_BLOCK,
+  fieldAction,
+  modalErrors,
+  recordedMessage,
+  requestModal,
+  SG_REQUEST_CALLBACK,
+  usageMessage,
+} from '../blocks/sg-request.ts';
+import type { GroupCatalog } from './groups.ts';
+import { parseInline } from './parse.ts';
+import { DEFAULT_MAX_TTL_MS, FIELDS, validateRequest, type FieldErrors, type RawRequest } from './validate.ts';
+
+export const SG_REQUEST_COMMAND = '/sg-request';
+/** How long opening the modal may wait for the group list: trigger ids live 3 s. */
+const GROUPS_BUDGET_MS = 1500;
+
+export interface SgRequestDeps extends BotDeps {
+  /** Loaded once at startup, the same set the pipeline's compliance job uses. */
+  policies: PolicySet;
+  groups: GroupCatalog;
+  /** Longest expiry a request may ask for (default 90 days). */
+  maxTtlMs?: number;
+}
+
+interface Person {
+  user: string;
+  name?: string;
+  /** Where ephemeral answers go: the channel the command was typed in. */
+  channel: string;
+}
+
+export function registerSgRequest(app: App, deps: SgRequestDeps): void {
+  app.command(SG_REQUEST_COMMAND, async ({ ack, command }) => {
+    await ack();
+    const person = { user: command.user_id, name: command.user_name, channel: command.channel_id };
+    if (command.text.trim() === '') await openForm(deps, command, person);
+    else await takeInline(deps, command.text, person);
+  });
+
+  app.view(SG_REQUEST_CALLBACK, async ({ ack, body, view }) => {
+    const person = { user: body.user.id, name: body.user.name, channel: view.private_metadata || deps.settings.channel };
+    const groups = deps.groups.known() ?? (await within(deps.groups.current(), GROUPS_BUDGET_MS).catch(() => null)) ?? [];
+    const checked = check(deps, formValues(view), groups);
+    if ('errors' in checked) return void (await ack({ response_action: 'errors', errors: checked.errors }));
+    await ack();
+    await submit(deps, checked.input, person);
+  });
+}
+
+async function openForm(deps: SgRequestDeps, command: SlashCommand, person: Person): Promise<void> {
+  const groups = deps.groups.known() ?? (await within(deps.groups.current(), GROUPS_BUDGET_MS).catch((err: Error) => err));
+  if (groups === null || groups instanceof Error) {
+    const why = groups instanceof Error ? groups.message : 'GitLab did not answer in time';
+    return tell(deps, person, refusal(`reading the security groups from GitLab: ${why}. Try again, or give the request inline.`));
+  }
+  await deps.chat.openModal(command.trigger_id, requestModal(groups, command.channel_id));
+  // Keep the list fresh for the next form and for the submission's validation.
+  void deps.groups.current().catch((err: unknown) => deps.log.warn({ err }, 'refreshing the security groups failed'));
+}
+
+async function takeInline(deps: SgRequestDeps, text: string, person: Person): Promise<void> {
+  let groups: string[];
+  try {
+    groups = await deps.groups.current();
+  } catch (err) {
+    return tell(deps, person, refusal(`reading the security groups from GitLab: ${(err as Error).message}`));
+  }
+  const parsed = parseInline(text);
+  const checked = validateRequest(parsed.raw, context(deps, groups));
+  const errors: FieldErrors = { ...(checked.ok ? {} : checked.errors), ...parsed.errors };
+  if (Object.keys(errors).length > 0) return tell(deps, person, usageMessage(errors));
+  const input = (checked as { input: RequestInput }).input;
+  const report = precheck(deps.policies, input);
+  if (!report.compliant) return tell(deps, person, denialMessage(report));
+  await submit(deps, input, person);
+}
+
+/** Validation and pre-check for the modal: the input, or errors keyed by block id. */
+function check(deps: SgRequestDeps, raw: RawRequest, groups: string[]): { input: RequestInput } | { errors: Record<string, string> } {
+  const checked = validateRequest(raw, context(deps, groups));
+  if (!checked.ok) return { errors: modalErrors(checked.errors) };
+  const report = precheck(deps.policies, checked.input);
+  return report.compliant ? { input: checked.input } : { errors: denialModalErrors(report) };
+}
+
+async function submit(deps: SgRequestDeps, input: RequestInput, person: Person): Promise<void> {
+  try {
+    const request = await submitRequest(deps, { input, requester: person.user, ...(person.name ? { requesterName: person.name } : {}) });
+    await tell(deps, person, recordedMessage(request));
+  } catch (err) {
+    deps.log.error({ err, user: person.user }, 'recording a request failed');
+    await tell(deps, person, refusal(`recording the request: ${(err as Error).message}. Nothing was recorded; try again.`));
+  }
+}
+
+function context(deps: SgRequestDeps, groups: string[]) {
+  return { knownGroups: groups, now: deps.now(), maxTtlMs: deps.maxTtlMs ?? DEFAULT_MAX_TTL_MS };
+}
+
+function tell(deps: SgRequestDeps, person: Person, text: string): Promise<void> {
+  return deps.chat.postEphemeral(person.channel, person.user, text);
+}
+
+/** The modal's state values as raw fields: a select's chosen value, a text input's text. */
+function formValues(view: ViewOutput): RawRequest {
+  const raw: RawRequest = {};
+  for (const field of FIELDS) {
+    const value = view.state.values[FIELD_BLOCK[field]]?.[fieldAction(field)];
+    const text = value?.selected_option?.value ?? value?.value;
+    if (typeof text === 'string') raw[field] = text;
+  }
+  return raw;
+}
+
+/** The promise's value, or null when it takes longer than `ms`. */
+async function within<T>(promise: Promise<T>, ms: number): Promise<T | null> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<null>((resolve) => (timer = setTimeout(() => resolve(null), ms)));
+  try {
+    return await Promise.race([promise, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
