@@ -113,7 +113,8 @@ function parseExpiry(text: string, ctx: ValidationContext): string | null | { er
   if (ISO_DATE.test(text)) {
     // A date means "through that day" (UTC).
     const day = Date.parse(`${text}T00:00:00Z`);
-    if (Number.isNaN(day)) return { error: `"${text}" is not a date.` };
+    // Date.parse rolls 2026-02-30 over into March; a real date reads back the same.
+    if (Number.isNaN(day) || new Date(day).toISOString().slice(0, 10) !== text) return { error: `"${text}" is not a date.` };
     at = day + 86_400_000;
   } else {
     const ms = parseDuration(text);
