@@ -1,0 +1,58 @@
+/**
+ * One request per Terraform state: later requests wait as `queued`, with no branch or
+ * pipeline, and start oldest first once the state is free — also when the one started
+ * before them fails in GitLab.
+ */
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import { startNextQueued, submitRequest, type RequestInput } from '../../src/core/submit.ts';
+import { CHANNEL, startHarness, type Harness } from '../slack/sg-request-harness.ts';
+
+let h: Harness;
+before(async () => void (h = await startHarness()));
+after(() => h.close());
+
+const input = (cidr: string): RequestInput => ({ group: 'sg-front', protocol: 'tcp', fromPort: 443, toPort: 443, cidr, justification: 'partner API', ticket: null, expiresAt: null });
+const submit = (cidr: string) => submitRequest(h.deps, { input: input(cidr), requester: 'U0ALICE' });
+const pipelinesOn = (branch: string) => h.gitlab.driver.pipelines().filter((p) => p.ref === branch);
+const finish = (id: string) => h.deps.store.requests.save({ ...h.deps.store.requests.get(id)!, state: 'deployed' });
+
+test('a request made while another is open is queued, visibly, and starts when the state is free', async () => {
+  const first = await submit('203.0.113.1/32');
+  assert.equal(first.id, 'REQ-2', 'REQ-1 is already a rule file on the default branch');
+  assert.equal(first.state, 'planning');
+
+  const second = await submit('203.0.113.2/32');
+  assert.equal(second.state, 'queued');
+  assert.equal(second.pipelineId, null);
+  assert.equal(h.gitlab.driver.readFile('sg-request/REQ-3', 'terraform/rules/REQ-3.json'), undefined);
+  assert.deepEqual(pipelinesOn('sg-request/REQ-3'), []);
+  const parent = h.slack.driver.channel(CHANNEL).find((m) => m.text.startsWith('REQ-3'))!;
+  assert.match(parent.text, /Queued behind an earlier change/);
+
+  assert.equal(await startNextQueued(h.deps), null, 'REQ-2 still holds the state');
+  assert.equal(h.deps.store.requests.get('REQ-3')?.state, 'queued');
+
+  finish('REQ-2');
+  const started = await startNextQueued(h.deps);
+  assert.equal(started?.id, 'REQ-3');
+  assert.equal(started?.state, 'planning');
+  assert.deepEqual(pipelinesOn('sg-request/REQ-3').map((p) => p.id), [started?.pipelineId]);
+  assert.match(h.slack.driver.channel(CHANNEL).find((m) => m.text.startsWith('REQ-3'))!.text, /Planning/);
+  assert.equal(await startNextQueued(h.deps), null, 'nothing else waits');
+});
+
+test('when a request started from the queue fails in GitLab, the next queued one starts', async () => {
+  finish('REQ-3');
+  const holder = await submit('198.51.100.1/32');
+  const [b, c] = [await submit('198.51.100.2/32'), await submit('198.51.100.3/32')];
+  assert.deepEqual([holder.state, b.state, c.state], ['planning', 'queued', 'queued']);
+
+  finish(holder.id);
+  h.gitlab.driver.failNext(1, { status: 500, path: /repository\/branches/ });
+  await startNextQueued(h.deps);
+  assert.equal(h.deps.store.requests.get(b.id)?.state, 'failed');
+  assert.equal(h.deps.store.requests.get(c.id)?.state, 'planning');
+  assert.equal(pipelinesOn(`sg-request/${c.id}`).length, 1);
+  assert.equal(pipelinesOn(`sg-request/${b.id}`).length, 0);
+});
