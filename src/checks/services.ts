@@ -4,9 +4,10 @@
  * its own time limit. The result says, per target, whether it answered 2xx/3xx, how
  * fast, and otherwise why not ('timeout', 'refused' or the connection error).
  */
-import type { CloudMember, CloudRule } from '../core/ports.ts';
+import type { CloudGroup, CloudMember, CloudPort, CloudRule } from '../core/ports.ts';
 import { reachesPublic } from '../domain/cidr.ts';
 import { ALL_PROTOCOLS } from '../domain/protocol.ts';
+import { InputError } from '../domain/errors.ts';
 
 export const DEFAULT_SERVICE_PORTS: readonly number[] = [80, 443];
 export const DEFAULT_TIMEOUT_MS = 2000;
@@ -146,4 +147,52 @@ export async function checkServices(options: CheckServicesOptions, probe: Probe 
   });
   results.sort(byFailuresFirst);
   return { results, summary: summarise(results) };
+}
+
+// ---------------------------------------------------------------- one group, end to end
+
+/** The group asked for does not exist in AWS. */
+export class UnknownGroupError extends InputError {
+  readonly code = 'UNKNOWN_GROUP';
+}
+
+export interface GroupCheckRequest {
+  /** Group name (our keys, e.g. "sg-front") or id. */
+  group: string;
+  /** Ports worth checking if the group opens them publicly (groups.json `service_ports`). */
+  servicePorts: readonly number[];
+  allowTarget: (ip: string) => boolean;
+  timeoutMs?: number;
+  concurrency?: number;
+}
+
+export interface GroupCheck {
+  group: CloudGroup;
+  /** Whose AWS view this is, so a reader can tell the account apart. */
+  identity: { account: string; arn: string };
+  /** The service ports the group's live rules open to the internet. */
+  ports: number[];
+  /** Running members with a public address. */
+  members: number;
+  report: ServiceReport;
+  /** False when nothing could be proven: no public member or no public service port. */
+  provable: boolean;
+}
+
+/** Looks the group up in AWS, works out what to probe, and probes it. */
+export async function checkGroupServices(cloud: CloudPort, request: GroupCheckRequest, probe: Probe = httpProbe): Promise<GroupCheck> {
+  const [identity, group] = await Promise.all([cloud.callerIdentity(), cloud.findGroup(request.group)]);
+  if (!group) throw new UnknownGroupError(`security group "${request.group}" does not exist in AWS account ${identity.account}`);
+  const [rules, members] = await Promise.all([cloud.ingressRules(group.groupId), cloud.publicMembers(group.groupId)]);
+  const ports = publicServicePorts(rules, request.servicePorts);
+  const { allowTarget, timeoutMs, concurrency } = request;
+  const report = await checkServices({ members, ports, allowTarget, timeoutMs, concurrency }, probe);
+  return { group, identity, ports, members: members.length, report, provable: members.length > 0 && ports.length > 0 };
+}
+
+/** Why a check that probed nothing proves nothing, or null when it probed something. */
+export function unprovableReason(check: GroupCheck): string | null {
+  if (check.members === 0) return `${check.group.groupName} has no running member with a public address: nothing to check`;
+  if (check.ports.length === 0) return `${check.group.groupName} opens none of its service ports to the internet: nothing to check`;
+  return null;
 }
