@@ -105,7 +105,7 @@ test('a request changing state refreshes the open Homes of its requester and the
   const request = stored(deps, { id: 'REQ-1', state: 'planning' });
 
   await refreshHomes(deps, request);
-  assert.deepEqual(chat.published, [], 'nobody opened their Home: nothing is published');
+  assert.equal(chat.published.length, 0, 'nobody opened their Home: nothing is published');
 
   for (const user of [REQUESTER, BYSTANDER, GROUP_APPROVER]) await refreshHome(deps, user);
   chat.published.length = 0;
