@@ -90,7 +90,7 @@ describe('/sg-request', () => {
     assert.deepEqual(Object.keys(refused.errors ?? {}).sort(), ['sg_cidr', 'sg_ticket']);
 
     const denied = await driver.submitView({ user: ALICE, viewId: modal.view.id, values: { ...values, cidr: '0.0.0.0/0', ticket: '' } });
-    assert.match(String(denied.errors?.sg_cidr), /Refused by policy/);
+    assert.match(String((denied.errors as Record<string, string> | undefined)?.sg_cidr), /Refused by policy/);
 
     assert.deepEqual(gitlabWrites(h).slice(writes), [], 'refused submissions create nothing');
     const accepted = await driver.submitView({ user: ALICE, viewId: modal.view.id, values: { ...values, cidr: '10.20.0.0/16', ticket: 'NET-7' } });
