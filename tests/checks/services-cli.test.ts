@@ -111,14 +111,14 @@ describe('portcullis check-services', () => {
   });
 
   it('treats an unknown group and bad options as bad input', async () => {
-    const bad = async (args: string[], message: RegExp, withEnv = env) =>
+    const bad = async (args: string[], message: RegExp, withEnv: Record<string, string | undefined> = env) =>
       assert.rejects(run(args, withEnv), (err: unknown) => err instanceof InputError && message.test(err.message));
     await bad(['--group', 'sg-nope'], /security group "sg-nope" does not exist in AWS account 123456789012/);
     await bad([], /--group NAME_OR_ID is required/);
     await bad(['--group', 'sg-front', '--ports', '80,70000'], /--ports takes ports 1-65535/);
     await bad(['--group', 'sg-front', '--timeout-ms', '0'], /--timeout-ms takes a number of milliseconds/);
     await bad(['--group', 'sg-front', '--bogus'], /Unknown option '--bogus'/);
-    await bad(['--group', 'sg-front'], /AWS_REGION is not set/, { ...env, AWS_REGION: undefined } as Record<string, string>);
+    await bad(['--group', 'sg-front'], /AWS_REGION is not set/, { ...env, AWS_REGION: undefined });
   });
 
   it('explains when AWS cannot be reached, naming the call', async () => {
