@@ -3,6 +3,8 @@
  * tests. Each benchmark prints its figures beside its goal; later issues add theirs here.
  */
 import { plan10k } from './plan.bench.ts';
+import { ackLatency } from './ack.bench.ts';
+import { webhookIngest } from './webhook.bench.ts';
 
 export interface BenchResult {
   name: string;
@@ -13,6 +15,8 @@ export interface BenchResult {
 
 const BENCHMARKS: Record<string, () => Promise<BenchResult>> = {
   'plan-10k': plan10k,
+  'ack-latency': ackLatency,
+  'webhook-ingest': webhookIngest,
 };
 
 const wanted = process.argv.slice(2);
