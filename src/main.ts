@@ -13,6 +13,10 @@ import { notConfiguredCloud } from './aws/not-configured.ts';
 import { createSlackApp } from './slack/app.ts';
 import { createSlackChat } from './slack/chat.ts';
 import { registerListeners } from './slack/listeners.ts';
+import { registerSgRequest } from './slack/sg-request/listener.ts';
+import { GroupCatalog } from './slack/sg-request/groups.ts';
+import { loadPolicies } from './compliance/policy.ts';
+import { startNextQueued } from './core/submit.ts';
 import { KeyedMutex } from './core/keyed-mutex.ts';
 import { InboxWorker } from './core/worker.ts';
 import { startReconciler } from './core/reconcile.ts';
@@ -26,6 +30,8 @@ export interface RunningBot {
 }
 
 export async function startBot(config: Config, log: Logger): Promise<RunningBot> {
+  // The same policies the pipeline judges with, checked once: a bad file stops the start.
+  const policies = await loadPolicies();
   const store = openStore(config.databasePath);
   const vcs = createGitLabVcs({ url: config.gitlab.url, token: config.gitlab.token, project: config.gitlab.project, logger: log });
   const slack = createSlackApp({ botToken: config.slack.botToken, appToken: config.slack.appToken, apiUrl: config.slack.apiUrl, log });
@@ -45,7 +51,9 @@ export async function startBot(config: Config, log: Logger): Promise<RunningBot>
     locks: new KeyedMutex(),
     now: () => new Date(),
   };
+  const groups = new GroupCatalog(vcs, deps.now);
   registerListeners(slack.app, deps);
+  registerSgRequest(slack.app, { ...deps, policies, groups });
   slack.app.error(async (err) => void log.error({ err }, 'unhandled error in a Slack listener'));
 
   const worker = new InboxWorker(deps);
@@ -62,6 +70,9 @@ export async function startBot(config: Config, log: Logger): Promise<RunningBot>
   await slack.app.start();
   const port = await listen(server, config.port);
   const reconciler = startReconciler(deps, config.reconcileIntervalMs);
+  // Warm the group list for the modal, and start anything queued before a restart.
+  void groups.current().catch((err: unknown) => log.warn({ err }, 'reading the security groups failed'));
+  void startNextQueued(deps).catch((err: unknown) => log.error({ err }, 'starting a queued request failed'));
   log.info({ port, channel: config.slack.channelId }, 'portcullis bot listening');
 
   return {

@@ -9,6 +9,7 @@ import { refusal } from '../slack/blocks/approval.ts';
 import type { BotDeps } from './deps.ts';
 import type { AuditEntry } from './ports.ts';
 import { syncPipeline } from './sync.ts';
+import { startNextQueued } from './submit.ts';
 
 export interface Click {
   requestId: string;
@@ -113,4 +114,6 @@ export async function reject(deps: BotDeps, click: Click & { reason: string }): 
     }
   }
   if (request.pipelineId !== null) await syncPipeline(deps, request.pipelineId);
+  // The state is free again (a rejected request never reaches it through a pipeline sync).
+  await startNextQueued(deps);
 }

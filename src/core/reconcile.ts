@@ -8,6 +8,7 @@ import { isExpired } from '../domain/approval.ts';
 import type { ChangeRequest } from '../domain/request.ts';
 import type { BotDeps } from './deps.ts';
 import { syncPipeline } from './sync.ts';
+import { startNextQueued } from './submit.ts';
 
 export async function reconcileOnce(deps: BotDeps): Promise<void> {
   for (const request of deps.store.requests.open()) {
@@ -26,6 +27,7 @@ async function expire(deps: BotDeps, request: ChangeRequest): Promise<void> {
   deps.store.audit.record({ at: deps.now().toISOString(), requestId: request.id, actor: 'bot', action: 'expire', outcome: 'ok', detail: `no decision within ${deps.settings.approvalTtlMs} ms` });
   // Nobody may approve it now: free the pipeline rather than leave a manual job waiting.
   if (request.pipelineId !== null) await deps.vcs.cancelPipeline(request.pipelineId);
+  await startNextQueued(deps);
 }
 
 export function startReconciler(deps: BotDeps, intervalMs: number): { stop(): Promise<void> } {

@@ -37,6 +37,16 @@ export interface Submission {
 
 /** States in which a request holds the Terraform state (or is about to). */
 const HOLDS_STATE: ReadonlySet<RequestState> = new Set(['submitted', 'planning', 'awaiting_approval', 'deploying']);
+
+/**
+ * Whether a request holds the state. Pipelines the bot did not start (a person's push, the
+ * default branch after a merge) do not: they may wait at their manual deploy forever and
+ * would block the queue. Terraform itself keeps them from applying over a request: the
+ * state is locked during apply and a saved plan made against an older state is refused.
+ */
+function holdsState(r: ChangeRequest): boolean {
+  return r.kind !== 'external' && HOLDS_STATE.has(r.state);
+}
 const RULES_DIR = 'terraform/rules';
 const ID_PREFIX = 'REQ-';
 
@@ -64,7 +74,7 @@ export async function submitRequest(deps: BotDeps, submission: Submission): Prom
   // From here to save() nothing awaits: the id, the queue decision and the row are one step.
   const id = nextRequestId(deps, inGit);
   const at = deps.now().toISOString();
-  const queued = deps.store.requests.open().some((r) => r.state === 'queued' || HOLDS_STATE.has(r.state));
+  const queued = deps.store.requests.open().some((r) => r.state === 'queued' || holdsState(r));
   const request: ChangeRequest = {
     id,
     kind: 'request',
@@ -95,7 +105,7 @@ export async function submitRequest(deps: BotDeps, submission: Submission): Prom
  */
 export async function startNextQueued(deps: BotDeps): Promise<ChangeRequest | null> {
   const open = deps.store.requests.open();
-  if (open.some((r) => HOLDS_STATE.has(r.state))) return null;
+  if (open.some(holdsState)) return null;
   const next = open.find((r) => r.state === 'queued');
   // The compare-and-set makes two concurrent callers start it once.
   if (!next || !deps.store.requests.transition(next.id, 'queued', 'submitted')) return null;

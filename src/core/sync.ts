@@ -9,6 +9,7 @@ import { parseRuleFile, ruleFilePath, type RuleFile } from '../domain/rule.ts';
 import type { BotDeps } from './deps.ts';
 import type { JobInfo, PipelineInfo } from './ports.ts';
 import { renderThread } from './thread.ts';
+import { startNextQueued } from './submit.ts';
 
 export interface PipelineFacts {
   pipeline: PipelineInfo;
@@ -71,13 +72,16 @@ export async function syncPipeline(deps: BotDeps, pipelineId: number): Promise<C
   const facts = await readPipeline(deps, pipelineId);
   const first = await requestFor(deps, facts);
   if (!first) return null;
-  return deps.locks.run(first.id, async () => {
+  const before = deps.store.requests.get(first.id)!.state;
+  const after = await deps.locks.run(first.id, async () => {
     let request = deps.store.requests.get(first.id)!;
     if (request.pipelineId !== null && facts.pipeline.id < request.pipelineId) return request; // an older pipeline of the branch
     request = adopt(deps, request, facts);
     await renderThread(deps, request, facts);
     return deps.store.requests.get(request.id)!;
   });
+  if (!FINAL_STATES.has(before) && FINAL_STATES.has(after.state)) await startNextQueued(deps);
+  return after;
 }
 
 /** Applies GitLab's view to the stored request and saves it; returns the new record. */

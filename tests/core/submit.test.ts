@@ -56,3 +56,14 @@ test('when a request started from the queue fails in GitLab, the next queued one
   assert.equal(pipelinesOn(`sg-request/${c.id}`).length, 1);
   assert.equal(pipelinesOn(`sg-request/${b.id}`).length, 0);
 });
+
+test('a pipeline the bot did not start (a push, the default branch after a merge) does not hold the queue', async () => {
+  for (const r of h.deps.store.requests.open()) finish(r.id);
+  const at = new Date().toISOString();
+  h.deps.store.requests.save({
+    id: 'PL-9000', kind: 'external', state: 'awaiting_approval', rule: null, requester: null, branch: 'main',
+    mergeRequestIid: null, pipelineId: 9000, sha: 'f'.repeat(40), deployJobId: 1, awaitingSince: at, createdAt: at, updatedAt: at,
+  });
+  const request = await submit('203.0.113.9/32');
+  assert.equal(request.state, 'planning', 'started at once, not queued behind the external pipeline');
+});
