@@ -1,0 +1,65 @@
+/**
+ * `/check-services [group]`: acknowledge at once, post "checking…" in the channel, run
+ * the service checks, then replace that message with the results (DESIGN step 7). A
+ * group not in groups.json gets an ephemeral answer; a check that cannot run (AWS down,
+ * group missing in AWS) says why in place of the results.
+ */
+import type { App } from '@slack/bolt';
+import { checkGroupServices } from '../checks/services.ts';
+import type { BotDeps } from '../core/deps.ts';
+import { InputError } from '../domain/errors.ts';
+import { code } from './mrkdwn.ts';
+import { checkingServices, serviceCheckFailed, serviceCheckResults } from './blocks/services.ts';
+
+export const CHECK_SERVICES_COMMAND = '/check-services';
+
+export interface CheckServicesDeps extends BotDeps {
+  /** terraform/groups.json by group key (a group name in AWS), in file order. */
+  groups(): Promise<Map<string, { servicePorts: number[] }>>;
+  /**
+   * The address guard of the probes: `anyMember` in production, `loopbackOnly` whenever
+   * AWS is a fake or the sandbox (src/checks/services.ts).
+   */
+  allowTarget(ip: string): boolean;
+  /** Per-target time limit (default that of checkServices, 2 s). */
+  probeTimeoutMs?: number;
+}
+
+/** The group asked for and its service ports, or what to tell the person instead. */
+export function chooseGroup(text: string, groups: Map<string, { servicePorts: number[] }>): { group: string; servicePorts: number[] } | { refusal: string } {
+  const asked = text.trim().split(/\s+/)[0] ?? '';
+  const known = [...groups.keys()].map(code).join(', ') || 'none';
+  if (asked === '') {
+    const first = [...groups].find(([, g]) => g.servicePorts.length > 0);
+    return first ? { group: first[0], servicePorts: first[1].servicePorts } : { refusal: `No group in groups.json has service ports to check. Known groups: ${known}.` };
+  }
+  const entry = groups.get(asked);
+  if (!entry) return { refusal: `${code(asked)} is not a group Portcullis manages. Known groups: ${known}.` };
+  if (entry.servicePorts.length === 0) return { refusal: `${code(asked)} has no service ports in groups.json, so there is nothing to check.` };
+  return { group: asked, servicePorts: entry.servicePorts };
+}
+
+export function registerCheckServices(app: App, deps: CheckServicesDeps): void {
+  app.command(CHECK_SERVICES_COMMAND, async ({ ack, command }) => {
+    await ack();
+    const { channel_id: channel, user_id: user } = command;
+    const choice = chooseGroup(command.text, await deps.groups());
+    if ('refusal' in choice) return deps.chat.postEphemeral(channel, user, choice.refusal);
+
+    const log = deps.log.child({ command: CHECK_SERVICES_COMMAND, user, group: choice.group });
+    const { ts } = await deps.chat.post(channel, checkingServices(choice.group, user));
+    const { allowTarget, probeTimeoutMs: timeoutMs } = deps;
+    const result = await checkGroupServices(deps.cloud, { ...choice, allowTarget, timeoutMs }).then(
+      (check) => {
+        log.info({ summary: check.report.summary, ports: check.ports }, 'service checks done');
+        return serviceCheckResults(check, user);
+      },
+      (err: unknown) => {
+        // Known failures (AWS unreachable, group missing in AWS) are fit to show; a bug is logged whole.
+        if (!(err instanceof InputError)) log.error({ err }, 'service checks failed');
+        return serviceCheckFailed(choice.group, err instanceof InputError ? err.message : `unexpected error (${(err as Error).message})`);
+      },
+    );
+    await deps.chat.update(channel, ts, result);
+  });
+}

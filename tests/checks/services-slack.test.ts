@@ -1,0 +1,156 @@
+// /check-services with the real Bolt app on the Slack fake, the real AWS adapter on the AWS
+// fake, and loopback targets (127.43.0.0/24) that answer, fail, hang and refuse; plus the
+// results message with 1,000 targets inside Slack's limits.
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { createAwsCloud } from '../../src/aws/cloud.ts';
+import { loopbackOnly, summarise, type GroupCheck, type ServiceResult } from '../../src/checks/services.ts';
+import { KeyedMutex } from '../../src/core/keyed-mutex.ts';
+import { startAwsFake, type AwsFake } from '../../src/fakes/aws/index.ts';
+import { allocateLoopbackIps, startServiceTargets, type ServiceTargets } from '../../src/fakes/services/index.ts';
+import { startSlackFake, type SlackFake } from '../../src/fakes/slack/index.ts';
+import { createLogger } from '../../src/log.ts';
+import { createSlackApp, type SlackApp } from '../../src/slack/app.ts';
+import { serviceCheckResults } from '../../src/slack/blocks/services.ts';
+import { createSlackChat } from '../../src/slack/chat.ts';
+import { chooseGroup, registerCheckServices } from '../../src/slack/check-services.ts';
+import { openStore } from '../../src/store/index.ts';
+import { assertWithinSlackLimits, blockTexts } from '../slack/slack-limits.ts';
+
+const CHANNEL = 'C0SECOPS';
+const PORT = 18443;
+const [okIp, failIp, hangIp, refuseIp] = allocateLoopbackIps(4, { block: '127.43.0.0/24' }) as [string, string, string, string];
+
+describe('/check-services against the fakes', () => {
+  let slack: SlackFake;
+  let aws: AwsFake;
+  let targets: ServiceTargets;
+  let bot: SlackApp;
+  const store = openStore(':memory:');
+
+  before(async () => {
+    [slack, aws, targets] = await Promise.all([
+      startSlackFake(),
+      startAwsFake(),
+      startServiceTargets([
+        { ip: okIp, port: PORT, behaviour: 'ok' },
+        { ip: failIp, port: PORT, behaviour: 'fail' },
+        { ip: hangIp, port: PORT, behaviour: 'hang' },
+        { ip: refuseIp, port: PORT, behaviour: 'refuse' },
+      ]),
+    ]);
+    const front = aws.driver.addSecurityGroup({ groupName: 'sg-front' });
+    aws.driver.authorizeIngress(front, { protocol: 'tcp', fromPort: PORT, toPort: PORT, cidr: '0.0.0.0/0' });
+    for (const [id, ip] of [['i-0ok', okIp], ['i-0fail', failIp], ['i-0hang', hangIp], ['i-0refuse', refuseIp]] as const) {
+      aws.driver.addInstance({ groupIds: [front], publicIp: ip, state: 'running', instanceId: id });
+    }
+    const log = createLogger({ level: 'silent' });
+    bot = createSlackApp({ botToken: slack.botToken, appToken: slack.appToken, apiUrl: slack.url, log });
+    const cloud = createAwsCloud({ region: 'us-east-1', endpointEc2: aws.url, endpointSts: aws.url, credentials: { accessKeyId: aws.accessKeyId, secretAccessKey: aws.secretAccessKey } });
+    registerCheckServices(bot.app, {
+      store,
+      vcs: undefined as never,
+      chat: createSlackChat(bot.app.client),
+      cloud,
+      settings: { channel: CHANNEL, approverIds: new Set(), approverGroup: null, requiredApprovals: 1, approvalTtlMs: 3_600_000 },
+      log,
+      locks: new KeyedMutex(),
+      now: () => new Date(),
+      // sg-backend first, without service ports: the default must skip it.
+      groups: async () => new Map([['sg-backend', { servicePorts: [] }], ['sg-front', { servicePorts: [PORT] }], ['sg-gone', { servicePorts: [80] }]]),
+      allowTarget: loopbackOnly,
+      probeTimeoutMs: 800,
+    });
+    await bot.app.start();
+  });
+
+  after(async () => {
+    await bot.app.stop();
+    store.close();
+    await Promise.all([slack.close(), aws.close(), targets.close()]);
+  });
+
+  it('posts "checking…", then replaces it with the results, failures first', async () => {
+    const { driver } = slack;
+    const before = driver.channel(CHANNEL).length;
+    const run = await driver.runSlashCommand({ user: 'U0ALICE', command: '/check-services', text: '', channel: CHANNEL });
+    assert.ok(!run.ack || !('text' in run.ack), 'acknowledged without an ephemeral text');
+    const posted = await driver.waitFor(() => driver.channel(CHANNEL)[before]);
+    const final = await driver.waitFor(() => {
+      const m = driver.channel(CHANNEL)[before];
+      return m && !m.text.includes('Checking') && m;
+    }, 5000);
+    assert.equal(final.ts, posted.ts, 'the same message was updated, not a new one posted');
+    assert.equal(driver.channel(CHANNEL).length, before + 1);
+    assert.match(final.text, /:x: `sg-front`: \*3 of 4 targets failed\*/);
+    const texts = blockTexts(final.blocks).join('\n');
+    const lines = texts.split('\n').filter((l) => l.startsWith(':x: `i-') || l.startsWith(':white_check_mark: `i-'));
+    assert.deepEqual(lines.map((l) => /`(i-\w+)`/.exec(l)?.[1]), ['i-0fail', 'i-0hang', 'i-0refuse', 'i-0ok']);
+    assert.match(texts, /`i-0fail` `http:\/\/127\.43\.0\.2:18443\/` HTTP 500/);
+    assert.match(texts, /`i-0hang` .* timeout/);
+    assert.match(texts, /`i-0refuse` .* refused/);
+    assert.match(texts, /AWS `arn:aws:iam::123456789012:user\/portcullis-bot`/);
+    assert.match(texts, /asked by <@U0ALICE>/);
+    assert.equal(targets.requests(okIp, PORT), 1);
+    assert.equal(final.edited, true);
+    assert.deepEqual(driver.ephemerals('U0ALICE'), []);
+  });
+
+  it('answers a group it does not manage ephemerally, without touching AWS', async () => {
+    const { driver } = slack;
+    const calls = aws.driver.calls('DescribeSecurityGroups');
+    await driver.runSlashCommand({ user: 'U0BOB', command: '/check-services', text: 'sg-<!channel>', channel: CHANNEL });
+    const answer = await driver.waitFor(() => driver.ephemerals('U0BOB').at(-1));
+    assert.match(answer.text, /^`sg-&lt;!channel&gt;` is not a group Portcullis manages\. Known groups: `sg-backend`, `sg-front`, `sg-gone`\.$/);
+    assert.equal(aws.driver.calls('DescribeSecurityGroups'), calls);
+  });
+
+  it('says in place why the check could not run when AWS has no such group', async () => {
+    const { driver } = slack;
+    const before = driver.channel(CHANNEL).length;
+    await driver.runSlashCommand({ user: 'U0ALICE', command: '/check-services', text: 'sg-gone', channel: CHANNEL });
+    const final = await driver.waitFor(() => {
+      const m = driver.channel(CHANNEL)[before];
+      return m && m.text.startsWith(':warning:') && m;
+    }, 5000);
+    assert.match(final.text, /Could not check the services of `sg-gone`: security group "sg-gone" does not exist in AWS account 123456789012/);
+  });
+});
+
+describe('chooseGroup', () => {
+  const groups = new Map([['sg-backend', { servicePorts: [] }], ['sg-front', { servicePorts: [80, 443] }]]);
+  it('defaults to the first group with service ports and refuses one without', () => {
+    assert.deepEqual(chooseGroup('  ', groups), { group: 'sg-front', servicePorts: [80, 443] });
+    assert.match((chooseGroup('sg-backend', groups) as { refusal: string }).refusal, /has no service ports/);
+    assert.match((chooseGroup('', new Map()) as { refusal: string }).refusal, /No group in groups.json has service ports/);
+  });
+});
+
+describe('serviceCheckResults', () => {
+  it('keeps 1,000 results inside Slack’s limits, failures first, and counts what it left out', () => {
+    const results: ServiceResult[] = Array.from({ length: 1000 }, (_, i) => ({
+      instanceId: `i-${String(i).padStart(17, '0')}`,
+      ip: `127.44.${i >> 8}.${(i & 255) + 1}`,
+      port: 443,
+      url: `https://127.44.${i >> 8}.${(i & 255) + 1}:443/`,
+      ok: i % 10 !== 0,
+      ...(i % 10 !== 0 ? { status: 200 } : { error: 'timeout' }),
+      latencyMs: 12.3,
+    })).sort((a, b) => Number(a.ok) - Number(b.ok));
+    const check: GroupCheck = {
+      group: { groupId: 'sg-0123456789abcdef0', groupName: 'sg-front' },
+      identity: { account: '123456789012', arn: 'arn:aws:iam::123456789012:user/portcullis-bot' },
+      ports: [443],
+      members: 1000,
+      report: { results, summary: summarise(results) },
+      provable: true,
+    };
+    const msg = serviceCheckResults(check, 'U0ALICE');
+    assertWithinSlackLimits(msg);
+    const texts = blockTexts(msg.blocks).join('\n');
+    assert.match(msg.text, /100 of 1000 targets failed/);
+    const shown = texts.split('\n').filter((l) => l.startsWith(':x: `i-') || l.startsWith(':white_check_mark: `i-')).length;
+    assert.ok(shown >= 100, 'every failure is shown before any success');
+    assert.match(texts, new RegExp(`…and ${1000 - shown} more targets not shown`));
+  });
+});
