@@ -35,6 +35,8 @@ export interface GitSide {
   ruleFiles: RuleFileText[];
   groupKeys: string[];
   stateText: string | null;
+  /** Where the state came from, for error messages (a file, an address, a state name). */
+  stateSource?: string;
 }
 
 // ------------------------------------------------------------------ normalising
@@ -99,7 +101,7 @@ interface StateInstance {
  * The ingress rules a version-4 Terraform state holds, each with its group key (found
  * through the state's aws_security_group instances). null text: no state yet, no rules.
  */
-export function readStateRules(text: string | null, name = 'Terraform state'): StateRule[] {
+export function readStateRules(text: string | null, name: string = 'Terraform state'): StateRule[] {
   if (text === null || text.trim() === '') return [];
   let json: { version?: unknown; resources?: unknown };
   try {
@@ -160,7 +162,7 @@ export async function readLiveRules(cloud: CloudPort, groupKeys: readonly string
 
 export async function checkConsistency(side: GitSide, cloud: CloudPort): Promise<ConsistencyResult> {
   const { git, invalid } = readRuleFiles(side.ruleFiles);
-  const state = readStateRules(side.stateText);
+  const state = readStateRules(side.stateText, side.stateSource);
   const live = await readLiveRules(cloud, side.groupKeys);
   return compareConsistency({ git, invalidFiles: invalid, state, live });
 }
@@ -175,7 +177,7 @@ export async function readGitSide(vcs: VcsPort, stateName: string = DEFAULT_STAT
       .filter((p) => p.endsWith('.json'))
       .map(async (path) => ({ path, text: (await vcs.readFile(ref, path)) ?? '' })),
   );
-  return { ruleFiles, groupKeys: readGroupKeys(groupsText, `${GROUPS_FILE} on ${ref}`), stateText };
+  return { ruleFiles, groupKeys: readGroupKeys(groupsText, `${GROUPS_FILE} on ${ref}`), stateText, stateSource: `Terraform state ${stateName}` };
 }
 
 /** The bot's check after a deploy: default branch, GitLab's state and AWS. */

@@ -81,14 +81,20 @@ export interface ConsistencyFinding {
   message: string;
 }
 
+export interface InSyncRule {
+  ruleId: string;
+  group: string;
+  awsRuleId: string;
+}
+
 export type ConsistencyCounts = Record<FindingKind | 'in_sync', number>;
 
 export interface ConsistencyResult {
   ok: boolean;
   counts: ConsistencyCounts;
   findings: ConsistencyFinding[];
-  /** Ids of the rules found the same in git, the state and AWS. */
-  inSync: string[];
+  /** The rules found the same in git, the state and AWS. */
+  inSync: InSyncRule[];
 }
 
 const SOURCE_NAMES = { 'git-state': ['git', 'the state'], 'state-aws': ['the state', 'AWS'] } as const;
@@ -118,7 +124,7 @@ const sentence = (r: RuleShape) => `${describePorts(r.protocol, r.fromPort, r.to
 
 export function compareConsistency(input: ConsistencyInput): ConsistencyResult {
   const findings: ConsistencyFinding[] = [];
-  const inSync: string[] = [];
+  const inSync: InSyncRule[] = [];
   const add = (f: Omit<ConsistencyFinding, 'differences'> & { differences?: Difference[] }) => findings.push({ differences: [], ...f });
 
   const gitById = new Map(input.git.map((r) => [r.id, r]));
@@ -184,7 +190,7 @@ export function compareConsistency(input: ConsistencyInput): ConsistencyResult {
         }
       }
     }
-    if (findings.length === before) inSync.push(id);
+    if (findings.length === before && git && live) inSync.push({ ruleId: id, group: git.group, awsRuleId: live.ruleId });
   }
 
   for (const live of input.live) {

@@ -56,7 +56,7 @@ test('main deployed: git, the state and AWS are in sync', async () => {
   fakes.gitlab.driver.deployBranch();
   const result = await check();
   assert.deepEqual(result.findings, []);
-  assert.deepEqual(result.inSync, ['REQ-1']);
+  assert.deepEqual(result.inSync.map((r) => `${r.ruleId} ${r.group}`), ['REQ-1 sg-front']);
   assert.equal(result.ok, true);
 });
 
@@ -68,7 +68,7 @@ test('a rule authorized by hand in EC2 is unmanaged', async () => {
   assert.equal(result.findings[0]!.awsRuleId, byHand);
   assert.equal(result.findings[0]!.group, 'sg-front');
   assert.match(result.findings[0]!.message, /tcp\/22 from 198\.51\.100\.0\/24/);
-  assert.deepEqual(result.inSync, ['REQ-1']);
+  assert.deepEqual(result.inSync.map((r) => `${r.ruleId} ${r.group}`), ['REQ-1 sg-front']);
 });
 
 test('a managed rule revoked in EC2 is missing in AWS', async () => {
@@ -87,7 +87,7 @@ test('a rule pushed to main without a deploy is not applied; the deployed one st
   fakes.gitlab.driver.push('main', { 'terraform/rules/REQ-2.json': ruleText('REQ-2', 8443) });
   const result = await check();
   assert.deepEqual(summary(result), ['not_applied REQ-2']);
-  assert.deepEqual(result.inSync, ['REQ-1']);
+  assert.deepEqual(result.inSync.map((r) => `${r.ruleId} ${r.group}`), ['REQ-1 sg-front']);
 });
 
 test('a rule file removed from main without a deploy is stale in the state', async () => {

@@ -214,7 +214,7 @@ describe('normalising the three sides', () => {
       const liveRule = toLiveRule('sg-front', cloudRule);
       const result = compareConsistency({ git: gitRules, state: stateRules, live: [liveRule] });
       assert.deepEqual(result.findings, [], JSON.stringify({ git: gitRules[0], state: stateRules[0], live: liveRule }));
-      assert.deepEqual(result.inSync, ['REQ-2']);
+      assert.deepEqual(result.inSync, [{ ruleId: 'REQ-2', group: 'sg-front', awsRuleId: 'sgr-2' }]);
     });
   }
 
