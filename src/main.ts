@@ -14,6 +14,7 @@ import { createSlackApp } from './slack/app.ts';
 import { createSlackChat } from './slack/chat.ts';
 import { registerListeners } from './slack/listeners.ts';
 import { registerSgRequest } from './slack/sg-request/listener.ts';
+import { registerHome } from './slack/home.ts';
 import { GroupCatalog } from './slack/sg-request/groups.ts';
 import { loadPolicies } from './compliance/policy.ts';
 import { startNextQueued } from './core/submit.ts';
@@ -53,6 +54,7 @@ export async function startBot(config: Config, log: Logger): Promise<RunningBot>
   };
   const groups = new GroupCatalog(vcs, deps.now);
   registerListeners(slack.app, deps);
+  registerHome(slack.app, deps);
   registerSgRequest(slack.app, { ...deps, policies, groups });
   slack.app.error(async (err) => void log.error({ err }, 'unhandled error in a Slack listener'));
 

@@ -10,6 +10,7 @@ import type { BotDeps } from './deps.ts';
 import type { AuditEntry } from './ports.ts';
 import { syncPipeline } from './sync.ts';
 import { startNextQueued } from './submit.ts';
+import { refreshHomes } from './home.ts';
 
 export interface Click {
   requestId: string;
@@ -53,7 +54,9 @@ export async function approve(deps: BotDeps, click: Click): Promise<void> {
     if (!verdict.complete) return;
     await playDeploy(deps, request, click);
   });
-  await syncPipeline(deps, click.pipelineId);
+  const after = await syncPipeline(deps, click.pipelineId);
+  // An approval changes what the other approvers see even when the state stays.
+  if (after) await refreshHomes(deps, after);
 }
 
 async function playDeploy(deps: BotDeps, request: ChangeRequest, click: Click): Promise<void> {
@@ -114,6 +117,7 @@ export async function reject(deps: BotDeps, click: Click & { reason: string }): 
     }
   }
   if (request.pipelineId !== null) await syncPipeline(deps, request.pipelineId);
+  await refreshHomes(deps, deps.store.requests.get(request.id)!);
   // The state is free again (a rejected request never reaches it through a pipeline sync).
   await startNextQueued(deps);
 }

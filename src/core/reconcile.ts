@@ -9,6 +9,7 @@ import type { ChangeRequest } from '../domain/request.ts';
 import type { BotDeps } from './deps.ts';
 import { syncPipeline } from './sync.ts';
 import { startNextQueued } from './submit.ts';
+import { refreshHomes } from './home.ts';
 
 export async function reconcileOnce(deps: BotDeps): Promise<void> {
   for (const request of deps.store.requests.open()) {
@@ -27,6 +28,7 @@ async function expire(deps: BotDeps, request: ChangeRequest): Promise<void> {
   deps.store.audit.record({ at: deps.now().toISOString(), requestId: request.id, actor: 'bot', action: 'expire', outcome: 'ok', detail: `no decision within ${deps.settings.approvalTtlMs} ms` });
   // Nobody may approve it now: free the pipeline rather than leave a manual job waiting.
   if (request.pipelineId !== null) await deps.vcs.cancelPipeline(request.pipelineId);
+  await refreshHomes(deps, deps.store.requests.get(request.id)!);
   await startNextQueued(deps);
 }
 

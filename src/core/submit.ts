@@ -13,6 +13,7 @@ import { ruleFilePath, ruleFileSchema, serializeRuleFile, type RuleFile } from '
 import { requestParent, requestTitle, type RequestLinks } from '../slack/blocks/request.ts';
 import { submitFailed } from '../slack/blocks/sg-request.ts';
 import { converge } from './converge.ts';
+import { refreshHomes } from './home.ts';
 import type { BotDeps } from './deps.ts';
 
 /** A validated request, as the Slack surfaces hand it over. Ports are -1 for protocols without ports. */
@@ -95,6 +96,7 @@ export async function submitRequest(deps: BotDeps, submission: Submission): Prom
   deps.log.info({ requestId: id, user: submission.requester, queued }, 'request recorded');
   await showParent(deps, request, {});
   if (!queued) await openInGitLab(deps, id, submission.requesterName);
+  await refreshHomes(deps, deps.store.requests.get(id)!);
   return deps.store.requests.get(id)!;
 }
 
@@ -112,6 +114,7 @@ export async function startNextQueued(deps: BotDeps): Promise<ChangeRequest | nu
   deps.log.info({ requestId: next.id }, 'starting a queued request');
   await showParent(deps, deps.store.requests.get(next.id)!, {});
   await openInGitLab(deps, next.id);
+  await refreshHomes(deps, deps.store.requests.get(next.id)!);
   return deps.store.requests.get(next.id)!;
 }
 

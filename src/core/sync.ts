@@ -10,6 +10,7 @@ import type { BotDeps } from './deps.ts';
 import type { JobInfo, PipelineInfo } from './ports.ts';
 import { renderThread } from './thread.ts';
 import { startNextQueued } from './submit.ts';
+import { refreshHomes } from './home.ts';
 
 export interface PipelineFacts {
   pipeline: PipelineInfo;
@@ -80,6 +81,7 @@ export async function syncPipeline(deps: BotDeps, pipelineId: number): Promise<C
     await renderThread(deps, request, facts);
     return deps.store.requests.get(request.id)!;
   });
+  if (before !== after.state) await refreshHomes(deps, after);
   if (!FINAL_STATES.has(before) && FINAL_STATES.has(after.state)) await startNextQueued(deps);
   return after;
 }

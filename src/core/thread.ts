@@ -22,7 +22,7 @@ const LOG_TAIL_LINES = 40;
 
 export async function renderThread(deps: BotDeps, request: ChangeRequest, facts: PipelineFacts): Promise<void> {
   const { pipeline, jobsByName } = facts;
-  const mr = request.mergeRequestIid === null ? await deps.vcs.findMergeRequest(request.branch) : null;
+  const mr = await deps.vcs.findMergeRequest(request.branch);
   const links = { pipelineUrl: pipeline.webUrl, mergeRequestUrl: mr?.webUrl ?? null };
   const parent = await converge(deps, request.id, 'parent', { channel: deps.settings.channel }, requestParent(request, links));
   const thread = { channel: deps.settings.channel, threadTs: parent.ts };
