@@ -122,94 +122,92 @@ function describeDifferences(diffs: readonly Difference[]): string {
 /** "tcp/443 from 203.0.113.0/24"; AWS rules sourced from a group or prefix list have no CIDR. */
 const sentence = (r: RuleShape) => `${describePorts(r.protocol, r.fromPort, r.toPort)} from ${r.cidr === '' ? 'a group or prefix list' : r.cidr}`;
 
-export function compareConsistency(input: ConsistencyInput): ConsistencyResult {
-  const findings: ConsistencyFinding[] = [];
-  const inSync: InSyncRule[] = [];
-  const add = (f: Omit<ConsistencyFinding, 'differences'> & { differences?: Difference[] }) => findings.push({ differences: [], ...f });
+/** Finds the live rule for a rule id and remembers it: the live rules nobody claims were added by hand. */
+class LiveMatcher {
+  private readonly byRuleId: Map<string, LiveRule>;
+  private readonly byRequest = new Map<string, LiveRule>();
+  private readonly claimed = new Set<string>();
 
+  constructor(private readonly live: readonly LiveRule[]) {
+    this.byRuleId = new Map(live.map((r) => [r.ruleId, r]));
+    for (const r of live) if (r.request !== null && !this.byRequest.has(r.request)) this.byRequest.set(r.request, r);
+  }
+
+  /** The state names its AWS rule; only a rule the state does not hold is found by its tag. */
+  claim(id: string, state: StateRule | undefined): LiveRule | undefined {
+    const live = state ? this.byRuleId.get(state.ruleId) : this.byRequest.get(id);
+    if (live) this.claimed.add(live.ruleId);
+    return live;
+  }
+
+  unclaimed(): LiveRule[] {
+    return this.live.filter((r) => !this.claimed.has(r.ruleId));
+  }
+}
+
+type NewFinding = Omit<ConsistencyFinding, 'differences'> & { differences?: Difference[] };
+
+/** What is wrong with one rule id across the three sources; empty when it is in sync. */
+function compareRule(id: string, git: GitRule | undefined, state: StateRule | undefined, live: LiveRule | undefined): NewFinding[] {
+  if (git && !state) {
+    return [{ kind: 'not_applied', ruleId: id, group: git.group, awsRuleId: live?.ruleId ?? null, message: `${id} in ${git.group}: in git but not in the Terraform state (merged, never deployed): ${sentence(git)}` }];
+  }
+  if (state && !git) {
+    const stillLive = live ? `; still live as ${live.ruleId}` : '';
+    return [{ kind: 'stale_in_state', ruleId: id, group: state.group, awsRuleId: live?.ruleId ?? null, message: `${id} in ${state.group}: in the Terraform state but no longer in git (removed, never deployed)${stillLive}` }];
+  }
+  if (!git || !state) return [];
+  const found: NewFinding[] = [];
+  const drift = (between: 'git-state' | 'state-aws', diffs: Difference[], awsRuleId: string) => {
+    if (diffs.length > 0) found.push({ kind: 'state_drift', ruleId: id, group: git.group, awsRuleId, between, differences: diffs, message: driftMessage(id, git.group, between, diffs) });
+  };
+  drift('git-state', differences(git, state), state.ruleId);
+  if (live) drift('state-aws', differences(state, live), live.ruleId);
+  else {
+    found.push({ kind: 'missing_in_aws', ruleId: id, group: state.group, awsRuleId: state.ruleId, message: `${id} in ${state.group}: in git and the state (${state.ruleId}) but not live in AWS: ${sentence(state)}` });
+  }
+  return found;
+}
+
+function unmanagedFinding(live: LiveRule, gitIds: ReadonlySet<string>): NewFinding {
+  const why =
+    live.request === null
+      ? 'no portcullis:request tag'
+      : gitIds.has(live.request)
+        ? `tagged portcullis:request=${live.request}, but not the rule the state records for it`
+        : `tagged portcullis:request=${live.request}, which git does not have`;
+  return { kind: 'unmanaged_in_aws', ruleId: live.request, group: live.group, awsRuleId: live.ruleId, message: `${live.ruleId} in ${live.group}: live in AWS but not in git (added by hand: ${why}): ${sentence(live)}` };
+}
+
+export function compareConsistency(input: ConsistencyInput): ConsistencyResult {
+  const found: NewFinding[] = [];
+  const inSync: InSyncRule[] = [];
   const gitById = new Map(input.git.map((r) => [r.id, r]));
   const stateById = new Map(input.state.map((r) => [r.id, r]));
-  const invalidIds = new Set((input.invalidFiles ?? []).map((f) => f.id));
-  const liveByRuleId = new Map(input.live.map((r) => [r.ruleId, r]));
-  const liveByRequest = new Map<string, LiveRule>();
-  for (const r of input.live) if (r.request !== null && !liveByRequest.has(r.request)) liveByRequest.set(r.request, r);
-  // Live rules some git or state rule accounts for; the rest were added by hand.
-  const claimed = new Set<string>();
-  const liveFor = (id: string, state: StateRule | undefined): LiveRule | undefined => {
-    // The state names its AWS rule; only a rule the state does not hold is found by its tag.
-    const live = state ? liveByRuleId.get(state.ruleId) : liveByRequest.get(id);
-    if (live) claimed.add(live.ruleId);
-    return live;
-  };
+  const live = new LiveMatcher(input.live);
 
+  // A file that does not parse cannot be compared; its state entry and live rule are not reported again.
+  const invalidIds = new Set<string>();
   for (const file of input.invalidFiles ?? []) {
+    invalidIds.add(file.id);
     const state = stateById.get(file.id);
-    const live = liveFor(file.id, state);
-    add({ kind: 'invalid_rule_file', ruleId: file.id, group: state?.group ?? live?.group ?? '', awsRuleId: live?.ruleId ?? null, message: `${file.path} cannot be read: ${file.message}` });
+    const rule = live.claim(file.id, state);
+    found.push({ kind: 'invalid_rule_file', ruleId: file.id, group: state?.group ?? rule?.group ?? '', awsRuleId: rule?.ruleId ?? null, message: `${file.path} cannot be read: ${file.message}` });
   }
 
   const ids = [...new Set([...gitById.keys(), ...stateById.keys()])].filter((id) => !invalidIds.has(id)).sort();
   for (const id of ids) {
     const git = gitById.get(id);
     const state = stateById.get(id);
-    const live = liveFor(id, state);
-    const before = findings.length;
-    if (git && !state) {
-      add({
-        kind: 'not_applied',
-        ruleId: id,
-        group: git.group,
-        awsRuleId: live?.ruleId ?? null,
-        message: `${id} in ${git.group}: in git but not in the Terraform state (merged, never deployed): ${sentence(git)}`,
-      });
-    } else if (state && !git) {
-      add({
-        kind: 'stale_in_state',
-        ruleId: id,
-        group: state.group,
-        awsRuleId: live?.ruleId ?? null,
-        message: `${id} in ${state.group}: in the Terraform state but no longer in git (removed, never deployed)${live ? `; still live as ${live.ruleId}` : ''}`,
-      });
-    } else if (git && state) {
-      const gitDiffs = differences(git, state);
-      if (gitDiffs.length > 0) {
-        add({ kind: 'state_drift', ruleId: id, group: git.group, awsRuleId: state.ruleId, between: 'git-state', differences: gitDiffs, message: driftMessage(id, git.group, 'git-state', gitDiffs) });
-      }
-      if (!live) {
-        add({
-          kind: 'missing_in_aws',
-          ruleId: id,
-          group: state.group,
-          awsRuleId: state.ruleId,
-          message: `${id} in ${state.group}: in git and the state (${state.ruleId}) but not live in AWS: ${sentence(state)}`,
-        });
-      } else {
-        const liveDiffs = differences(state, live);
-        if (liveDiffs.length > 0) {
-          add({ kind: 'state_drift', ruleId: id, group: state.group, awsRuleId: live.ruleId, between: 'state-aws', differences: liveDiffs, message: driftMessage(id, state.group, 'state-aws', liveDiffs) });
-        }
-      }
-    }
-    if (findings.length === before && git && live) inSync.push({ ruleId: id, group: git.group, awsRuleId: live.ruleId });
+    const rule = live.claim(id, state);
+    const problems = compareRule(id, git, state, rule);
+    if (problems.length === 0 && git && rule) inSync.push({ ruleId: id, group: git.group, awsRuleId: rule.ruleId });
+    found.push(...problems);
   }
+  const gitIds = new Set(gitById.keys());
+  for (const rule of live.unclaimed()) found.push(unmanagedFinding(rule, gitIds));
 
-  for (const live of input.live) {
-    if (claimed.has(live.ruleId)) continue;
-    const why =
-      live.request === null
-        ? 'no portcullis:request tag'
-        : gitById.has(live.request)
-          ? `tagged portcullis:request=${live.request}, but not the rule the state records for it`
-          : `tagged portcullis:request=${live.request}, which git does not have`;
-    add({
-      kind: 'unmanaged_in_aws',
-      ruleId: live.request,
-      group: live.group,
-      awsRuleId: live.ruleId,
-      message: `${live.ruleId} in ${live.group}: live in AWS but not in git (added by hand: ${why}): ${sentence(live)}`,
-    });
-  }
-
+  const findings = found.map((f) => ({ differences: [], ...f }));
   const counts = Object.fromEntries([...FINDING_KINDS, 'in_sync'].map((k) => [k, 0])) as ConsistencyCounts;
   for (const f of findings) counts[f.kind] += 1;
   counts.in_sync = inSync.length;
