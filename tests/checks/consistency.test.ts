@@ -6,6 +6,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { compareConsistency, type ConsistencyInput, type FindingKind, type GitRule, type LiveRule, type StateRule } from '../../src/checks/consistency.ts';
 import { ConsistencyInputError, readRuleFiles, readStateRules, toLiveRule } from '../../src/checks/consistency-gather.ts';
+import { consistencyJUnitCases } from '../../src/checks/consistency-report.ts';
 import type { CloudRule } from '../../src/core/ports.ts';
 
 const base = { group: 'sg-front', protocol: 'tcp', fromPort: 443, toPort: 443, cidr: '203.0.113.0/24', description: 'Partner API' };
@@ -251,5 +252,25 @@ describe('normalising the three sides', () => {
     assert.match(invalid[0]!.message, /^cidr: "not-a-cidr" is not an IPv4 or IPv6 CIDR/);
     assert.match(invalid[1]!.message, /holds the rule "REQ-5"/);
     assert.match(invalid[2]!.message, /^not JSON/);
+  });
+});
+
+describe('consistencyJUnitCases', () => {
+  test('one case per rule id, every finding about it in one failure, one case per hand-added rule', () => {
+    const result = compareConsistency({
+      git: [git({ id: 'A', description: 'one' }), git({ id: 'B' })],
+      state: [state({ id: 'A', ruleId: 'sgr-a', description: 'two' }), state({ id: 'B', ruleId: 'sgr-b' })],
+      live: [live({ ruleId: 'sgr-a', request: 'A', description: 'three' }), live({ ruleId: 'sgr-b', request: 'B' }), live({ ruleId: 'sgr-x', request: null })],
+    });
+    const cases = consistencyJUnitCases(result);
+    assert.deepEqual(
+      cases.map((c) => [c.name, c.classname, c.failure?.message ?? 'passed']),
+      [
+        ['A', 'consistency.sg-front', 'state drift'],
+        ['B', 'consistency.sg-front', 'passed'],
+        ['unmanaged sgr-x', 'consistency.sg-front', 'unmanaged in AWS'],
+      ],
+    );
+    assert.equal(cases[0]!.failure!.detail!.split('\n').length, 2, 'both drifts of A in one case');
   });
 });
