@@ -5,6 +5,7 @@
 import { plan10k } from './plan.bench.ts';
 import { ackLatency } from './ack.bench.ts';
 import { webhookIngest } from './webhook.bench.ts';
+import { services1k } from './services.bench.ts';
 
 export interface BenchResult {
   name: string;
@@ -17,6 +18,7 @@ const BENCHMARKS: Record<string, () => Promise<BenchResult>> = {
   'plan-10k': plan10k,
   'ack-latency': ackLatency,
   'webhook-ingest': webhookIngest,
+  'services-1k': services1k,
 };
 
 const wanted = process.argv.slice(2);

@@ -6,12 +6,16 @@
 import { complianceCommand } from './cli/compliance.ts';
 import { planSummaryCommand } from './cli/plan-summary.ts';
 import { fakesCommand } from './cli/fakes.ts';
+import { checkServicesCommand } from './cli/check-services.ts';
+import { consistencyCommand } from './cli/consistency.ts';
 import type { Command } from './cli/command.ts';
 import { InputError } from './domain/errors.ts';
 
 const COMMANDS: Record<string, Command> = {
   compliance: complianceCommand,
   'plan-summary': planSummaryCommand,
+  'check-services': checkServicesCommand,
+  consistency: consistencyCommand,
   fakes: fakesCommand,
 };
 

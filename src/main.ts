@@ -15,6 +15,8 @@ import { createSlackChat } from './slack/chat.ts';
 import { registerListeners } from './slack/listeners.ts';
 import { registerSgRequest } from './slack/sg-request/listener.ts';
 import { registerHome } from './slack/home.ts';
+import { registerCheckServices } from './slack/check-services.ts';
+import { cloudFromEnv, probeGuard } from './aws/env.ts';
 import { GroupCatalog } from './slack/sg-request/groups.ts';
 import { loadPolicies } from './compliance/policy.ts';
 import { startNextQueued } from './core/submit.ts';
@@ -30,7 +32,7 @@ export interface RunningBot {
   stop(): Promise<void>;
 }
 
-export async function startBot(config: Config, log: Logger): Promise<RunningBot> {
+export async function startBot(config: Config, log: Logger, env: NodeJS.ProcessEnv = {}): Promise<RunningBot> {
   // The same policies the pipeline judges with, checked once: a bad file stops the start.
   const policies = await loadPolicies();
   const store = openStore(config.databasePath);
@@ -40,7 +42,7 @@ export async function startBot(config: Config, log: Logger): Promise<RunningBot>
     store,
     vcs,
     chat: createSlackChat(slack.app.client),
-    cloud: notConfiguredCloud('the AWS adapter is not wired yet'),
+    cloud: config.awsRegion ? cloudFromEnv({ ...env, AWS_REGION: config.awsRegion }) : notConfiguredCloud('AWS_REGION is not set'),
     settings: {
       channel: config.slack.channelId,
       approverIds: config.approvals.approverIds,
@@ -56,6 +58,8 @@ export async function startBot(config: Config, log: Logger): Promise<RunningBot>
   registerListeners(slack.app, deps);
   registerHome(slack.app, deps);
   registerSgRequest(slack.app, { ...deps, policies, groups });
+  // Against a fake or sandbox AWS (an endpoint override), probes stay on loopback.
+  registerCheckServices(slack.app, { ...deps, groups: () => groups.details(), allowTarget: probeGuard(env) });
   slack.app.error(async (err) => void log.error({ err }, 'unhandled error in a Slack listener'));
 
   const worker = new InboxWorker(deps);
@@ -104,7 +108,7 @@ export async function main(env: NodeJS.ProcessEnv = process.env): Promise<number
     throw err;
   }
   const log = createLogger({ level: config.logLevel, secrets: configSecrets(config) });
-  const bot = await startBot(config, log);
+  const bot = await startBot(config, log, env);
   await new Promise<void>((resolve) => {
     process.once('SIGINT', resolve);
     process.once('SIGTERM', resolve);

@@ -1,11 +1,9 @@
 import { writeFile } from 'node:fs/promises';
-import { createAwsCloud } from '../aws/cloud.ts';
+import { cloudFromEnv, probeGuard, type Env } from '../aws/env.ts';
 import {
-  anyMember,
   checkGroupServices,
   DEFAULT_SERVICE_PORTS,
   DEFAULT_TIMEOUT_MS,
-  loopbackOnly,
   unprovableReason,
   type GroupCheck,
   type ServiceResult,
@@ -14,26 +12,7 @@ import { junitXml } from '../checks/junit.ts';
 import type { CloudPort } from '../core/ports.ts';
 import { CliError, parseOptions, type Command } from './command.ts';
 
-type Env = Readonly<Record<string, string | undefined>>;
-
 const MAX_TIMEOUT_MS = 60_000;
-
-/** A fake or sandbox AWS is named by an endpoint override; its members must then be loopback. */
-const endpointOverride = (env: Env, service: 'EC2' | 'STS') => env[`AWS_ENDPOINT_URL_${service}`] ?? env.AWS_ENDPOINT_URL;
-
-/** The CloudPort the SDK's own environment variables describe. */
-export function cloudFromEnv(env: Env): CloudPort {
-  const region = env.AWS_REGION ?? env.AWS_DEFAULT_REGION;
-  if (!region) throw new CliError('AWS_REGION is not set: say which AWS region the group lives in');
-  const { AWS_ACCESS_KEY_ID: accessKeyId, AWS_SECRET_ACCESS_KEY: secretAccessKey, AWS_SESSION_TOKEN: sessionToken } = env;
-  return createAwsCloud({
-    region,
-    endpointEc2: endpointOverride(env, 'EC2'),
-    endpointSts: endpointOverride(env, 'STS'),
-    // Unset, the SDK's default chain (profile, web identity, instance role) applies.
-    credentials: accessKeyId && secretAccessKey ? { accessKeyId, secretAccessKey, ...(sessionToken ? { sessionToken } : {}) } : undefined,
-  });
-}
 
 function parsePorts(text: string): number[] {
   const ports = text.split(',').map((p) => p.trim());
@@ -113,7 +92,7 @@ internet); 2 bad input: unknown group, bad option, AWS not configured or not rea
       if (!values.group) throw new CliError('--group NAME_OR_ID is required');
       const servicePorts = values.ports === undefined ? DEFAULT_SERVICE_PORTS : parsePorts(values.ports);
       const timeoutMs = values['timeout-ms'] === undefined ? DEFAULT_TIMEOUT_MS : parseTimeout(values['timeout-ms']);
-      const allowTarget = endpointOverride(env, 'EC2') !== undefined ? loopbackOnly : anyMember;
+      const allowTarget = probeGuard(env);
 
       const check = await checkGroupServices(cloudFor(env), { group: values.group, servicePorts, allowTarget, timeoutMs });
       const reason = unprovableReason(check);

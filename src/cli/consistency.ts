@@ -6,7 +6,7 @@
  */
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { createAwsCloud } from '../aws/cloud.ts';
+import { cloudFromEnv } from '../aws/env.ts';
 import { checkConsistency, GROUPS_FILE, readGroupKeys, RULES_DIR, type RuleFileText } from '../checks/consistency-gather.ts';
 import { consistencyJUnitCases, formatConsistencyText, JUNIT_SUITE } from '../checks/consistency-report.ts';
 import { junitXml } from '../checks/junit.ts';
@@ -43,11 +43,8 @@ Exit codes: 0 in sync, 1 a difference found, 2 bad input (rules, groups or state
 unreadable, state or AWS unreachable).
 `;
 
-function defaultCloud(env: Env): CloudPort {
-  const region = env.AWS_REGION ?? env.AWS_DEFAULT_REGION;
-  if (!region) throw new CliError('AWS_REGION is not set: the check reads the live rules from AWS');
-  return createAwsCloud({ region });
-}
+/** The live rules come from the AWS the environment names, as for check-services. */
+const defaultCloud = (env: Env): CloudPort => cloudFromEnv(env);
 
 async function readText(file: string): Promise<string> {
   try {

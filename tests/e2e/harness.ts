@@ -76,6 +76,11 @@ export class Harness {
       DATABASE_PATH: path.join(h.dir, 'portcullis.sqlite'),
       RECONCILE_INTERVAL: '1h',
       LOG_LEVEL: 'debug',
+      AWS_REGION: e.awsRegion,
+      AWS_ENDPOINT_URL_EC2: e.awsEndpoint,
+      AWS_ENDPOINT_URL_STS: e.awsEndpoint,
+      AWS_ACCESS_KEY_ID: e.awsAccessKeyId,
+      AWS_SECRET_ACCESS_KEY: e.awsSecretAccessKey,
       ...env,
     };
     await h.startBot();

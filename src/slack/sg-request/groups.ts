@@ -9,8 +9,13 @@ import { GROUP_KEY_PATTERN } from '../../domain/rule.ts';
 export const GROUPS_FILE = 'terraform/groups.json';
 const DEFAULT_TTL_MS = 60_000;
 
+export interface GroupInfo {
+  /** Ports the service checks probe on the group's public members (groups.json service_ports). */
+  servicePorts: number[];
+}
+
 export class GroupCatalog {
-  #cached: { groups: string[]; at: number } | null = null;
+  #cached: { groups: string[]; details: Map<string, GroupInfo>; at: number } | null = null;
   #loading: Promise<string[]> | null = null;
 
   constructor(
@@ -33,6 +38,12 @@ export class GroupCatalog {
     return this.#loading;
   }
 
+  /** The groups with their settings, in file order (what /check-services needs). */
+  async details(): Promise<Map<string, GroupInfo>> {
+    await this.current();
+    return this.#cached!.details;
+  }
+
   async #read(): Promise<string[]> {
     const ref = await this.vcs.defaultBranch();
     const text = await this.vcs.readFile(ref, GROUPS_FILE);
@@ -44,8 +55,14 @@ export class GroupCatalog {
       throw new Error(`reading ${GROUPS_FILE} on ${ref}: not JSON (${(err as Error).message})`);
     }
     if (typeof json !== 'object' || json === null || Array.isArray(json)) throw new Error(`reading ${GROUPS_FILE} on ${ref}: not an object of groups`);
-    const groups = Object.keys(json).filter((k) => GROUP_KEY_PATTERN.test(k)).sort();
-    this.#cached = { groups, at: this.now().getTime() };
+    const details = new Map<string, GroupInfo>();
+    for (const [key, value] of Object.entries(json)) {
+      if (!GROUP_KEY_PATTERN.test(key)) continue;
+      const ports = (value as { service_ports?: unknown })?.service_ports;
+      details.set(key, { servicePorts: Array.isArray(ports) ? ports.filter((p): p is number => Number.isInteger(p) && p >= 1 && p <= 65535) : [] });
+    }
+    const groups = [...details.keys()].sort();
+    this.#cached = { groups, details, at: this.now().getTime() };
     return groups;
   }
 }
