@@ -38,6 +38,11 @@ export async function startBot(config: Config, log: Logger, env: NodeJS.ProcessE
   const store = openStore(config.databasePath);
   const vcs = createGitLabVcs({ url: config.gitlab.url, token: config.gitlab.token, project: config.gitlab.project, logger: log });
   const slack = createSlackApp({ botToken: config.slack.botToken, appToken: config.slack.appToken, apiUrl: config.slack.apiUrl, log });
+  const now = () => new Date();
+  // terraform/groups.json on the default branch: the groups a request may name, and their service ports.
+  const groups = new GroupCatalog(vcs, now);
+  // Against a fake or sandbox AWS (an endpoint override), probes stay on loopback.
+  const allowTarget = probeGuard(env);
   const deps: BotDeps = {
     store,
     vcs,
@@ -51,15 +56,14 @@ export async function startBot(config: Config, log: Logger, env: NodeJS.ProcessE
       approvalTtlMs: config.approvals.ttlMs,
     },
     log,
+    checks: { servicePorts: async (group) => (await groups.details()).get(group)?.servicePorts ?? [], allowTarget },
     locks: new KeyedMutex(),
-    now: () => new Date(),
+    now,
   };
-  const groups = new GroupCatalog(vcs, deps.now);
   registerListeners(slack.app, deps);
   registerHome(slack.app, deps);
   registerSgRequest(slack.app, { ...deps, policies, groups });
-  // Against a fake or sandbox AWS (an endpoint override), probes stay on loopback.
-  registerCheckServices(slack.app, { ...deps, groups: () => groups.details(), allowTarget: probeGuard(env) });
+  registerCheckServices(slack.app, { ...deps, groups: () => groups.details(), allowTarget });
   slack.app.error(async (err) => void log.error({ err }, 'unhandled error in a Slack listener'));
 
   const worker = new InboxWorker(deps);

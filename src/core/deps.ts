@@ -13,11 +13,20 @@ export interface BotSettings {
   approvalTtlMs: number;
 }
 
+/** What the post-deploy service checks need; absent, they are skipped. */
+export interface CheckSettings {
+  /** groups.json service_ports of a group (empty: nothing to probe). */
+  servicePorts(group: string): Promise<number[]>;
+  /** Which member addresses may be probed (loopback only against a fake AWS). */
+  allowTarget(ip: string): boolean;
+}
+
 export interface BotDeps {
   store: Store;
   vcs: VcsPort;
   chat: ChatPort;
   cloud: CloudPort;
+  checks?: CheckSettings;
   settings: BotSettings;
   log: Logger;
   /** Serialises work on one request (webhooks, reconciliation, clicks). */

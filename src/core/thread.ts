@@ -4,7 +4,6 @@
  * request, GitLab's facts and the store; `converge` posts or edits only what changed.
  */
 import { FINAL_STATES, DEPLOY_JOB, type ChangeRequest } from '../domain/request.ts';
-import { InputError } from '../domain/errors.ts';
 import { summarizePlan } from '../plan/summary.ts';
 import type { ComplianceReport } from '../compliance/engine.ts';
 import { requestParent } from '../slack/blocks/request.ts';
@@ -13,6 +12,7 @@ import { complianceReport } from '../slack/blocks/compliance.ts';
 import { planSummary } from '../slack/blocks/plan.ts';
 import { approvalDecided, approvalRequest, type ApprovalContext, type ApprovalDecision } from '../slack/blocks/approval.ts';
 import { converge } from './converge.ts';
+import { afterDeploy } from './after-deploy.ts';
 import type { BotDeps } from './deps.ts';
 import type { JobInfo } from './ports.ts';
 import type { PipelineFacts } from './sync.ts';
@@ -73,7 +73,9 @@ export async function renderThread(deps: BotDeps, request: ChangeRequest, facts:
     await say(`failed:${job.id}`, jobFailed({ jobName: job.name, logTail: tail, jobUrl: job.webUrl }));
   }
   if (deploy && FINISHED.has(deploy.status)) {
-    await say(`deploy:${pid}`, deployResult(request, { succeeded: deploy.status === 'success', jobUrl: deploy.webUrl, merged: null, checks: [] }));
+    const succeeded = deploy.status === 'success';
+    const after = succeeded ? await afterDeploy(deps, request, pid, mr, thread) : { merged: null, checks: [] };
+    await say(`deploy:${pid}`, deployResult(request, { succeeded, jobUrl: deploy.webUrl, ...after }));
   }
 }
 
@@ -98,4 +100,3 @@ async function readJson<T>(deps: BotDeps, job: JobInfo, path: string): Promise<T
   }
 }
 
-export { InputError };

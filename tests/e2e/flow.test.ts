@@ -4,16 +4,26 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { APPROVER, CHANNEL, Harness, OTHER_APPROVER, REQUESTER } from './harness.ts';
+import { startServiceTargets, type ServiceTargets } from '../../src/fakes/services/index.ts';
 
+const FRONT_IP = '127.77.0.10';
 let h: Harness;
+let targets: ServiceTargets;
 before(async () => {
   h = await Harness.start();
+  // The front instance: a public (loopback) address in sg-front, serving HTTP on 80.
+  const front = h.fakes.aws.driver.findGroupByName('sg-front')!;
+  h.fakes.aws.driver.addInstance({ groupIds: [front.groupId], publicIp: FRONT_IP, state: 'running', tags: { Name: 'front' } });
+  targets = await startServiceTargets([{ ip: FRONT_IP, port: 80, behaviour: 'ok' }]);
 });
-after(() => h.close());
+after(async () => {
+  await h.close();
+  await targets.close();
+});
 
 describe('a request from pipeline to deployed', () => {
-  test('one parent, a thread with compliance, plan and the approval request; Approve deploys', async () => {
-    const { pipelineId } = await h.request('REQ-10');
+  test('one parent, a thread with compliance, plan and the approval request; Approve deploys, merges and proves', async () => {
+    const { pipelineId } = await h.request('REQ-10', { from_port: 80, to_port: 80, description: 'partner web' });
     const approval = await h.waitForApprovalRequest('REQ-10');
     const thread = h.thread('REQ-10');
     assert.ok(thread.some((m) => /Pipeline #\d+ started/.test(m.text)), 'pipeline started');
@@ -30,6 +40,16 @@ describe('a request from pipeline to deployed', () => {
     assert.doesNotMatch(JSON.stringify(decided.blocks), /"type":"button"/, 'the buttons are gone');
     assert.ok(h.fakes.aws.driver.rules().some((r) => r.tags['portcullis:request'] === 'REQ-10'), 'the rule is live in EC2');
     assert.equal(h.plays(), 1);
+
+    // Afterwards: merged, git = state = AWS, and the front answers on the port now open.
+    assert.equal(h.fakes.gitlab.driver.mergeRequests().find((mr) => mr.sourceBranch === 'sg-request/REQ-10')?.state, 'merged');
+    assert.ok(h.threadMessage('REQ-10', /^In sync: \d+ rules in sync/), 'the consistency check is posted');
+    const services = h.threadMessage('REQ-10', /sg-front/ )!;
+    assert.match(JSON.stringify(h.thread('REQ-10').map((m) => m.blocks)), new RegExp(`http://${FRONT_IP.replaceAll('.', '\\.')}:80/?\\S*\\s+HTTP 200`));
+    assert.ok(services);
+    const result = h.threadMessage('REQ-10', /^Deployed/)!;
+    assert.match(JSON.stringify(result.blocks), /Merge request merged/);
+    assert.match(JSON.stringify(result.blocks), /Checks\*: \d+ passed/);
   });
 });
 

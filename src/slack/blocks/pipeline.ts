@@ -112,3 +112,9 @@ export function deployResult(request: ChangeRequest, result: DeployResult): Slac
   const checks = result.checks.length > 0 ? ` (checks: ${failed} failed)` : '';
   return message(`${result.succeeded ? 'Deployed' : 'Deploy failed'}: ${title}${checks}`, blocks);
 }
+
+/** A check after the deploy that could not run at all (AWS or GitLab unreachable...). */
+export function checkFailed(name: string, reason: string): SlackMessage {
+  const text = `:warning: The ${escapeMrkdwn(name)} check could not run: ${escapeMrkdwn(reason)}`;
+  return message(text, [section(text)]);
+}

@@ -5,7 +5,7 @@
  */
 import type { Block, SlackMessage } from '../../core/ports.ts';
 import { unprovableReason, type GroupCheck, type ServiceResult } from '../../checks/services.ts';
-import { code, escapeMrkdwn, mention } from '../mrkdwn.ts';
+import { code, escapeMrkdwn, mention, USER_ID_PATTERN } from '../mrkdwn.ts';
 import { context, message, packLines, section } from './kit.ts';
 import { OUR_LIMITS } from './limits.ts';
 
@@ -33,9 +33,11 @@ function verdict(check: GroupCheck): string {
   return `:white_check_mark: ${group}: all ${plural(total, 'target')} answered (slowest ${Math.round(slowestMs)} ms)`;
 }
 
-export function serviceCheckResults(check: GroupCheck, user: string): SlackMessage {
+/** `asker`: the Slack user who asked, or a plain reason such as "after the deploy of REQ-12". */
+export function serviceCheckResults(check: GroupCheck, asker: string): SlackMessage {
   const head = verdict(check);
-  const about = `ports ${escapeMrkdwn(check.ports.join(', ') || 'none')} on ${plural(check.members, 'public member')} · AWS ${code(check.identity.arn)} · asked by ${mention(user)}`;
+  const why = USER_ID_PATTERN.test(asker) ? `asked by ${mention(asker)}` : escapeMrkdwn(asker);
+  const about = `ports ${escapeMrkdwn(check.ports.join(', ') || 'none')} on ${plural(check.members, 'public member')} · AWS ${code(check.identity.arn)} · ${why}`;
   const lines = packLines(check.report.results.map(resultLine), {
     maxBlocks: RESULT_BLOCKS,
     maxChars: OUR_LIMITS.messageBlockText - head.length - about.length,

@@ -1,0 +1,91 @@
+/**
+ * What follows a successful deploy (DESIGN step 6): the merge request is merged, then the
+ * consistency check (git ↔ Terraform state ↔ AWS) and the service checks of the group
+ * run, and both are posted in the thread with the deploy result. Each step runs once per
+ * pipeline: its outcome is recorded (audit for the merge, the thread topic for the
+ * checks), so later syncs of the same pipeline only re-render.
+ */
+import type { ChangeRequest } from '../domain/request.ts';
+import { checkConsistencyFromGitLab } from '../checks/consistency-gather.ts';
+import { consistencySummary } from '../checks/consistency-report.ts';
+import { checkGroupServices, unprovableReason } from '../checks/services.ts';
+import { consistencyReport } from '../slack/blocks/consistency.ts';
+import { serviceCheckResults } from '../slack/blocks/services.ts';
+import { checkFailed, type CheckOutcome } from '../slack/blocks/pipeline.ts';
+import { converge, type Place } from './converge.ts';
+import type { BotDeps } from './deps.ts';
+import type { MergeRequestInfo } from './ports.ts';
+
+export interface AfterDeploy {
+  merged: boolean | null;
+  checks: CheckOutcome[];
+}
+
+export async function afterDeploy(deps: BotDeps, request: ChangeRequest, pipelineId: number, mr: MergeRequestInfo | null, thread: Place): Promise<AfterDeploy> {
+  const merged = await mergeOnce(deps, request, mr);
+  const checks: CheckOutcome[] = [];
+  const consistency = await onceInThread(deps, request, `consistency:${pipelineId}`, thread, async () => {
+    const result = await checkConsistencyFromGitLab(deps.vcs, deps.cloud);
+    return { message: consistencyReport(result), outcome: { name: 'consistency', ok: result.ok, detail: consistencySummary(result) } };
+  });
+  if (consistency) checks.push(consistency);
+  const group = request.rule?.group;
+  if (group && deps.checks) {
+    const servicePorts = await deps.checks.servicePorts(group);
+    if (servicePorts.length > 0) {
+      const services = await onceInThread(deps, request, `services:${pipelineId}`, thread, async () => {
+        const check = await checkGroupServices(deps.cloud, { group, servicePorts, allowTarget: deps.checks!.allowTarget });
+        const why = unprovableReason(check);
+        const ok = why === null && check.report.summary.failed === 0;
+        return { message: serviceCheckResults(check, `after the deploy of ${request.id}`), outcome: { name: 'services', ok, detail: why ?? `${check.report.summary.ok} of ${check.report.summary.total} answered` } };
+      });
+      if (services) checks.push(services);
+    }
+  }
+  return { merged, checks };
+}
+
+async function mergeOnce(deps: BotDeps, request: ChangeRequest, mr: MergeRequestInfo | null): Promise<boolean | null> {
+  if (mr === null) return null;
+  if (mr.state === 'merged') return true;
+  const tried = deps.store.audit.list(request.id).some((e) => e.action === 'merge');
+  if (tried || mr.state !== 'opened') return false;
+  const at = deps.now().toISOString();
+  try {
+    await deps.vcs.mergeMergeRequest(mr.iid, request.sha);
+    deps.store.audit.record({ at, requestId: request.id, actor: 'bot', action: 'merge', outcome: 'ok', detail: `!${mr.iid}` });
+    return true;
+  } catch (err) {
+    deps.store.audit.record({ at, requestId: request.id, actor: 'bot', action: 'merge', outcome: 'error', detail: (err as Error).message });
+    deps.log.warn({ err, requestId: request.id }, 'merging after deploy failed');
+    return false;
+  }
+}
+
+/**
+ * Runs a check once per topic: its outcome is kept in the audit log, so a later sync
+ * re-renders the deploy result without probing again. A check that cannot run posts why.
+ */
+async function onceInThread(
+  deps: BotDeps,
+  request: ChangeRequest,
+  topic: string,
+  thread: Place,
+  run: () => Promise<{ message: Parameters<typeof converge>[4]; outcome: CheckOutcome }>,
+): Promise<CheckOutcome | null> {
+  const name = topic.split(':')[0]!;
+  const done = deps.store.audit.list(request.id).find((e) => e.action === `check:${topic}`);
+  if (done) return { name, ok: done.outcome === 'ok', detail: done.detail };
+  let outcome: CheckOutcome;
+  try {
+    const result = await run();
+    await converge(deps, request.id, topic, thread, result.message);
+    outcome = result.outcome;
+  } catch (err) {
+    const reason = (err as Error).message;
+    await converge(deps, request.id, topic, thread, checkFailed(name, reason));
+    outcome = { name, ok: false, detail: reason };
+  }
+  deps.store.audit.record({ at: deps.now().toISOString(), requestId: request.id, actor: 'bot', action: `check:${topic}`, outcome: outcome.ok ? 'ok' : 'error', detail: outcome.detail });
+  return outcome;
+}
