@@ -1,9 +1,10 @@
 /**
  * An accepted /sg-request becomes a stored request, a parent message, and then — after
  * Slack has been answered — a branch, one rule file committed on it, a merge request and
- * exactly one pipeline. One Terraform state takes one change at a time: while a request
- * holds it (from its creation until a final state), later ones wait as `queued` and
- * `startNextQueued` starts the oldest when the state is free again.
+ * exactly one pipeline. A revocation of an expired rule (src/core/expiry.ts) takes the
+ * same road, its one commit deleting the rule file. One Terraform state takes one change
+ * at a time: while a request holds it (from its creation until a final state), later
+ * ones wait as `queued` and `startNextQueued` starts the oldest when the state is free.
  */
 import { judgeChanges, type ComplianceReport } from '../compliance/engine.ts';
 import type { PolicySet } from '../compliance/policy.ts';
@@ -15,6 +16,7 @@ import { submitFailed } from '../slack/blocks/sg-request.ts';
 import { converge } from './converge.ts';
 import { refreshHomes } from './home.ts';
 import type { BotDeps } from './deps.ts';
+import type { FileAction } from './ports.ts';
 
 /** A validated request, as the Slack surfaces hand it over. Ports are -1 for protocols without ports. */
 export interface RequestInput {
@@ -72,16 +74,33 @@ export function precheck(policies: PolicySet, input: RequestInput): ComplianceRe
 export async function submitRequest(deps: BotDeps, submission: Submission): Promise<ChangeRequest> {
   const ref = await deps.vcs.defaultBranch();
   const inGit = await deps.vcs.listFiles(ref, RULES_DIR);
-  // From here to save() nothing awaits: the id, the queue decision and the row are one step.
+  // From here to the save in recordAndOpen nothing awaits: the id, the queue decision and the row are one step.
   const id = nextRequestId(deps, inGit);
+  const rule = ruleOf(id, submission, deps.now().toISOString());
+  return recordAndOpen(deps, { id, kind: 'request', rule, requester: submission.requester }, submission.requesterName);
+}
+
+/** A request about to be recorded: a rule to add (kind `request`) or to remove (kind `revocation`). */
+export interface NewRequest {
+  id: string;
+  kind: 'request' | 'revocation';
+  rule: RuleFile;
+  /** Slack user id of the person asking; null when the bot asks (a revocation). */
+  requester: string | null;
+}
+
+/**
+ * Records a request — `queued` when another holds the Terraform state — posts its parent
+ * and, unless queued, opens it in GitLab. Synchronous up to the save, so a caller that
+ * checked the store just before cannot be overtaken by a concurrent caller.
+ */
+export async function recordAndOpen(deps: BotDeps, fresh: NewRequest, requesterName?: string): Promise<ChangeRequest> {
+  const { id } = fresh;
   const at = deps.now().toISOString();
   const queued = deps.store.requests.open().some((r) => r.state === 'queued' || holdsState(r));
   const request: ChangeRequest = {
-    id,
-    kind: 'request',
+    ...fresh,
     state: queued ? 'queued' : 'submitted',
-    rule: ruleOf(id, submission, at),
-    requester: submission.requester,
     branch: branchFor(id),
     mergeRequestIid: null,
     pipelineId: null,
@@ -92,10 +111,10 @@ export async function submitRequest(deps: BotDeps, submission: Submission): Prom
     updatedAt: at,
   };
   deps.store.requests.save(request);
-  deps.store.audit.record({ at, requestId: id, actor: submission.requester, action: 'submit', outcome: 'ok', detail: queued ? 'queued' : 'submitted' });
-  deps.log.info({ requestId: id, user: submission.requester, queued }, 'request recorded');
+  deps.store.audit.record({ at, requestId: id, actor: fresh.requester ?? 'bot', action: 'submit', outcome: 'ok', detail: queued ? 'queued' : 'submitted' });
+  deps.log.info({ requestId: id, kind: fresh.kind, user: fresh.requester, queued }, 'request recorded');
   await showParent(deps, request, {});
-  if (!queued) await openInGitLab(deps, id, submission.requesterName);
+  if (!queued) await openInGitLab(deps, id, requesterName);
   await refreshHomes(deps, deps.store.requests.get(id)!);
   return deps.store.requests.get(id)!;
 }
@@ -156,27 +175,46 @@ async function showParent(deps: BotDeps, request: ChangeRequest, links: RequestL
   }
 }
 
+/** What a request puts in GitLab: its one commit and its merge request. */
+interface GitLabChange {
+  commitMessage: string;
+  action: FileAction;
+  title: string;
+  description: string;
+}
+
+function gitLabChange(request: ChangeRequest, rule: RuleFile, requesterName?: string): GitLabChange {
+  const path = ruleFilePath(rule.id);
+  if (request.kind === 'revocation') {
+    return {
+      commitMessage: `${requestTitle(request)}\n\nRule ${rule.id} expired at ${rule.expires_at}; revocation opened by Portcullis.`,
+      action: { action: 'delete', path },
+      title: `${requestTitle(request)} (${rule.id} expired)`,
+      description: revocationDescription(rule),
+    };
+  }
+  return {
+    commitMessage: `${requestTitle(request)}\n\nRequested from Slack by ${rule.requester}.`,
+    action: { action: 'create', path, content: serializeRuleFile(rule) },
+    title: `${requestTitle(request)} (for ${requesterName ?? rule.requester})`,
+    description: mergeRequestDescription(rule, requesterName),
+  };
+}
+
 /** Branch, commit, merge request, pipeline: each step named, so a failure says where it stopped. */
 async function openInGitLab(deps: BotDeps, id: string, requesterName?: string): Promise<void> {
   await deps.locks.run(id, async () => {
     const request = deps.store.requests.get(id)!;
-    const rule = request.rule!;
+    const change = gitLabChange(request, request.rule!, requesterName);
     let step = 'reading the default branch';
     try {
       const ref = await deps.vcs.defaultBranch();
       step = `creating branch ${request.branch}`;
       await deps.vcs.createBranch(request.branch, ref);
-      step = `committing ${ruleFilePath(id)}`;
-      const { sha } = await deps.vcs.commitFiles(request.branch, `${requestTitle(request)}\n\nRequested from Slack by ${rule.requester}.`, [
-        { action: 'create', path: ruleFilePath(id), content: serializeRuleFile(rule) },
-      ]);
+      step = `${change.action.action === 'delete' ? 'deleting' : 'committing'} ${change.action.path}`;
+      const { sha } = await deps.vcs.commitFiles(request.branch, change.commitMessage, [change.action]);
       step = 'opening the merge request';
-      const mr = await deps.vcs.createMergeRequest({
-        sourceBranch: request.branch,
-        targetBranch: ref,
-        title: `${requestTitle(request)} (for ${requesterName ?? rule.requester})`,
-        description: mergeRequestDescription(rule, requesterName),
-      });
+      const mr = await deps.vcs.createMergeRequest({ sourceBranch: request.branch, targetBranch: ref, title: change.title, description: change.description });
       step = 'starting the pipeline';
       const pipeline = await deps.vcs.createPipeline(request.branch);
       // A webhook may have been synced meanwhile (it waits on this lock): keep its state.
@@ -221,5 +259,19 @@ function mergeRequestDescription(rule: RuleFile, requesterName?: string): string
     `- Rule file: \`${ruleFilePath(rule.id)}\``,
     '',
     'The pipeline checks the policy and plans the change; the deploy job is approved in Slack.',
+  ].join('\n');
+}
+
+/** Why the bot removes a rule, for the reviewer of its merge request. */
+function revocationDescription(rule: RuleFile): string {
+  return [
+    `Rule \`${rule.id}\` expired at ${rule.expires_at}; Portcullis opened this merge request to remove it.`,
+    '',
+    `- Originally requested by: Slack user ${rule.requester}`,
+    `- Justification: ${rule.description}`,
+    `- Ticket: ${rule.ticket ?? 'none'}`,
+    `- Rule file removed: \`${ruleFilePath(rule.id)}\``,
+    '',
+    'The pipeline plans the removal; the deploy job is approved in Slack.',
   ].join('\n');
 }
