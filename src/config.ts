@@ -24,6 +24,8 @@ export interface Config {
     readonly approverGroup: string | null;
     readonly required: number;
     readonly ttlMs: number;
+    /** The bot plays the deploy of an expired rule's revocation itself when its plan only removes that rule. */
+    readonly autoApproveExpiredRevocations: boolean;
   };
   readonly gitlab: {
     /** Instance base URL without a trailing "/". */
@@ -79,6 +81,7 @@ const schema = z.object({
   APPROVER_GROUP: z.string().regex(new RegExp(`^S${SLACK_ID}$`)).optional(),
   REQUIRED_APPROVALS: integer(1, 100),
   APPROVAL_TTL: positiveDuration,
+  AUTO_APPROVE_EXPIRED_REVOCATIONS: z.enum(['true', 'false']).transform((v) => v === 'true'),
   GITLAB_URL: httpUrl.transform((u) => u.replace(/\/+$/, '')),
   GITLAB_TOKEN: z.string().regex(/^\S{8,}$/),
   GITLAB_PROJECT: z.union([
@@ -105,6 +108,7 @@ const EXPECTED: Record<Variable, string> = {
   APPROVER_GROUP: 'a Slack user group id such as S0123ABCD',
   REQUIRED_APPROVALS: 'a whole number from 1 to 100',
   APPROVAL_TTL: 'a duration such as 30m, 4h or 2d',
+  AUTO_APPROVE_EXPIRED_REVOCATIONS: 'true or false',
   GITLAB_URL: 'the http(s) URL of the GitLab instance',
   GITLAB_TOKEN: 'a GitLab access token with api scope (at least 8 characters, no spaces)',
   GITLAB_PROJECT: 'a numeric project id or a path such as group/project',
@@ -123,6 +127,7 @@ const DEFAULTS: Partial<Record<Variable, string>> = {
   SLACK_API_URL: 'https://slack.com/api/',
   REQUIRED_APPROVALS: '1',
   APPROVAL_TTL: '24h',
+  AUTO_APPROVE_EXPIRED_REVOCATIONS: 'false',
   PORT: '3000',
   DATABASE_PATH: './data/portcullis.sqlite',
   RECONCILE_INTERVAL: '2m',
@@ -157,6 +162,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       approverGroup: v.APPROVER_GROUP ?? null,
       required: v.REQUIRED_APPROVALS,
       ttlMs: v.APPROVAL_TTL,
+      autoApproveExpiredRevocations: v.AUTO_APPROVE_EXPIRED_REVOCATIONS,
     },
     gitlab: { url: v.GITLAB_URL, token: v.GITLAB_TOKEN, project: v.GITLAB_PROJECT, webhookSecret: v.GITLAB_WEBHOOK_SECRET },
     port: v.PORT,

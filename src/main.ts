@@ -54,6 +54,7 @@ export async function startBot(config: Config, log: Logger, env: NodeJS.ProcessE
       approverGroup: config.approvals.approverGroup,
       requiredApprovals: config.approvals.required,
       approvalTtlMs: config.approvals.ttlMs,
+      autoApproveExpiredRevocations: config.approvals.autoApproveExpiredRevocations,
     },
     log,
     checks: { servicePorts: async (group) => (await groups.details()).get(group)?.servicePorts ?? [], allowTarget },

@@ -37,7 +37,7 @@ test('a minimal environment gets the documented defaults, parsed', () => {
     apiUrl: 'https://slack.com/api/',
     channelId: 'C0CHANNEL',
   });
-  assert.deepEqual(c.approvals, { approverIds: new Set(['U0ALICE', 'U0BOB']), approverGroup: null, required: 1, ttlMs: 24 * 3_600_000 });
+  assert.deepEqual(c.approvals, { approverIds: new Set(['U0ALICE', 'U0BOB']), approverGroup: null, required: 1, ttlMs: 24 * 3_600_000, autoApproveExpiredRevocations: false });
   assert.deepEqual(c.gitlab, {
     url: 'http://127.0.0.1:8929',
     token: SECRETS.GITLAB_TOKEN,
@@ -59,6 +59,7 @@ test('every optional variable, when set, is parsed into its typed value', () => 
     APPROVER_GROUP: 'S0APPROVERS',
     REQUIRED_APPROVALS: '3',
     APPROVAL_TTL: '30m',
+    AUTO_APPROVE_EXPIRED_REVOCATIONS: 'true',
     GITLAB_PROJECT: '42',
     PORT: '0',
     DATABASE_PATH: '/tmp/p.sqlite',
@@ -67,7 +68,7 @@ test('every optional variable, when set, is parsed into its typed value', () => 
     AWS_REGION: 'eu-west-1',
   });
   assert.equal(c.slack.apiUrl, 'http://127.0.0.1:4100/api/', 'a trailing slash is added for the WebClient');
-  assert.deepEqual(c.approvals, { approverIds: new Set(), approverGroup: 'S0APPROVERS', required: 3, ttlMs: 1_800_000 });
+  assert.deepEqual(c.approvals, { approverIds: new Set(), approverGroup: 'S0APPROVERS', required: 3, ttlMs: 1_800_000, autoApproveExpiredRevocations: true });
   assert.equal(c.gitlab.project, 42);
   assert.equal(c.port, 0);
   assert.equal(c.databasePath, '/tmp/p.sqlite');
@@ -174,6 +175,13 @@ test('approvers: bad ids are named; a required count the listed users can never 
   ]);
   // With a group, its size is only known at run time.
   assert.equal(loadConfig({ ...minimal, REQUIRED_APPROVALS: '3', APPROVER_GROUP: 'S0GROUP' }).approvals.required, 3);
+});
+
+test('AUTO_APPROVE_EXPIRED_REVOCATIONS takes exactly true or false', () => {
+  assert.equal(loadConfig({ ...minimal, AUTO_APPROVE_EXPIRED_REVOCATIONS: 'false' }).approvals.autoApproveExpiredRevocations, false);
+  for (const bad of ['yes', '1', 'TRUE']) {
+    assert.deepEqual(problemsOf({ ...minimal, AUTO_APPROVE_EXPIRED_REVOCATIONS: bad }), ['AUTO_APPROVE_EXPIRED_REVOCATIONS: invalid; expected true or false'], bad);
+  }
 });
 
 test('loadConfig reads only the map it is given', () => {

@@ -11,6 +11,8 @@ export interface BotSettings {
   approverGroup: string | null;
   requiredApprovals: number;
   approvalTtlMs: number;
+  /** The bot plays the deploy of an expired rule's revocation when its plan only removes that rule (default false). */
+  autoApproveExpiredRevocations?: boolean;
 }
 
 /** What the post-deploy service checks need; absent, they are skipped. */
