@@ -1,8 +1,8 @@
 /**
  * Catches up on what webhooks did not tell us: GitLab disables a hook after repeated
  * failures, deliveries get lost. Every interval each open request's pipeline is synced
- * (or found, for a request whose pipeline was never heard of), and approvals that
- * waited past the TTL expire.
+ * (or found, for a request whose pipeline was never heard of), approvals that waited
+ * past the TTL expire, and rules whose own expiry has passed get their revocation opened.
  */
 import { isExpired } from '../domain/approval.ts';
 import type { ChangeRequest } from '../domain/request.ts';
@@ -10,6 +10,7 @@ import type { BotDeps } from './deps.ts';
 import { syncPipeline } from './sync.ts';
 import { startNextQueued } from './submit.ts';
 import { refreshHomes } from './home.ts';
+import { openDueRevocations } from './expiry.ts';
 
 export async function reconcileOnce(deps: BotDeps): Promise<void> {
   for (const request of deps.store.requests.open()) {
@@ -20,6 +21,11 @@ export async function reconcileOnce(deps: BotDeps): Promise<void> {
     } catch (err) {
       deps.log.warn({ err, requestId: request.id }, 'reconciling a request failed; next pass tries again');
     }
+  }
+  try {
+    await openDueRevocations(deps);
+  } catch (err) {
+    deps.log.warn({ err }, 'checking rule expiries failed; next pass tries again');
   }
 }
 

@@ -11,6 +11,7 @@ import type { JobInfo, PipelineInfo } from './ports.ts';
 import { renderThread } from './thread.ts';
 import { startNextQueued } from './submit.ts';
 import { refreshHomes } from './home.ts';
+import { autoApproveRevocation } from './expiry.ts';
 
 export interface PipelineFacts {
   pipeline: PipelineInfo;
@@ -79,6 +80,8 @@ export async function syncPipeline(deps: BotDeps, pipelineId: number): Promise<C
     if (request.pipelineId !== null && facts.pipeline.id < request.pipelineId) return request; // an older pipeline of the branch
     request = adopt(deps, request, facts);
     await renderThread(deps, request, facts);
+    // An expired rule's revocation may be approved by the bot itself: show it decided at once.
+    if (await autoApproveRevocation(deps, request, facts)) await renderThread(deps, deps.store.requests.get(request.id)!, facts);
     return deps.store.requests.get(request.id)!;
   });
   if (before !== after.state) await refreshHomes(deps, after);

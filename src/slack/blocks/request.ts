@@ -40,7 +40,9 @@ export function statusLine(state: RequestState): string {
 }
 
 export function requesterText(request: ChangeRequest): string {
-  return request.requester === null ? 'a push to GitLab' : mention(request.requester);
+  if (request.requester !== null) return mention(request.requester);
+  // A revocation the bot opened itself when its rule expired, or a pipeline someone pushed.
+  return request.kind === 'revocation' ? 'Portcullis, as the rule expired' : 'a push to GitLab';
 }
 
 /** Context-block links to the merge request and pipeline, when known. */
