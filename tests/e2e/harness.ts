@@ -140,7 +140,9 @@ export class Harness {
   async request(id: string, rule: Partial<RuleFileInput> = {}): Promise<{ pipelineId: number; branch: string }> {
     const branch = `sg-request/${id}`;
     const project = this.fakes.gitlab.projectId;
-    const file = parseRuleFile(JSON.stringify({ id, group: 'sg-front', protocol: 'tcp', from_port: 443, to_port: 443, cidr: '203.0.113.0/24', description: 'partner API', requester: REQUESTER, ...rule }));
+    // A source of its own per request: AWS refuses two identical rules in one group.
+    const host = (Number(/\d+$/.exec(id)?.[0] ?? 0) % 250) + 1;
+    const file = parseRuleFile(JSON.stringify({ id, group: 'sg-front', protocol: 'tcp', from_port: 443, to_port: 443, cidr: `203.0.113.${host}/32`, description: 'partner API', requester: REQUESTER, ...rule }));
     await this.gitlab.Branches.create(project, branch, 'main');
     await this.gitlab.Commits.create(project, branch, `${id}: ${file.description}`, [{ action: 'create', filePath: `terraform/rules/${id}.json`, content: serializeRuleFile(file) }]);
     await this.gitlab.MergeRequests.create(project, branch, 'main', `${id}: ${file.description}`);

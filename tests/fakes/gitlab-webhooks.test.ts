@@ -187,8 +187,10 @@ test('a delivery answered 500 is retried with the same Idempotency-Key and recor
   await receiver.waitFor((rs) => rs.filter(isPipeline('manual')).length === 2, 'the retried hook');
   const [first, retry] = receiver.received.filter(isPipeline('manual'));
   assert.equal(first!.headers['idempotency-key'], retry!.headers['idempotency-key']);
-  const attempts = gitlab.driver.deliveries().filter((d) => d.idempotencyKey === first!.headers['idempotency-key']);
-  assert.deepEqual(attempts.map((a) => [a.attempt, a.status]), [[1, 500], [2, 200]]);
+  // The receiver has the retry before the sender has read its answer: wait for the record.
+  const attemptsOf = () => gitlab.driver.deliveries().filter((d) => d.idempotencyKey === first!.headers['idempotency-key']);
+  for (const deadline = Date.now() + 5000; attemptsOf().some((a) => a.status === null) && Date.now() < deadline; ) await new Promise((r) => setTimeout(r, 10));
+  assert.deepEqual(attemptsOf().map((a) => [a.attempt, a.status]), [[1, 500], [2, 200]]);
 });
 
 test('after 4 consecutive failures the hook is temporarily disabled', async () => {
