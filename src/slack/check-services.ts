@@ -10,8 +10,10 @@ import type { BotDeps } from '../core/deps.ts';
 import { InputError } from '../domain/errors.ts';
 import { code } from './mrkdwn.ts';
 import { checkingServices, serviceCheckFailed, serviceCheckResults } from './blocks/services.ts';
+import type { SlashCommand } from './commands.ts';
 
-export const CHECK_SERVICES_COMMAND = '/check-services';
+/** Declared in src/slack/commands.ts, the table manifest.yml is checked against. */
+export const CHECK_SERVICES_COMMAND: SlashCommand = '/check-services';
 
 export interface CheckServicesDeps extends BotDeps {
   /** terraform/groups.json by group key (a group name in AWS), in file order. */
