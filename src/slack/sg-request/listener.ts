@@ -22,10 +22,10 @@ import {
 import type { GroupCatalog } from './groups.ts';
 import { parseInline } from './parse.ts';
 import { DEFAULT_MAX_TTL_MS, FIELDS, validateRequest, type FieldErrors, type RawRequest } from './validate.ts';
-import type { SlashCommand } from '../commands.ts';
+import type { SlashCommand as CommandName } from '../commands.ts';
 
 /** Declared in src/slack/commands.ts, the table manifest.yml is checked against. */
-export const SG_REQUEST_COMMAND: SlashCommand = '/sg-request';
+export const SG_REQUEST_COMMAND: CommandName = '/sg-request';
 /** How long opening the modal may wait for the group list: trigger ids live 3 s. */
 const GROUPS_BUDGET_MS = 1500;
 
