@@ -7,22 +7,13 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { Gitlab } from '@gitbeaker/rest';
 import { startGitLabFake, type GitLabFake } from '../../src/fakes/gitlab/index.ts';
+import { MINIMAL_CI_FILE } from '../helpers/ci-files.ts';
 
 let gitlab: GitLabFake;
 let api: InstanceType<typeof Gitlab>;
 let pid: number;
 
-const CI_FILE = `
-stages: [build, deploy]
-build:
-  stage: build
-  script: [make]
-deploy:
-  stage: deploy
-  when: manual
-  allow_failure: false
-  script: [make deploy]
-`;
+const CI_FILE = MINIMAL_CI_FILE;
 
 before(async () => {
   gitlab = await startGitLabFake({

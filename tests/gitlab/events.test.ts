@@ -9,18 +9,9 @@ import { after, before, test } from 'node:test';
 import { Gitlab } from '@gitbeaker/rest';
 import { startGitLabFake, type GitLabFake } from '../../src/fakes/gitlab/index.ts';
 import { hookName, parseDelivery, type GitLabEvent } from '../../src/gitlab/events.ts';
+import { MINIMAL_CI_FILE } from '../helpers/ci-files.ts';
 
-const CI_FILE = `
-stages: [build, deploy]
-build:
-  stage: build
-  script: [make]
-deploy:
-  stage: deploy
-  when: manual
-  allow_failure: false
-  script: [make deploy]
-`;
+const CI_FILE = MINIMAL_CI_FILE;
 
 let gitlab: GitLabFake;
 let receiver: Server;

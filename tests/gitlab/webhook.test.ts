@@ -13,6 +13,7 @@ import type { InboxItem, Store } from '../../src/core/ports.ts';
 import { startGitLabFake, type GitLabFake } from '../../src/fakes/gitlab/index.ts';
 import { handleGitLabWebhook, type WebhookOutcome } from '../../src/gitlab/webhook.ts';
 import { openStore } from '../../src/store/index.ts';
+import { MINIMAL_CI_FILE } from '../helpers/ci-files.ts';
 
 const SECRET = 'a-webhook-secret-of-some-length';
 const PATH = '/webhooks/gitlab';
@@ -178,17 +179,7 @@ test('a store that fails is a 500, so GitLab sends the delivery again', async ()
   }
 });
 
-const CI_FILE = `
-stages: [build, deploy]
-build:
-  stage: build
-  script: [make]
-deploy:
-  stage: deploy
-  when: manual
-  allow_failure: false
-  script: [make deploy]
-`;
+const CI_FILE = MINIMAL_CI_FILE;
 
 let gitlab: GitLabFake;
 

@@ -8,6 +8,7 @@ import { parseDuration } from '../../config.ts';
 import { normalizeCidrStrict } from '../../domain/cidr.ts';
 import { normalizeProtocol, protocolHasPorts } from '../../domain/protocol.ts';
 import { DESCRIPTION_PATTERN, ruleFileSchema } from '../../domain/rule.ts';
+import type { RequestInput } from '../../core/submit.ts';
 
 export const FIELDS = ['group', 'protocol', 'ports', 'cidr', 'justification', 'ticket', 'expiry'] as const;
 export type Field = (typeof FIELDS)[number];
@@ -16,17 +17,7 @@ export type Field = (typeof FIELDS)[number];
 export type RawRequest = Partial<Record<Field, string>>;
 export type FieldErrors = Partial<Record<Field, string>>;
 
-/** A request that passed validation; ports are -1 for protocols without ports. */
-export interface RequestInput {
-  group: string;
-  protocol: string;
-  fromPort: number;
-  toPort: number;
-  cidr: string;
-  justification: string;
-  ticket: string | null;
-  expiresAt: string | null;
-}
+export type { RequestInput };
 
 export interface ValidationContext {
   knownGroups: readonly string[];
