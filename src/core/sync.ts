@@ -75,6 +75,8 @@ export async function syncPipeline(deps: BotDeps, pipelineId: number): Promise<C
   const first = await requestFor(deps, facts);
   if (!first) return null;
   const before = deps.store.requests.get(first.id)!.state;
+  // Every log line about this request carries its id (the worker's logger adds delivery and pipeline).
+  deps = { ...deps, log: deps.log.child({ requestId: first.id, pipelineId }) };
   const after = await deps.locks.run(first.id, async () => {
     let request = deps.store.requests.get(first.id)!;
     if (request.pipelineId !== null && facts.pipeline.id < request.pipelineId) return request; // an older pipeline of the branch
@@ -84,6 +86,8 @@ export async function syncPipeline(deps: BotDeps, pipelineId: number): Promise<C
     if (await autoApproveRevocation(deps, request, facts)) await renderThread(deps, deps.store.requests.get(request.id)!, facts);
     return deps.store.requests.get(request.id)!;
   });
+  if (before !== after.state) deps.log.info({ from: before, to: after.state }, 'request state changed');
+  else deps.log.debug({ state: after.state }, 'pipeline synced, nothing changed');
   if (before !== after.state) await refreshHomes(deps, after);
   if (!FINAL_STATES.has(before) && FINAL_STATES.has(after.state)) await startNextQueued(deps);
   return after;

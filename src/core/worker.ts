@@ -56,14 +56,15 @@ export class InboxWorker {
         continue;
       }
       const event = parseDelivery(item.event, item.body);
-      const log = this.#deps.log.child({ deliveryId: item.key, pipelineId: event?.pipelineId });
+      // syncPipeline adds the pipeline and request ids to the lines it logs.
+      const log = this.#deps.log.child({ deliveryId: item.key });
       try {
         if (event) await syncPipeline({ ...this.#deps, log }, event.pipelineId);
         else log.info({ event: item.event }, 'delivery is not one the bot follows; dropped');
         this.#deps.store.inbox.done(item.seq);
       } catch (err) {
         const retryAt = new Date(this.#deps.now().getTime() + backoffMs(item.attempts));
-        log.error({ err, attempts: item.attempts + 1, retryAt }, 'processing a webhook delivery failed; will retry');
+        log.error({ err, pipelineId: event?.pipelineId, attempts: item.attempts + 1, retryAt }, 'processing a webhook delivery failed; will retry');
         this.#deps.store.inbox.retryLater(item.seq, (err as Error).message, retryAt);
       }
     }

@@ -68,6 +68,17 @@ test('the webhook door: a wrong secret is 401, an oversized body 413, malformed 
   assert.deepEqual(health, { status: 'ready', checks: { slack: true, store: true } });
 });
 
+test('a webhook\'s log lines carry its delivery id, pipeline id and request id', () => {
+  const lines = h.allLines.flatMap((l) => {
+    try {
+      return [JSON.parse(l) as Record<string, unknown>];
+    } catch {
+      return [];
+    }
+  });
+  assert.ok(lines.some((l) => typeof l.deliveryId === 'string' && typeof l.pipelineId === 'number' && typeof l.requestId === 'string'), 'one line with all three');
+});
+
 test('no token or secret appears in any line the bot logged, at debug level, across everything above', () => {
   const e = h.fakes.endpoints;
   assert.ok(h.allLines.length > 100, 'the bot did log');

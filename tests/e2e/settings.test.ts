@@ -54,3 +54,17 @@ test('a configuration error names every bad variable and exits non-zero before c
     await h.close();
   }
 });
+
+test('webhooks that never arrive: the reconciliation poll catches up on the request all the same', async () => {
+  const h = await Harness.start({ RECONCILE_INTERVAL: '300ms' });
+  try {
+    h.fakes.gitlab.driver.injectWebhookFault({ kind: 'drop' }, { times: 100_000 });
+    await h.fakes.slack.driver.runSlashCommand({ user: 'U0ALICE', command: '/sg-request', text: 'sg-front tcp 443 198.51.100.9 "partner API"' });
+    const approval = await h.waitForApprovalRequest('REQ-2');
+    await h.click(APPROVER, approval, 'approve');
+    await h.waitFor('the deploy result', () => h.threadMessage('REQ-2', /^Deployed/));
+    assert.ok(h.fakes.gitlab.driver.deliveries().every((d) => d.status === null), 'no webhook reached the bot');
+  } finally {
+    await h.close();
+  }
+});
