@@ -5,6 +5,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { APPROVER, Harness, WEBHOOK_SECRET } from './harness.ts';
+import { openStore } from '../../src/store/index.ts';
 
 let h: Harness;
 before(async () => {
@@ -15,6 +16,14 @@ after(() => h.close());
 test('killed with SIGKILL between the approval request and the click, restarted, then approved', async () => {
   const { pipelineId } = await h.request('REQ-30');
   const approval = await h.waitForApprovalRequest('REQ-30');
+  // Killed once the bot has recorded the message it posted. (A kill in the instant between
+  // Slack accepting a post and the bot recording it would post that one message again.)
+  const store = openStore(h.env.DATABASE_PATH!);
+  try {
+    await h.waitFor('the approval message recorded', () => store.messages.get('REQ-30', `approval:${pipelineId}`));
+  } finally {
+    store.close();
+  }
   assert.equal(await h.stopBot('SIGKILL'), null, 'killed, not exited');
   await h.startBot();
   await h.click(APPROVER, approval, 'approve');
