@@ -63,3 +63,9 @@ test('decision buttons carry the request and its pipeline, and only well-formed 
   assert.deepEqual(parseDecisionValue(value), { requestId: f.request().id, pipelineId: f.request().pipelineId ?? 0 });
   for (const bad of ['REQ-1', 'REQ-1@', '@12', 'REQ 1@12', 'REQ-1@12@3', 'REQ-1@1e5']) assert.equal(parseDecisionValue(bad), null, bad);
 });
+
+test('a revocation the bot approved itself says so instead of naming a user', () => {
+  const decided = approvalDecided(f.request(), { outcome: 'approved', by: 'bot', at: '2026-11-25T10:00:00Z' }, f.approvalContext());
+  assert.match(JSON.stringify(decided.blocks), /Approved\* by Portcullis \(expired rule, approval skipped by setting\)/);
+  assert.doesNotMatch(JSON.stringify(decided.blocks), /unknown user/);
+});

@@ -95,10 +95,13 @@ export function approvalRequest(request: ChangeRequest, ctx: ApprovalContext): S
   return message(`${title} is waiting for approval`, [section(':raised_hand: *Approval needed*'), ...approvalBody(request, ctx), buttons]);
 }
 
+/** Who decided: a person, or the bot itself (an expired rule's revocation, when allowed to skip approval). */
+const decider = (by: string) => (by === 'bot' ? 'Portcullis (expired rule, approval skipped by setting)' : mention(by));
+
 function decisionText(decision: ApprovalDecision): string {
   switch (decision.outcome) {
     case 'approved':
-      return `:white_check_mark: *Approved* by ${mention(decision.by)}, ${slackDate(decision.at)}`;
+      return `:white_check_mark: *Approved* by ${decider(decision.by)}, ${slackDate(decision.at)}`;
     case 'rejected': {
       const quoted = decision.reason.split('\n').map((line) => `>${escapeMrkdwn(line)}`).join('\n');
       return `:no_entry: *Rejected* by ${mention(decision.by)}, ${slackDate(decision.at)}\n${quoted}`;
