@@ -8,9 +8,15 @@ import { isExpired } from '../domain/approval.ts';
 import type { ChangeRequest } from '../domain/request.ts';
 import type { BotDeps } from './deps.ts';
 import { syncPipeline } from './sync.ts';
-import { startNextQueued } from './submit.ts';
+import { reportFailure, startNextQueued } from './submit.ts';
 import { refreshHomes } from './home.ts';
 import { openDueRevocations } from './expiry.ts';
+
+/**
+ * A request still 'submitted' this long after it was stored, with no pipeline on its
+ * branch, was being opened in GitLab when the bot stopped: it failed, and frees the queue.
+ */
+export const STUCK_SUBMISSION_MS = 10 * 60_000;
 
 export async function reconcileOnce(deps: BotDeps): Promise<void> {
   for (const request of deps.store.requests.open()) {
@@ -18,6 +24,10 @@ export async function reconcileOnce(deps: BotDeps): Promise<void> {
       if (request.state === 'awaiting_approval' && isExpired(request, deps.settings.approvalTtlMs, deps.now())) await expire(deps, request);
       const pipelineId = request.pipelineId ?? (await deps.vcs.listBranchPipelines(request.branch))[0]?.id;
       if (pipelineId !== undefined) await syncPipeline(deps, pipelineId);
+      else if (request.state === 'submitted' && deps.now().getTime() - Date.parse(request.createdAt) > STUCK_SUBMISSION_MS) {
+        await reportFailure(deps, request.id, 'opening it in GitLab', new Error(`no pipeline started within ${STUCK_SUBMISSION_MS / 60_000} minutes (the bot stopped part way?)`));
+        await startNextQueued(deps);
+      }
     } catch (err) {
       deps.log.warn({ err, requestId: request.id }, 'reconciling a request failed; next pass tries again');
     }

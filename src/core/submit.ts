@@ -236,7 +236,8 @@ async function openInGitLab(deps: BotDeps, id: string, requesterName?: string): 
   if (deps.store.requests.get(id)?.state === 'failed') await startNextQueued(deps);
 }
 
-async function reportFailure(deps: BotDeps, id: string, step: string, err: Error): Promise<void> {
+/** Marks a submitted request failed, audits it and says why in its thread. */
+export async function reportFailure(deps: BotDeps, id: string, step: string, err: Error): Promise<void> {
   deps.log.error({ err, requestId: id, step }, 'opening the request in GitLab failed');
   deps.store.requests.transition(id, 'submitted', 'failed');
   deps.store.audit.record({ at: deps.now().toISOString(), requestId: id, actor: 'bot', action: 'submit', outcome: 'error', detail: `${step}: ${err.message}` });
