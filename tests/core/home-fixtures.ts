@@ -6,6 +6,7 @@ import { KeyedMutex } from '../../src/core/keyed-mutex.ts';
 import type { ChatPort, VcsPort } from '../../src/core/ports.ts';
 import type { ChangeRequest } from '../../src/domain/request.ts';
 import { openStore } from '../../src/store/index.ts';
+import { rule } from '../slack/fixtures.ts';
 
 export const NOW = new Date('2025-03-01T12:00:00.000Z');
 export const REQUESTER = 'U0ALICE';
@@ -87,20 +88,7 @@ export function stored(deps: BotDeps, overrides: Partial<ChangeRequest> & { id: 
   const request: ChangeRequest = {
     kind: 'request',
     state: 'awaiting_approval',
-    rule: {
-      id: overrides.id,
-      group: 'sg-front',
-      direction: 'ingress',
-      protocol: 'tcp',
-      from_port: 443,
-      to_port: 443,
-      cidr: '203.0.113.0/24',
-      description: 'partner API',
-      requester: overrides.requester ?? REQUESTER,
-      ticket: null,
-      created_at: '2025-03-01T10:00:00Z',
-      expires_at: null,
-    },
+    rule: rule({ id: overrides.id, requester: overrides.requester ?? REQUESTER, ticket: null, created_at: '2025-03-01T10:00:00Z', expires_at: null }),
     requester: REQUESTER,
     branch: `sg-request/${overrides.id}`,
     mergeRequestIid: 7,
