@@ -34,8 +34,8 @@ export type ApprovalVerdict =
 export function judgeApproval(rules: ApprovalRules, a: ApprovalAttempt): ApprovalVerdict {
   const refuse = (code: RefusalCode, reason: string): ApprovalVerdict => ({ ok: false, code, reason });
   const { request } = a;
-  if (!rules.approvers.has(a.clicker)) return refuse('not_approver', 'you are not one of the approvers for security-group changes');
   if (request.requester !== null && request.requester === a.clicker) return refuse('self_approval', 'you asked for this change, so someone else must approve it');
+  if (!rules.approvers.has(a.clicker)) return refuse('not_approver', 'you are not one of the approvers for security-group changes');
   if (request.state !== 'awaiting_approval') return refuse('not_waiting', `the request is ${request.state.replace('_', ' ')}, not waiting for approval`);
   if (isExpired(request, rules.ttlMs, a.now)) return refuse('expired', 'the request waited too long for approval; ask again to get a fresh plan');
   if (a.branchHead === null || request.sha === null || a.branchHead !== request.sha) {

@@ -88,3 +88,8 @@ describe('state from the pipeline', () => {
     assert.equal(requestIdOfBranch('main'), null);
   });
 });
+
+test('the requester is told it is their own request even when they are no approver', () => {
+  const verdict = judgeApproval({ ...rules, approvers: new Set(['U_BOB']) }, attempt({ clicker: 'U_ALICE' }));
+  assert.equal(!verdict.ok && verdict.code, 'self_approval');
+});
