@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { test } from 'node:test';
+import { parse as parseYaml } from 'yaml';
 import { artifactPaths, mentions, needsOf, parseCi, scriptLines, stageOf, structureProblems } from './gitlab-ci.ts';
 import type { CiConfig, CiJob } from './gitlab-ci.ts';
 
@@ -155,4 +156,13 @@ test('the child pipeline runs check-services for the group and reports JUnit, al
 test('no Slack secret or call anywhere in the pipeline: the bot hears GitLab webhooks', () => {
   assert.deepEqual(mentions(ci.document, /slack/i), []);
   assert.deepEqual(mentions(parseCi(read('terraform/ci/service-checks.yml')).document, /slack/i), []);
+});
+
+test('a request branch gets no push pipeline (the bot starts its one pipeline), other pushes do', () => {
+  const ci = parseYaml(readFileSync(new URL('../../terraform/.gitlab-ci.yml', import.meta.url), 'utf8')) as { workflow: { rules: Array<{ if?: string; when: string }> } };
+  const rules = ci.workflow.rules;
+  const never = rules.filter((r) => r.when === 'never').map((r) => r.if ?? '');
+  assert.ok(never.some((c) => c.includes('$CI_PIPELINE_SOURCE == "push"') && c.includes('^sg-request\\/')), JSON.stringify(never));
+  assert.ok(never.some((c) => c.includes('merge_request_event')));
+  assert.equal(rules.at(-1)?.when, 'always', 'every other pipeline runs');
 });
