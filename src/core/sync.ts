@@ -6,6 +6,7 @@
  */
 import { DEPLOY_JOB, FINAL_STATES, requestIdOfBranch, stateFromPipeline, type ChangeRequest } from '../domain/request.ts';
 import { parseRuleFile, ruleFilePath, type RuleFile } from '../domain/rule.ts';
+import { analysePlan } from '../plan/summary.ts';
 import type { BotDeps } from './deps.ts';
 import type { JobInfo, PipelineInfo } from './ports.ts';
 import { renderThread } from './thread.ts';
@@ -28,7 +29,7 @@ export async function readPipeline(deps: BotDeps, pipelineId: number): Promise<P
  * The request a pipeline belongs to: by pipeline; by our branch naming (a request the
  * bot does not know, e.g. after its database was lost, is rebuilt from the rule file on
  * the branch, which names its requester); or a new external one for a Portcullis
- * pipeline someone else started.
+ * pipeline someone else started — once its plan shows there is something to approve.
  */
 async function requestFor(deps: BotDeps, facts: PipelineFacts): Promise<ChangeRequest | null> {
   const known = deps.store.requests.byPipeline(facts.pipeline.id);
@@ -39,6 +40,7 @@ async function requestFor(deps: BotDeps, facts: PipelineFacts): Promise<ChangeRe
   // Not a Portcullis pipeline (no deploy job): nothing to follow.
   if (!facts.jobsByName.has(DEPLOY_JOB)) return null;
   const rule = id === null ? null : await ruleOnBranch(deps, id, facts.pipeline.sha);
+  if (!rule && !(await worthFollowing(deps, facts))) return null;
   const at = deps.now().toISOString();
   const request: ChangeRequest = {
     id: rule?.id ?? `PL-${facts.pipeline.id}`,
@@ -57,6 +59,26 @@ async function requestFor(deps: BotDeps, facts: PipelineFacts): Promise<ChangeRe
   };
   deps.store.requests.save(request);
   return request;
+}
+
+/**
+ * Whether a pipeline the bot did not start deserves a thread: not before its plan is
+ * known, and not when the plan changes nothing (the default branch after every merged
+ * request plans exactly that, and would otherwise ask for an approval of nothing). A
+ * pipeline that failed is always shown.
+ */
+async function worthFollowing(deps: BotDeps, facts: PipelineFacts): Promise<boolean> {
+  if (facts.pipeline.status === 'failed') return true;
+  const plan = facts.jobsByName.get('plan');
+  if (plan?.status !== 'success') return false;
+  const text = await deps.vcs.readArtifact(plan.id, 'plan.json');
+  if (text === null) return true;
+  try {
+    const { counts } = analysePlan(JSON.parse(text));
+    return counts.add + counts.change + counts.destroy + counts.replace > 0;
+  } catch {
+    return true; // a plan we cannot read is worth a person's look
+  }
 }
 
 async function ruleOnBranch(deps: BotDeps, id: string, sha: string): Promise<RuleFile | null> {
