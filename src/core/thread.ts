@@ -3,7 +3,7 @@
  * and, in its thread, one message per topic. Rendering is a pure function of the
  * request, GitLab's facts and the store; `converge` posts or edits only what changed.
  */
-import { FINAL_STATES, DEPLOY_JOB, type ChangeRequest } from '../domain/request.ts';
+import { DEPLOY_JOB, type ChangeRequest } from '../domain/request.ts';
 import { summarizePlan } from '../plan/summary.ts';
 import type { ComplianceReport } from '../compliance/engine.ts';
 import { requestParent } from '../slack/blocks/request.ts';
@@ -27,17 +27,19 @@ export async function renderThread(deps: BotDeps, request: ChangeRequest, facts:
   const parent = await converge(deps, request.id, 'parent', { channel: deps.settings.channel }, requestParent(request, links));
   const thread = { channel: deps.settings.channel, threadTs: parent.ts };
   const say = (topic: string, message: Parameters<typeof converge>[4]) => converge(deps, request.id, topic, thread, message);
+  // A job's artifacts and log never change once it finished: read them for the first post only.
+  const posted = (topic: string) => deps.store.messages.get(request.id, topic) !== undefined;
   const pid = pipeline.id;
 
   await say(`started:${pid}`, pipelineStarted({ pipelineId: pid, pipelineUrl: pipeline.webUrl, branch: pipeline.ref, sha: pipeline.sha }));
 
   const plan = jobsByName.get('plan');
   const compliance = jobsByName.get('compliance');
-  if (compliance && FINISHED.has(compliance.status)) {
+  if (compliance && FINISHED.has(compliance.status) && !posted(`compliance:${pid}`)) {
     const report = await readJson<ComplianceReport>(deps, compliance, 'compliance.json');
     if (report) await say(`compliance:${pid}`, complianceReport(report));
   }
-  if (plan?.status === 'success') {
+  if (plan?.status === 'success' && !posted(`plan:${pid}`)) {
     const json = await readJson<unknown>(deps, plan, 'plan.json');
     if (json !== null) {
       const rendered = planSummary(summarizePlan(json), { pipelineUrl: pipeline.webUrl, planFileName: 'plan.txt' });
@@ -68,7 +70,7 @@ export async function renderThread(deps: BotDeps, request: ChangeRequest, facts:
   }
 
   for (const job of facts.jobs) {
-    if (job.status !== 'failed') continue;
+    if (job.status !== 'failed' || posted(`failed:${job.id}`)) continue;
     const tail = await deps.vcs.jobLogTail(job.id, LOG_TAIL_LINES);
     await say(`failed:${job.id}`, jobFailed({ jobName: job.name, logTail: tail, jobUrl: job.webUrl }));
   }
@@ -83,7 +85,9 @@ export async function renderThread(deps: BotDeps, request: ChangeRequest, facts:
 function decisionOf(deps: BotDeps, request: ChangeRequest): ApprovalDecision | null {
   const entries = deps.store.audit.list(request.id).filter((e) => e.outcome === 'ok');
   const last = entries.findLast((e) => e.action === 'approve' || e.action === 'reject' || e.action === 'expire');
-  if (!last) return FINAL_STATES.has(request.state) || request.state === 'deploying' ? null : null;
+  // None recorded: the job was played or the pipeline cancelled in GitLab itself. The
+  // message keeps its buttons, and a click on them is refused as "not waiting".
+  if (!last) return null;
   if (last.action === 'reject') return { outcome: 'rejected', by: last.actor, at: last.at, reason: last.detail };
   if (last.action === 'expire') return { outcome: 'expired', at: last.at };
   return { outcome: 'approved', by: last.actor, at: last.at };
