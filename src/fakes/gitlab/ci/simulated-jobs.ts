@@ -4,9 +4,6 @@
  * success for the rest. Each behaviour prints what the real tool would and returns the
  * job's exit code.
  */
-import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
 import type { Ec2Driver } from '../../aws/index.ts';
 import { judgePlan } from '../../../compliance/engine.ts';
 import { DEFAULT_POLICY_DIR, loadPolicies } from '../../../compliance/policy.ts';
@@ -35,7 +32,7 @@ export type JobBehaviour = (ctx: JobContext) => Promise<number> | number;
 export interface SimulatedJobDeps {
   terraform: FakeTerraform;
   ec2: Ec2Driver | undefined;
-  /** Policies used when the commit has no `policies/` folder. */
+  /** The policies "baked into the image" (default: this checkout's policies/). */
   policiesDir: string | undefined;
 }
 
@@ -79,30 +76,15 @@ async function compliance(ctx: JobContext, deps: SimulatedJobDeps): Promise<numb
     ctx.log('plan.json: cannot read (ENOENT)');
     return 2;
   }
-  const policies = await withCommitPolicies(ctx, deps, (dir) => loadPolicies(dir));
+  // As `portcullis compliance` in the Portcullis image does: the image's policies, not
+  // the branch's, so a branch cannot relax the policy it is judged by.
+  const policies = await loadPolicies(deps.policiesDir ?? DEFAULT_POLICY_DIR);
   const report = judgePlan(JSON.parse(planJson.toString('utf8')), policies);
   const text = formatReportText(report);
   ctx.writeArtifact('compliance.json', `${JSON.stringify(report, null, 2)}\n`);
   ctx.writeArtifact('compliance.txt', text);
   ctx.log(text);
   return report.compliant ? 0 : 1;
-}
-
-/** Loads the policies of the pipeline's commit, as the job's checkout would have them. */
-async function withCommitPolicies<T>(ctx: JobContext, deps: SimulatedJobDeps, load: (dir: string) => Promise<T>): Promise<T> {
-  const files = ctx.listFiles('policies/');
-  if (files.length === 0) return load(deps.policiesDir ?? DEFAULT_POLICY_DIR);
-  const dir = await mkdtemp(join(tmpdir(), 'portcullis-fake-policies-'));
-  try {
-    for (const path of files) {
-      const target = join(dir, path.slice('policies/'.length));
-      await mkdir(dirname(target), { recursive: true });
-      await writeFile(target, ctx.readFile(path)!);
-    }
-    return await load(dir);
-  } finally {
-    await rm(dir, { recursive: true, force: true });
-  }
 }
 
 function deploy(ctx: JobContext, deps: SimulatedJobDeps): number {
