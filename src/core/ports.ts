@@ -161,6 +161,8 @@ export interface Store {
   inbox: {
     /** Stores a delivery; false when the same key was stored before (a duplicate). */
     add(delivery: InboxDelivery): boolean;
+    /** Stores several deliveries in one transaction; for each, false when a duplicate. */
+    addMany(deliveries: readonly InboxDelivery[]): boolean[];
     /** The oldest delivery not yet processed and due, or undefined. */
     next(now: Date): InboxItem | undefined;
     done(seq: number): void;

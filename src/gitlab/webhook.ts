@@ -6,13 +6,13 @@
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Store } from '../core/ports.ts';
+import type { InboxDelivery, Store } from '../core/ports.ts';
 import { hookName } from './events.ts';
 
 export interface WebhookOptions {
   /** GITLAB_WEBHOOK_SECRET: the X-Gitlab-Token every delivery must carry. */
   secret: string;
-  store: { inbox: Pick<Store['inbox'], 'add'> };
+  store: { inbox: Pick<Store['inbox'], 'addMany'> };
   /** Called after a new delivery was stored, to wake the worker. */
   onStored?: () => void;
   /** Told what became of each request, for a log line (a store failure carries its error). */
@@ -79,7 +79,7 @@ async function handle(req: IncomingMessage, res: ServerResponse, options: Webhoo
   const key = header(req, 'idempotency-key') ?? header(req, 'x-gitlab-event-uuid') ?? createHash('sha256').update(body).digest('hex');
   let added: boolean;
   try {
-    added = store.inbox.add({ key, event, body: text, receivedAt: now().toISOString() });
+    added = await batchFor(store.inbox).add({ key, event, body: text, receivedAt: now().toISOString() });
   } catch (error) {
     // Not stored, so not handled: a 5xx makes GitLab send it again.
     answer(res, 500, { message: '500 Internal Server Error - the delivery could not be stored' });
@@ -88,6 +88,49 @@ async function handle(req: IncomingMessage, res: ServerResponse, options: Webhoo
   answer(res, 200, { status: added ? 'stored' : 'duplicate' });
   if (added) onStored?.();
   return { result: added ? 'stored' : 'duplicate', status: 200, event, key };
+}
+
+/**
+ * Group commit: the deliveries whose bodies finished arriving in one turn of the event
+ * loop are stored in one transaction, and each is answered only after that commit. A
+ * delivery still gets its 2xx only once it is durable; under load the commits, which are
+ * what a delivery costs, are shared.
+ */
+class InboxBatch {
+  #pending: Array<{ delivery: InboxDelivery; resolve: (added: boolean) => void; reject: (err: unknown) => void }> = [];
+  #scheduled = false;
+
+  constructor(private readonly inbox: Pick<Store['inbox'], 'addMany'>) {}
+
+  add(delivery: InboxDelivery): Promise<boolean> {
+    return new Promise((resolve, reject) => {
+      this.#pending.push({ delivery, resolve, reject });
+      if (!this.#scheduled) {
+        this.#scheduled = true;
+        setImmediate(() => this.#flush());
+      }
+    });
+  }
+
+  #flush(): void {
+    const batch = this.#pending;
+    this.#pending = [];
+    this.#scheduled = false;
+    try {
+      const added = this.inbox.addMany(batch.map((b) => b.delivery));
+      batch.forEach((b, i) => b.resolve(added[i] === true));
+    } catch (err) {
+      for (const b of batch) b.reject(err);
+    }
+  }
+}
+
+const batches = new WeakMap<object, InboxBatch>();
+
+function batchFor(inbox: Pick<Store['inbox'], 'addMany'>): InboxBatch {
+  let batch = batches.get(inbox);
+  if (!batch) batches.set(inbox, (batch = new InboxBatch(inbox)));
+  return batch;
 }
 
 /** Compares digests, so the comparison takes the same time whatever the lengths. */

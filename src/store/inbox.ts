@@ -29,11 +29,16 @@ export function inboxTable(db: Db, clock: () => Date): Store['inbox'] {
     'UPDATE inbox SET attempts = attempts + 1, last_error = ?, next_attempt_at = ? WHERE seq = ?',
   );
   const countPending = db.prepare<[], number>('SELECT count(*) FROM inbox WHERE processed_at IS NULL').pluck();
+  const insertOne = ({ key, event, body, receivedAt }: InboxDelivery) => insert.run({ key, event, body, receivedAt }).changes === 1;
+  // One commit for many deliveries: a commit, not an insert, is what a delivery costs.
+  const insertMany = db.transaction((deliveries: readonly InboxDelivery[]) => deliveries.map(insertOne));
 
   return {
     add(delivery: InboxDelivery): boolean {
-      const { key, event, body, receivedAt } = delivery;
-      return insert.run({ key, event, body, receivedAt }).changes === 1;
+      return insertOne(delivery);
+    },
+    addMany(deliveries: readonly InboxDelivery[]): boolean[] {
+      return insertMany(deliveries);
     },
     next(now: Date): InboxItem | undefined {
       const row = selectNext.get(now.getTime());

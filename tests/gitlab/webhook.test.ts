@@ -163,7 +163,7 @@ test('a delivery is stored under its Idempotency-Key, else its event UUID, else 
 });
 
 test('a store that fails is a 500, so GitLab sends the delivery again', async () => {
-  const broken = { inbox: { add: () => { throw new Error('disk I/O error'); } } };
+  const broken = { inbox: { addMany: () => { throw new Error('disk I/O error'); } } };
   const failing = createServer((req, res) => void handleGitLabWebhook(req, res, { secret: SECRET, store: broken, onOutcome: (o) => outcomes.push(o) }));
   await new Promise<void>((resolve) => failing.listen(0, '127.0.0.1', resolve));
   try {
@@ -254,4 +254,12 @@ test('the handler answers and stores without the optional callbacks too', async 
     bare.closeAllConnections();
     await new Promise<void>((resolve) => bare.close(() => resolve()));
   }
+});
+
+test('deliveries arriving together are stored together, each exactly once, and each answered for itself', async () => {
+  const post = (key: string) =>
+    fetch(`${base}${PATH}`, { method: 'POST', headers: { ...authed, 'idempotency-key': key }, body: pipelineBody }).then(async (r) => (await r.json()) as { status: string });
+  const answers = await Promise.all(['k1', 'k2', 'k3', 'k1', 'k4', 'k2'].map(post));
+  assert.deepEqual(answers.map((a) => a.status).sort(), ['duplicate', 'duplicate', 'stored', 'stored', 'stored', 'stored']);
+  assert.deepEqual(inbox().map((i) => i.key).sort(), ['k1', 'k2', 'k3', 'k4']);
 });

@@ -121,3 +121,13 @@ test('a delivery is on disk once add() returns, even if the process is SIGKILLed
   assert.equal(store.inbox.pending(), 20);
   assert.equal(store.inbox.next(NOW)?.key, 'crash-0');
 });
+
+test('many deliveries in one transaction: each reported new or duplicate, all or none stored', (t) => {
+  const { inbox } = memoryStore(t);
+  inbox.add(delivery('old'));
+  assert.deepEqual(inbox.addMany([delivery('a'), delivery('old'), delivery('b'), delivery('a')]), [true, false, true, false]);
+  assert.equal(inbox.pending(), 3);
+  // A delivery the schema refuses fails the whole batch: nothing of it is stored.
+  assert.throws(() => inbox.addMany([delivery('c'), { ...delivery('d'), body: null as unknown as string }]));
+  assert.equal(inbox.pending(), 3);
+});
