@@ -169,6 +169,11 @@ export interface Store {
     /** Leaves the delivery in the inbox to be tried again at `retryAt`. */
     retryLater(seq: number, error: string, retryAt: Date): void;
     pending(): number;
+    /**
+     * Forgets deliveries processed before the given time; returns how many. Until then a
+     * redelivery of the same key is recognised as a duplicate.
+     */
+    prune(processedBefore: Date): number;
   };
   requests: {
     get(id: string): ChangeRequest | undefined;

@@ -18,6 +18,12 @@ import { openDueRevocations } from './expiry.ts';
  */
 export const STUCK_SUBMISSION_MS = 10 * 60_000;
 
+/**
+ * How long processed webhook deliveries are remembered, so a redelivery (GitLab retrying
+ * a timed-out hook, or someone pressing "Resend request") is still known as a duplicate.
+ */
+export const INBOX_MEMORY_MS = 30 * 24 * 3600_000;
+
 export async function reconcileOnce(deps: BotDeps): Promise<void> {
   for (const request of deps.store.requests.open()) {
     try {
@@ -32,6 +38,7 @@ export async function reconcileOnce(deps: BotDeps): Promise<void> {
       deps.log.warn({ err, requestId: request.id }, 'reconciling a request failed; next pass tries again');
     }
   }
+  deps.store.inbox.prune(new Date(deps.now().getTime() - INBOX_MEMORY_MS));
   try {
     await openDueRevocations(deps);
   } catch (err) {

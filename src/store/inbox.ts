@@ -29,6 +29,7 @@ export function inboxTable(db: Db, clock: () => Date): Store['inbox'] {
     'UPDATE inbox SET attempts = attempts + 1, last_error = ?, next_attempt_at = ? WHERE seq = ?',
   );
   const countPending = db.prepare<[], number>('SELECT count(*) FROM inbox WHERE processed_at IS NULL').pluck();
+  const deleteProcessed = db.prepare<[string]>('DELETE FROM inbox WHERE processed_at IS NOT NULL AND processed_at < ?');
   const insertOne = ({ key, event, body, receivedAt }: InboxDelivery) => insert.run({ key, event, body, receivedAt }).changes === 1;
   // One commit for many deliveries: a commit, not an insert, is what a delivery costs.
   const insertMany = db.transaction((deliveries: readonly InboxDelivery[]) => deliveries.map(insertOne));
@@ -49,6 +50,9 @@ export function inboxTable(db: Db, clock: () => Date): Store['inbox'] {
     },
     retryLater(seq: number, error: string, retryAt: Date): void {
       markRetry.run(error, retryAt.getTime(), seq);
+    },
+    prune(processedBefore: Date): number {
+      return deleteProcessed.run(processedBefore.toISOString()).changes;
     },
     pending(): number {
       return countPending.get()!;

@@ -131,3 +131,19 @@ test('many deliveries in one transaction: each reported new or duplicate, all or
   assert.throws(() => inbox.addMany([delivery('c'), { ...delivery('d'), body: null as unknown as string }]));
   assert.equal(inbox.pending(), 3);
 });
+
+test('prune forgets processed deliveries older than the cut-off, never pending ones', (t) => {
+  let now = NOW;
+  const store = openStore(':memory:', { clock: () => now });
+  t.after(() => store.close());
+  const { inbox } = store;
+  for (const key of ['old', 'recent', 'waiting']) inbox.add(delivery(key));
+  inbox.done(inbox.next(NOW)!.seq); // 'old', processed at NOW
+  now = later(60_000);
+  inbox.done(inbox.next(now)!.seq); // 'recent', processed a minute later
+  assert.equal(inbox.prune(later(30_000)), 1);
+  assert.equal(inbox.add(delivery('old')), true, 'forgotten, so new again');
+  assert.equal(inbox.add(delivery('recent')), false, 'still remembered');
+  assert.equal(inbox.prune(later(10 ** 9)), 1, 'only processed rows go');
+  assert.equal(inbox.pending(), 2);
+});
