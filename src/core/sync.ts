@@ -10,6 +10,8 @@ import { analysePlan } from '../plan/summary.ts';
 import type { BotDeps } from './deps.ts';
 import type { JobInfo, PipelineInfo } from './ports.ts';
 import { renderThread } from './thread.ts';
+import { converge } from './converge.ts';
+import { approvalDecided } from '../slack/blocks/approval.ts';
 import { startNextQueued } from './submit.ts';
 import { refreshHomes } from './home.ts';
 import { autoApproveRevocation } from './expiry.ts';
@@ -102,8 +104,10 @@ export async function syncPipeline(deps: BotDeps, pipelineId: number): Promise<C
   const after = await deps.locks.run(first.id, async () => {
     let request = deps.store.requests.get(first.id)!;
     if (request.pipelineId !== null && facts.pipeline.id < request.pipelineId) return request; // an older pipeline of the branch
+    const previousPipeline = request.pipelineId;
     request = adopt(deps, request, facts);
     await renderThread(deps, request, facts);
+    if (previousPipeline !== null && previousPipeline !== facts.pipeline.id) await retireApproval(deps, request, previousPipeline, facts.pipeline.id);
     // An expired rule's revocation may be approved by the bot itself: show it decided at once.
     if (await autoApproveRevocation(deps, request, facts)) await renderThread(deps, deps.store.requests.get(request.id)!, facts);
     return deps.store.requests.get(request.id)!;
@@ -113,6 +117,16 @@ export async function syncPipeline(deps: BotDeps, pipelineId: number): Promise<C
   if (before !== after.state) await refreshHomes(deps, after);
   if (!FINAL_STATES.has(before) && FINAL_STATES.has(after.state)) await startNextQueued(deps);
   return after;
+}
+
+/** The older pipeline's approval request, if it was posted, loses its buttons. */
+async function retireApproval(deps: BotDeps, request: ChangeRequest, oldPipeline: number, newPipeline: number): Promise<void> {
+  const topic = `approval:${oldPipeline}`;
+  const posted = deps.store.messages.get(request.id, topic);
+  if (!posted) return;
+  const context = { pipelineUrl: null, mergeRequestUrl: null, jobUrl: null, requiredApprovals: deps.settings.requiredApprovals, approvedBy: [] };
+  const decided = approvalDecided({ ...request, pipelineId: oldPipeline }, { outcome: 'superseded', at: deps.now().toISOString(), byPipeline: newPipeline }, context);
+  await converge(deps, request.id, topic, { channel: posted.channel }, decided);
 }
 
 /** Applies GitLab's view to the stored request and saves it; returns the new record. */

@@ -73,3 +73,16 @@ for (const [what, inject] of [
     await h.waitFor('the deploy result', () => h.threadMessage(id, /^Deployed/));
   });
 }
+
+test('a newer pipeline on the request branch retires the older approval request and asks again', async () => {
+  const first = await h.request('REQ-25');
+  const old = await h.waitForApprovalRequest('REQ-25');
+  h.fakes.gitlab.driver.push('sg-request/REQ-25', { 'terraform/rules/NOTE.md': 'a later commit' });
+  const second = await h.gitlab.Pipelines.create(h.fakes.gitlab.projectId, 'sg-request/REQ-25');
+  assert.notEqual(second.id, first.pipelineId);
+  const retired = await h.waitFor('the old request retired', () => h.thread('REQ-25').find((m) => m.ts === old.ts && /Superseded/.test(JSON.stringify(m.blocks))));
+  assert.doesNotMatch(JSON.stringify(retired.blocks), /"action_id":"approve"/);
+  const fresh = await h.waitFor('a new approval request', () => h.thread('REQ-25').find((m) => m.ts !== old.ts && /waiting for approval/.test(m.text)));
+  await h.click(APPROVER, fresh, 'approve');
+  await h.fakes.gitlab.driver.waitForPipeline(second.id, 'success', 15_000);
+});

@@ -32,7 +32,9 @@ export interface ApprovalContext {
 export type ApprovalDecision =
   | { outcome: 'approved'; by: string; at: string }
   | { outcome: 'rejected'; by: string; at: string; reason: string }
-  | { outcome: 'expired'; at: string };
+  | { outcome: 'expired'; at: string }
+  /** A newer commit on the branch started a newer pipeline: this plan can no longer be approved. */
+  | { outcome: 'superseded'; at: string; byPipeline: number };
 
 /** Button values and private_metadata carry the request id, so it must be one of ours (short, safe). */
 function requestIdValue(id: string): string {
@@ -108,13 +110,15 @@ function decisionText(decision: ApprovalDecision): string {
     }
     case 'expired':
       return `:hourglass: *Expired* ${slackDate(decision.at)}: nobody approved in time.`;
+    case 'superseded':
+      return `:fast_forward: *Superseded* ${slackDate(decision.at)}: the branch has a newer commit; approve the plan of pipeline #${decision.byPipeline} below.`;
   }
 }
 
 /** The approval request once decided: the buttons give way to who decided, when and why. */
 export function approvalDecided(request: ChangeRequest, decision: ApprovalDecision, ctx: ApprovalContext): SlackMessage {
   const title = escapeMrkdwn(requestTitle(request));
-  const verb = { approved: 'approved', rejected: 'rejected', expired: 'expired' }[decision.outcome];
+  const verb = { approved: 'approved', rejected: 'rejected', expired: 'expired', superseded: 'superseded by a newer plan' }[decision.outcome];
   return message(`${title} was ${verb}`, [section(':ballot_box_with_check: *Decision*'), ...approvalBody(request, ctx), section(decisionText(decision))]);
 }
 
