@@ -14,9 +14,10 @@ import { ruleFilePath, ruleFileSchema, serializeRuleFile, type RuleFile } from '
 import { requestParent, requestTitle, type RequestLinks } from '../slack/blocks/request.ts';
 import { submitFailed } from '../slack/blocks/sg-request.ts';
 import { converge } from './converge.ts';
+import { InputError } from '../domain/errors.ts';
 import { refreshHomes } from './home.ts';
 import type { BotDeps } from './deps.ts';
-import type { FileAction } from './ports.ts';
+import type { CloudRule, FileAction } from './ports.ts';
 
 /** A validated request, as the Slack surfaces hand it over. Ports are -1 for protocols without ports. */
 export interface RequestInput {
@@ -71,7 +72,38 @@ export function precheck(policies: PolicySet, input: RequestInput): ComplianceRe
  * failures after the request is stored are reported in its thread and leave it `failed`;
  * a failure before (reading the rules folder for the next id) rejects, nothing stored.
  */
+/** The rule asked for exists already: live in AWS, or asked for by an open request. */
+export class DuplicateRuleError extends InputError {
+  readonly code = 'RULE_DUPLICATE';
+}
+
+/**
+ * AWS refuses a second identical rule in a group (InvalidPermission.Duplicate), so such a
+ * request could only fail at deploy, after someone approved it. Refuse it up front. AWS
+ * being unreachable is no reason to refuse: the pipeline will tell.
+ */
+async function refuseDuplicate(deps: BotDeps, input: RequestInput): Promise<void> {
+  const port = (p: number | null) => p ?? -1;
+  const same = (protocol: string, from: number | null, to: number | null, cidr: string) =>
+    protocol === input.protocol && port(from) === input.fromPort && port(to) === input.toPort && cidr === input.cidr;
+  const open = deps.store.requests
+    .open()
+    .find((r) => r.kind === 'request' && r.rule?.group === input.group && same(r.rule.protocol, r.rule.from_port, r.rule.to_port, r.rule.cidr));
+  if (open) throw new DuplicateRuleError(`${open.id} already asks for exactly this rule; follow it in its thread`);
+  let live: CloudRule[];
+  try {
+    const group = await deps.cloud.findGroup(input.group);
+    live = group ? await deps.cloud.ingressRules(group.groupId) : [];
+  } catch (err) {
+    deps.log.warn({ err, group: input.group }, 'reading live rules to spot a duplicate failed; not checked');
+    return;
+  }
+  const hit = live.find((r) => same(r.protocol, r.fromPort, r.toPort, r.cidr));
+  if (hit) throw new DuplicateRuleError(`${input.group} already allows exactly this (${hit.tags['portcullis:request'] ?? hit.ruleId}); nothing to ask for`);
+}
+
 export async function submitRequest(deps: BotDeps, submission: Submission): Promise<ChangeRequest> {
+  await refuseDuplicate(deps, submission.input);
   const ref = await deps.vcs.defaultBranch();
   const inGit = await deps.vcs.listFiles(ref, RULES_DIR);
   // From here to the save in recordAndOpen nothing awaits: the id, the queue decision and the row are one step.

@@ -34,3 +34,21 @@ test('a request the policy denies gets its violations at once and creates nothin
   assert.match(answer.text + JSON.stringify(answer.blocks ?? ''), /bastion/i, 'with the remediation');
   assert.equal(writes(), before);
 });
+
+test('a rule that is already live, or already asked for, is refused before anything is created', async () => {
+  const writes = () => h.fakes.gitlab.driver.requests().filter((r) => r.method !== 'GET').length;
+  // REQ-1 (public HTTPS on sg-front) is live since the start.
+  let before = writes();
+  await h.fakes.slack.driver.runSlashCommand({ user: REQUESTER, command: '/sg-request', text: 'sg-front tcp 443 0.0.0.0/0 "public HTTPS again"' });
+  await h.waitFor('the live duplicate refused', () => h.fakes.slack.driver.ephemerals(REQUESTER).find((e) => /already allows exactly this \(REQ-1\)/.test(e.text)));
+  assert.equal(writes(), before);
+  // Asked twice while the first is still open.
+  await h.fakes.slack.driver.runSlashCommand({ user: REQUESTER, command: '/sg-request', text: 'sg-front tcp 443 198.51.100.77 "twice"' });
+  const first = await h.waitFor('the first recorded', () => h.fakes.slack.driver.ephemerals(REQUESTER).find((e) => /Recorded as \*REQ-\d+\*/.test(e.text) && !/REQ-2\*/.test(e.text)));
+  const id = /REQ-\d+/.exec(first.text)![0];
+  await h.waitFor('its pipeline (the last of its GitLab writes)', () => h.fakes.gitlab.driver.pipelines().find((p) => p.ref === `sg-request/${id}`));
+  before = writes();
+  await h.fakes.slack.driver.runSlashCommand({ user: REQUESTER, command: '/sg-request', text: 'sg-front tcp 443 198.51.100.77 "twice"' });
+  await h.waitFor('the open duplicate refused', () => h.fakes.slack.driver.ephemerals(REQUESTER).find((e) => new RegExp(`${id} already asks for exactly this rule`).test(e.text)));
+  assert.equal(writes(), before);
+});

@@ -16,6 +16,7 @@ import { createSlackChat } from '../../src/slack/chat.ts';
 import { GroupCatalog } from '../../src/slack/sg-request/groups.ts';
 import { registerSgRequest, type SgRequestDeps } from '../../src/slack/sg-request/listener.ts';
 import { openStore } from '../../src/store/index.ts';
+import { notConfiguredCloud } from '../../src/aws/not-configured.ts';
 
 export const CHANNEL = 'C0SECOPS';
 const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -38,7 +39,7 @@ export async function startHarness(wrapVcs: (vcs: VcsPort) => VcsPort = (v) => v
     store,
     vcs,
     chat: createSlackChat(app.app.client),
-    cloud: undefined as never,
+    cloud: notConfiguredCloud('not used by the /sg-request tests'),
     settings: { channel: CHANNEL, approverIds: new Set(['U0BOB']), approverGroup: null, requiredApprovals: 1, approvalTtlMs: 3_600_000 },
     log,
     locks: new KeyedMutex(),

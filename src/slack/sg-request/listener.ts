@@ -7,6 +7,7 @@ import type { App, SlashCommand, ViewOutput } from '@slack/bolt';
 import type { PolicySet } from '../../compliance/policy.ts';
 import type { BotDeps } from '../../core/deps.ts';
 import { precheck, submitRequest, type RequestInput } from '../../core/submit.ts';
+import { InputError } from '../../domain/errors.ts';
 import { refusal } from '../blocks/approval.ts';
 import {
   denialMessage,
@@ -103,6 +104,7 @@ async function submit(deps: SgRequestDeps, input: RequestInput, person: Person):
     const request = await submitRequest(deps, { input, requester: person.user, ...(person.name ? { requesterName: person.name } : {}) });
     await tell(deps, person, recordedMessage(request));
   } catch (err) {
+    if (err instanceof InputError) return tell(deps, person, refusal(`${err.message}. Nothing was recorded.`));
     deps.log.error({ err, user: person.user }, 'recording a request failed');
     await tell(deps, person, refusal(`recording the request: ${(err as Error).message}. Nothing was recorded; try again.`));
   }
