@@ -15,7 +15,7 @@ export function largePlan(resources: number): Record<string, unknown> {
         vpcRule({
           request: `REQ-${i}`,
           action: i % 97 === 0 ? 'delete' : i % 53 === 0 ? 'update' : 'create',
-          cidr: i % 31 === 0 ? '0.0.0.0/0' : `10.${octets}.0/24`.replace(/^10\.(\d+)\.(\d+)\.0/, '10.$1.$2.0'),
+          cidr: i % 31 === 0 ? '0.0.0.0/0' : `10.${octets}.0/24`,
           from: i % 31 === 0 ? 22 : 443,
           to: i % 31 === 0 ? 22 : 443,
           before: { description: 'previous' },

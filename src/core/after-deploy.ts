@@ -14,7 +14,7 @@ import { serviceCheckResults } from '../slack/blocks/services.ts';
 import { checkFailed, type CheckOutcome } from '../slack/blocks/pipeline.ts';
 import { converge, type Place } from './converge.ts';
 import type { BotDeps } from './deps.ts';
-import type { MergeRequestInfo } from './ports.ts';
+import type { MergeRequestInfo, SlackMessage } from './ports.ts';
 
 export interface AfterDeploy {
   merged: boolean | null;
@@ -71,7 +71,7 @@ async function onceInThread(
   request: ChangeRequest,
   topic: string,
   thread: Place,
-  run: () => Promise<{ message: Parameters<typeof converge>[4]; outcome: CheckOutcome }>,
+  run: () => Promise<{ message: SlackMessage; outcome: CheckOutcome }>,
 ): Promise<CheckOutcome | null> {
   const name = topic.split(':')[0]!;
   const done = deps.store.audit.list(request.id).find((e) => e.action === `check:${topic}`);

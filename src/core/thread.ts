@@ -14,7 +14,7 @@ import { approvalDecided, approvalRequest, type ApprovalContext, type ApprovalDe
 import { converge } from './converge.ts';
 import { afterDeploy } from './after-deploy.ts';
 import type { BotDeps } from './deps.ts';
-import type { JobInfo } from './ports.ts';
+import type { JobInfo, SlackMessage } from './ports.ts';
 import type { PipelineFacts } from './sync.ts';
 
 const FINISHED = new Set(['success', 'failed']);
@@ -26,7 +26,7 @@ export async function renderThread(deps: BotDeps, request: ChangeRequest, facts:
   const links = { pipelineUrl: pipeline.webUrl, mergeRequestUrl: mr?.webUrl ?? null };
   const parent = await converge(deps, request.id, 'parent', { channel: deps.settings.channel }, requestParent(request, links));
   const thread = { channel: deps.settings.channel, threadTs: parent.ts };
-  const say = (topic: string, message: Parameters<typeof converge>[4]) => converge(deps, request.id, topic, thread, message);
+  const say = (topic: string, message: SlackMessage) => converge(deps, request.id, topic, thread, message);
   // A job's artifacts and log never change once it finished: read them for the first post only.
   const posted = (topic: string) => deps.store.messages.get(request.id, topic) !== undefined;
   const pid = pipeline.id;

@@ -23,8 +23,6 @@ function socketModeApp(fake: SlackFake, authorize?: Authorize<boolean>): { app: 
   return { app: new App({ ...auth, receiver, clientOptions, logLevel: LogLevel.ERROR }), receiver };
 }
 
-const homeOpenedBy = (user: string) => ({ type: 'app_home_opened', user, channel: `D${user}`, tab: 'home' });
-
 describe('Socket Mode faults with the real Bolt client', () => {
   let fake: SlackFake;
   let app: App | undefined;

@@ -5,28 +5,15 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ChangeRequest } from '../../src/domain/request.ts';
-import { parseRuleFile } from '../../src/domain/rule.ts';
 import { openStore } from '../../src/store/index.ts';
-
-const rule = parseRuleFile(
-  JSON.stringify({
-    id: 'r-100',
-    group: 'sg-front',
-    protocol: 'tcp',
-    from_port: 443,
-    to_port: 443,
-    cidr: '203.0.113.0/24',
-    description: 'partner API',
-    requester: 'U0REQUESTER',
-  }),
-);
+import { rule } from '../slack/fixtures.ts';
 
 function request(id: string, overrides: Partial<ChangeRequest> = {}): ChangeRequest {
   return {
     id,
     kind: 'request',
     state: 'awaiting_approval',
-    rule: { ...rule, id },
+    rule: rule({ id }),
     requester: 'U0REQUESTER',
     branch: `sg-request/${id}`,
     mergeRequestIid: 7,

@@ -9,7 +9,7 @@ import { normalizeCidrStrict } from '../../domain/cidr.ts';
 import { ALL_PROTOCOLS, normalizeProtocol, protocolHasPorts } from '../../domain/protocol.ts';
 import { assertLoopbackIpv4 } from '../services/loopback.ts';
 import { AwsError } from './errors.ts';
-import type { Ec2Driver, Instance, InstanceStateName, IngressRule, IngressRuleInput, SecurityGroup } from './types.ts';
+import type { Ec2Driver, Instance, InstanceStateName, IngressRule, IngressRuleInput, InstanceInput, SecurityGroup } from './types.ts';
 
 /** EC2's resource ids: a prefix and 17 hex digits. */
 export function newResourceId(prefix: 'sg' | 'sgr' | 'i' | 'r' | 'vpc'): string {
@@ -136,13 +136,7 @@ export class Ec2Store implements Ec2Driver {
     return [...this.rulesById.values()];
   }
 
-  addInstance(i: {
-    groupIds: string[];
-    publicIp?: string;
-    state?: 'pending' | 'running' | 'stopped' | 'terminated';
-    tags?: Record<string, string>;
-    instanceId?: string;
-  }): string {
+  addInstance(i: InstanceInput): string {
     for (const groupId of i.groupIds) this.group(groupId);
     if (i.publicIp !== undefined) assertLoopbackIpv4(i.publicIp);
     const instanceId = i.instanceId ?? newResourceId('i');

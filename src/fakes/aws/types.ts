@@ -53,11 +53,14 @@ export interface Ec2Driver {
   authorizeIngress(groupId: string, rule: IngressRuleInput): string;
   revokeIngress(groupId: string, ruleId: string): void;
   listIngress(groupId: string): IngressRule[];
-  addInstance(i: {
-    groupIds: string[];
-    publicIp?: string;
-    state?: 'pending' | 'running' | 'stopped' | 'terminated';
-    tags?: Record<string, string>;
-    instanceId?: string;
-  }): string;
+  addInstance(i: InstanceInput): string;
+}
+
+/** An instance as a test or the sandbox adds it; a public address must be loopback. */
+export interface InstanceInput {
+  groupIds: string[];
+  publicIp?: string;
+  state?: 'pending' | 'running' | 'stopped' | 'terminated';
+  tags?: Record<string, string>;
+  instanceId?: string;
 }
