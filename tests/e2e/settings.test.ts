@@ -63,7 +63,7 @@ test('webhooks that never arrive: the reconciliation poll catches up on the requ
     const approval = await h.waitForApprovalRequest('REQ-2');
     await h.click(APPROVER, approval, 'approve');
     await h.waitFor('the deploy result', () => h.threadMessage('REQ-2', /^Deployed/));
-    assert.ok(h.fakes.gitlab.driver.deliveries().every((d) => d.status === null), 'no webhook reached the bot');
+    assert.equal(h.fakes.gitlab.driver.deliveries().length, 0, 'no webhook was even sent to the bot');
   } finally {
     await h.close();
   }
