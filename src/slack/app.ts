@@ -46,8 +46,8 @@ export function createSlackApp(o: SlackAppOptions): SlackApp {
   });
   let connected = false;
   receiver.client.on('connected', () => void (connected = true));
-  receiver.client.on('disconnected', () => void (connected = false));
-  receiver.client.on('reconnecting', () => void (connected = false));
+  // An abrupt close emits only 'close' (then a delayed reconnect), not 'disconnected'.
+  for (const down of ['close', 'disconnecting', 'disconnected', 'reconnecting']) receiver.client.on(down, () => void (connected = false));
   const app = new App({ token: o.botToken, receiver, clientOptions, logger });
   return { app, connected: () => connected };
 }

@@ -60,7 +60,18 @@ test('a socket disconnect: the click sent meanwhile is delivered after the recon
   const approval = await h.waitForApprovalRequest('REQ-33');
   const before = h.plays();
   h.fakes.slack.driver.dropConnections();
+  const ready = () => fetch(`http://127.0.0.1:${h.bot!.port}/readyz`).then((r) => r.status);
+  const statuses: number[] = [];
+  const watching = (async () => {
+    for (const deadline = Date.now() + 15_000; Date.now() < deadline && !(statuses.includes(503) && statuses.at(-1) === 200); ) {
+      statuses.push(await ready());
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  })();
   await h.click(APPROVER, approval, 'approve');
+  await watching;
+  assert.ok(statuses.includes(503), 'not ready while the socket is down');
+  assert.equal(statuses.at(-1), 200, 'ready again once reconnected');
   await h.fakes.gitlab.driver.waitForPipeline(pipelineId, 'success', 20_000);
   assert.equal(h.plays() - before, 1);
 });
