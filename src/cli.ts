@@ -1,15 +1,17 @@
 /**
  * `portcullis`: the command line the pipeline and operators use. Each command is one
  * entry in COMMANDS; main() parses nothing itself beyond the command name and turns
- * known errors into exit code 2 with one line on stderr.
+ * known errors into an exit code by their class, with one line on stderr: bad input 2,
+ * a service that failed 3.
  */
 import { complianceCommand } from './cli/compliance.ts';
 import { planSummaryCommand } from './cli/plan-summary.ts';
 import { fakesCommand } from './cli/fakes.ts';
 import { checkServicesCommand } from './cli/check-services.ts';
 import { consistencyCommand } from './cli/consistency.ts';
-import type { Command } from './cli/command.ts';
-import { InputError } from './domain/errors.ts';
+import { exitCodeFor, type Command, type Io } from './cli/command.ts';
+
+export type { Io };
 
 const COMMANDS: Record<string, Command> = {
   compliance: complianceCommand,
@@ -28,14 +30,9 @@ function usage(): string {
     ...Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(width)}  ${c.summary}`),
     '',
     'Run `portcullis <command> --help` for a command\'s options.',
-    'Exit codes: 0 all is well, 1 a check failed, 2 bad input.',
+    'Exit codes: 0 all is well, 1 a check failed, 2 bad input, 3 a service (AWS, GitLab) failed or did not answer.',
     '',
   ].join('\n');
-}
-
-export interface Io {
-  stdout: (text: string) => void;
-  stderr: (text: string) => void;
 }
 
 const processIo: Io = {
@@ -62,10 +59,9 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
   try {
     return await command.run(rest, io);
   } catch (err) {
-    if (err instanceof InputError) {
-      io.stderr(`portcullis ${name}: ${(err as Error).message}\n`);
-      return 2;
-    }
-    throw err;
+    const exitCode = exitCodeFor(err);
+    if (exitCode === null) throw err;
+    io.stderr(`portcullis ${name}: ${(err as Error).message}\n`);
+    return exitCode;
   }
 }

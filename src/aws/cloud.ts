@@ -17,7 +17,7 @@ import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import type { CloudGroup, CloudMember, CloudPort, CloudRule } from '../core/ports.ts';
 import { normalizeCidrStrict } from '../domain/cidr.ts';
 import { normalizeProtocol } from '../domain/protocol.ts';
-import { InputError } from '../domain/errors.ts';
+import { UpstreamError } from '../domain/errors.ts';
 
 export interface AwsCloudOptions {
   region: string;
@@ -33,7 +33,7 @@ export interface AwsCloudOptions {
 }
 
 /** An AWS call failed after its retries; the message names the action and AWS's reason. */
-export class CloudError extends InputError {
+export class CloudError extends UpstreamError {
   readonly code = 'AWS_CALL_FAILED';
 }
 

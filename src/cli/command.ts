@@ -1,8 +1,13 @@
 /** What every CLI command provides, and the helpers they share for reading input. */
 import { readFile, writeFile } from 'node:fs/promises';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import type { Io } from '../cli.ts';
-import { InputError } from '../domain/errors.ts';
+import { InputError, UpstreamError } from '../domain/errors.ts';
+
+/** Where a command writes; main() gives the process's streams, tests capture them. */
+export interface Io {
+  stdout: (text: string) => void;
+  stderr: (text: string) => void;
+}
 
 export interface Command {
   summary: string;
@@ -13,6 +18,18 @@ export interface Command {
 /** Bad input: exit code 2, message on one line. */
 export class CliError extends InputError {
   readonly code = 'CLI_USAGE';
+}
+
+/** A service the command reads from did not answer or failed: exit code 3, message on one line. */
+export class UnavailableError extends UpstreamError {
+  readonly code = 'UPSTREAM_UNAVAILABLE';
+}
+
+/** The exit code of a known error, by its class: 2 bad input, 3 a service failed; null for a bug. */
+export function exitCodeFor(err: unknown): 2 | 3 | null {
+  if (err instanceof InputError) return 2;
+  if (err instanceof UpstreamError) return 3;
+  return null;
 }
 
 export function parseOptions<T extends NonNullable<ParseArgsConfig['options']>>(args: string[], options: T, allowPositionals = false) {

@@ -11,7 +11,7 @@ import { checkConsistency, GROUPS_FILE, readGroupKeys, RULES_DIR, type RuleFileT
 import { consistencyJUnitCases, formatConsistencyText, JUNIT_SUITE } from '../checks/consistency-report.ts';
 import { junitXml } from '../checks/junit.ts';
 import type { CloudPort } from '../core/ports.ts';
-import { CliError, emit, formatOption, parseOptions, type Command } from './command.ts';
+import { CliError, emit, formatOption, parseOptions, UnavailableError, type Command } from './command.ts';
 
 export type Env = Readonly<Record<string, string | undefined>>;
 
@@ -67,7 +67,8 @@ async function readRulesDir(dir: string): Promise<RuleFileText[]> {
 
 /**
  * The state from the http backend's address: 200 is the state, 204 and 404 mean none yet
- * (GitLab answers so for a state without a file / no state). Anything else is bad input.
+ * (GitLab answers so for a state without a file / no state). No answer or a 5xx is the
+ * backend's failure; anything else is bad input (a wrong address or credentials).
  */
 async function fetchState(env: Env): Promise<{ text: string | null; source: string }> {
   const raw = env.TF_HTTP_ADDRESS;
@@ -94,9 +95,11 @@ async function fetchState(env: Env): Promise<{ text: string | null; source: stri
     response = await fetch(address, { headers, signal: AbortSignal.timeout(STATE_TIMEOUT_MS) });
   } catch (err) {
     const cause = (err as { cause?: { code?: string } }).cause?.code ?? (err as Error).message;
-    throw new CliError(`${where}: ${cause}`);
+    throw new UnavailableError(`${where}: ${cause}`, { cause: err });
   }
   if (response.status === 204 || response.status === 404) return { text: null, source: address.toString() };
+  // A server error is the backend's; any other answer (401, 403, …) says the address or credentials are wrong.
+  if (response.status >= 500) throw new UnavailableError(`${where}: HTTP ${response.status} ${response.statusText}`);
   if (response.status !== 200) throw new CliError(`${where}: HTTP ${response.status} ${response.statusText}`);
   return { text: await response.text(), source: address.toString() };
 }

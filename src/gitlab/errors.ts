@@ -3,6 +3,7 @@
  * about it; its message names the action and carries GitLab's own words, fit to show to
  * the person who clicked ("playing job 42: 400 Bad request - Unplayable Job").
  */
+import { UpstreamError } from '../domain/errors.ts';
 
 /**
  * GITLAB_REFUSED: GitLab answered and said no (4xx other than 429: unplayable job,
@@ -12,7 +13,7 @@
  */
 export type VcsErrorCode = 'GITLAB_REFUSED' | 'GITLAB_UNAVAILABLE';
 
-export class VcsError extends Error {
+export class VcsError extends UpstreamError {
   override readonly name = 'VcsError';
 
   constructor(
@@ -20,8 +21,9 @@ export class VcsError extends Error {
     /** GitLab's HTTP status, or null when no answer came. */
     readonly status: number | null,
     message: string,
+    options?: { cause?: unknown },
   ) {
-    super(message);
+    super(message, options);
   }
 }
 
@@ -48,7 +50,7 @@ export function toVcsError(action: string, err: unknown, secrets: readonly strin
   const { status, description } = err;
   const code = status !== null && status >= 400 && status < 500 && status !== 429 ? 'GITLAB_REFUSED' : 'GITLAB_UNAVAILABLE';
   const said = status === null || description.startsWith(String(status)) ? description : `${status} ${description}`;
-  return new VcsError(code, status, redact(`${action}: ${said}`, secrets));
+  return new VcsError(code, status, redact(`${action}: ${said}`, secrets), { cause: err });
 }
 
 function redact(text: string, secrets: readonly string[]): string {

@@ -7,7 +7,7 @@
 import type { App } from '@slack/bolt';
 import { checkGroupServices } from '../checks/services.ts';
 import type { BotDeps } from '../core/deps.ts';
-import { InputError } from '../domain/errors.ts';
+import { InputError, UpstreamError } from '../domain/errors.ts';
 import { code } from './mrkdwn.ts';
 import { checkingServices, serviceCheckFailed, serviceCheckResults } from './blocks/services.ts';
 import type { SlashCommand } from './commands.ts';
@@ -58,8 +58,9 @@ export function registerCheckServices(app: App, deps: CheckServicesDeps): void {
       },
       (err: unknown) => {
         // Known failures (AWS unreachable, group missing in AWS) are fit to show; a bug is logged whole.
-        if (!(err instanceof InputError)) log.error({ err }, 'service checks failed');
-        return serviceCheckFailed(choice.group, err instanceof InputError ? err.message : `unexpected error (${(err as Error).message})`);
+        const known = err instanceof InputError || err instanceof UpstreamError;
+        if (!known) log.error({ err }, 'service checks failed');
+        return serviceCheckFailed(choice.group, known ? err.message : `unexpected error (${(err as Error).message})`);
       },
     );
     await deps.chat.update(channel, ts, result);

@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createAwsCloud } from '../../src/aws/cloud.ts';
 import { createConsistencyCommand, type Env } from '../../src/cli/consistency.ts';
-import { InputError } from '../../src/domain/errors.ts';
+import { exitCodeFor } from '../../src/cli/command.ts';
 import { REPO_ROOT, startFakes, type Fakes } from '../../src/fakes/all.ts';
 
 let fakes: Fakes;
@@ -40,7 +40,7 @@ function fakeCloud() {
   return createAwsCloud({ region: e.awsRegion, endpointEc2: e.awsEndpoint, endpointSts: e.awsEndpoint, credentials: { accessKeyId: e.awsAccessKeyId, secretAccessKey: e.awsSecretAccessKey } });
 }
 
-/** Runs the command as src/cli.ts's main does: an InputError is exit 2 with one line on stderr. */
+/** Runs the command as src/cli.ts's main does: a known error is exit 2 or 3 with one line on stderr. */
 async function run(args: string[], env: Env = {}, cloud: ((env: Env) => ReturnType<typeof fakeCloud>) | null = fakeCloud) {
   let stdout = '';
   let stderr = '';
@@ -49,8 +49,9 @@ async function run(args: string[], env: Env = {}, cloud: ((env: Env) => ReturnTy
   try {
     return { code: await command.run(args, io), stdout, stderr };
   } catch (err) {
-    if (!(err instanceof InputError)) throw err;
-    return { code: 2, stdout, stderr: `portcullis consistency: ${err.message}\n` };
+    const code = exitCodeFor(err);
+    if (code === null) throw err;
+    return { code, stdout, stderr: `portcullis consistency: ${(err as Error).message}\n` };
   }
 }
 
@@ -107,6 +108,19 @@ describe('portcullis consistency with --state-file', () => {
       assert.equal(r.stderr.trim().split('\n').length, 1);
     });
   }
+
+  test('AWS not answering is a backend failure (exit 3), not bad input', async () => {
+    const closed = createServer();
+    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+    const endpoint = `http://127.0.0.1:${(closed.address() as AddressInfo).port}`;
+    await new Promise<void>((resolve) => closed.close(() => resolve()));
+    const e = fakes.endpoints;
+    const down = () => createAwsCloud({ region: e.awsRegion, endpointEc2: endpoint, endpointSts: endpoint, credentials: { accessKeyId: e.awsAccessKeyId, secretAccessKey: e.awsSecretAccessKey }, maxAttempts: 1 });
+    const r = await run(local('--state-file', file('state.json')), {}, down);
+    assert.equal(r.code, 3);
+    assert.match(r.stderr, /^portcullis consistency: AWS /);
+    assert.equal(r.stderr.trim().split('\n').length, 1);
+  });
 
   test('exit 2 without AWS_REGION when AWS comes from the default chain', async () => {
     const r = await run(local('--state-file', file('state.json')), {}, null);
@@ -169,13 +183,13 @@ describe('portcullis consistency with the state from TF_HTTP_ADDRESS', () => {
     assert.deepEqual(seen, [`Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`]);
   });
 
-  test('a state address nobody answers is bad input (exit 2)', async () => {
+  test('a state address nobody answers is a backend failure (exit 3), not bad input', async () => {
     const closed = createServer();
     await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
     const { port } = closed.address() as AddressInfo;
     await new Promise<void>((resolve) => closed.close(() => resolve()));
     const r = await run(local(), env({ TF_HTTP_ADDRESS: `http://${user}:${password}@127.0.0.1:${port}/state` }));
-    assert.equal(r.code, 2);
+    assert.equal(r.code, 3);
     assert.match(r.stderr, /reading the Terraform state from http:\/\/127\.0\.0\.1:\d+\/state: ECONNREFUSED/);
     assert.doesNotMatch(r.stderr, new RegExp(password));
   });

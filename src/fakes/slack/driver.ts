@@ -16,7 +16,8 @@ import type { AckPayload, AckRecord, Delivery, DisconnectReason, SocketModeServe
 import type { Block, EphemeralMessage, PostedMessage, SlackView, StoredFile, ViewRecord, Workspace } from './state.ts';
 import { buildStateValues } from './view-state.ts';
 import { applySubmissionAck } from './views.ts';
-import type { ApiCall, FakeUrls, WebApi } from './web-api.ts';
+import type { FakeUrls } from './method.ts';
+import type { ApiCall, WebApi } from './web-api.ts';
 
 /** The app's ack, and a live list of what it later POSTs to the response_url. */
 export interface InteractionResult {

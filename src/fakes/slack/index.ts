@@ -10,7 +10,8 @@ import { ResponseUrls } from './response-urls.ts';
 import { resolveSeed, type SlackFakeOptions } from './seed.ts';
 import { SOCKET_PATH, SocketModeServer } from './socket-mode.ts';
 import { Workspace } from './state.ts';
-import { sendJson, WebApi, type FakeUrls } from './web-api.ts';
+import type { FakeUrls } from './method.ts';
+import { sendJson, WebApi } from './web-api.ts';
 
 export type { SlackChannel, SlackFakeOptions, SlackFakeTiming, SlackUser, SlackUsergroup } from './seed.ts';
 export type {

@@ -4,7 +4,7 @@ import { validateMessageBlocks } from './blocks-validation.ts';
 import { jsonArg, requiredArg, stringArg, type ApiArgs } from './request-body.ts';
 import { messageJson } from './payloads.ts';
 import type { Block, MessageContent } from './state.ts';
-import type { MethodTable } from './web-api.ts';
+import type { MethodTable } from './method.ts';
 
 /** Slack keeps the first 40,000 characters of a message's text and warns (PROTOCOLS.md 3.5). */
 const MAX_TEXT = 40_000;

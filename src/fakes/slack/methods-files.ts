@@ -3,7 +3,7 @@
 import { SlackApiError } from './api-error.ts';
 import { jsonArg, requiredArg, stringArg, type ApiArgs } from './request-body.ts';
 import type { StoredFile, Workspace } from './state.ts';
-import type { MethodTable } from './web-api.ts';
+import type { MethodTable } from './method.ts';
 
 export const UPLOAD_PATH = '/upload/v1/';
 

@@ -3,7 +3,7 @@ import { SlackApiError } from './api-error.ts';
 import { jsonArg, requiredArg, stringArg, type ApiArgs } from './request-body.ts';
 import type { Workspace } from './state.ts';
 import { openModal, publishHome, pushModal, updateView } from './views.ts';
-import type { MethodTable } from './web-api.ts';
+import type { MethodTable } from './method.ts';
 
 function viewArg(args: ApiArgs): unknown {
   const view = jsonArg(args, 'view', 'invalid_arguments');

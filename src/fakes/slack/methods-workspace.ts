@@ -2,7 +2,7 @@
 // apps.connections.open, the one method that wants the app-level token.
 import { SlackApiError } from './api-error.ts';
 import { requiredArg } from './request-body.ts';
-import type { MethodTable } from './web-api.ts';
+import type { MethodTable } from './method.ts';
 
 export const workspaceMethods: MethodTable = {
   'auth.test': {

@@ -8,31 +8,7 @@ import { fileMethods } from './methods-files.ts';
 import { viewMethods } from './methods-views.ts';
 import { workspaceMethods } from './methods-workspace.ts';
 import { parseArgs, readBody, type ApiArgs } from './request-body.ts';
-import type { SocketModeServer } from './socket-mode.ts';
-import type { Workspace } from './state.ts';
-
-export interface FakeUrls {
-  /** `http://127.0.0.1:PORT`, no trailing slash. */
-  http: string;
-  /** `ws://127.0.0.1:PORT`, no trailing slash. */
-  ws: string;
-}
-
-export interface MethodContext {
-  ws: Workspace;
-  sockets: SocketModeServer;
-  urls: FakeUrls;
-}
-
-export type ApiResult = Record<string, unknown>;
-
-export interface Method {
-  /** Which kind of token Slack accepts for the method. */
-  token: 'bot' | 'app';
-  run(args: ApiArgs, ctx: MethodContext): ApiResult | Promise<ApiResult>;
-}
-
-export type MethodTable = Record<string, Method>;
+import type { Method, MethodContext, MethodTable } from './method.ts';
 
 /** One request the fake answered, for tests that count calls (e.g. reconnects). */
 export interface ApiCall {
