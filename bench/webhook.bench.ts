@@ -7,7 +7,7 @@ import Database from 'better-sqlite3';
 import { Gitlab } from '@gitbeaker/rest';
 import { REPO_ROOT } from '../src/fakes/all.ts';
 import { startGitLabFake } from '../src/fakes/gitlab/index.ts';
-import { handleGitLabWebhook } from '../src/gitlab/webhook.ts';
+import { handleGitLabWebhook, InboxBatcher } from '../src/gitlab/webhook.ts';
 import { createHttpServer, listen } from '../src/http.ts';
 import { openStore } from '../src/store/index.ts';
 import type { LoadResult, LoadSpec } from './http-load.ts';
@@ -119,8 +119,9 @@ export async function webhookIngest(): Promise<BenchResult> {
   const dir = await mkdtemp(path.join(tmpdir(), 'portcullis-bench-webhook-'));
   const file = path.join(dir, 'portcullis.sqlite');
   const store = openStore(file);
+  const batcher = new InboxBatcher(store.inbox);
   const bot = createHttpServer({
-    webhook: (req, res) => handleGitLabWebhook(req, res, { secret: SECRET, store }),
+    webhook: (req, res) => handleGitLabWebhook(req, res, { secret: SECRET, inbox: batcher }),
     ready: () => ({ ready: true, checks: {} }),
     onError: (err) => process.stderr.write(`webhook bench: handler failed: ${String(err)}\n`),
   });

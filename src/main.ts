@@ -8,7 +8,7 @@ import { loadConfig, configSecrets, ConfigError, type Config } from './config.ts
 import { createLogger, type Logger } from './log.ts';
 import { openStore } from './store/index.ts';
 import { createGitLabVcs } from './gitlab/client.ts';
-import { handleGitLabWebhook } from './gitlab/webhook.ts';
+import { handleGitLabWebhook, InboxBatcher } from './gitlab/webhook.ts';
 import { notConfiguredCloud } from './aws/not-configured.ts';
 import { createSlackApp } from './slack/app.ts';
 import { createSlackChat } from './slack/chat.ts';
@@ -19,7 +19,8 @@ import { registerCheckServices } from './slack/check-services.ts';
 import { cloudFromEnv, probeGuard } from './aws/env.ts';
 import { GroupCatalog } from './slack/sg-request/groups.ts';
 import { loadPolicies } from './compliance/policy.ts';
-import { startNextQueued } from './core/submit.ts';
+import { followUps } from './core/follow-ups.ts';
+import { HomeViewers } from './core/home-viewers.ts';
 import { KeyedMutex } from './core/keyed-mutex.ts';
 import { InboxWorker } from './core/worker.ts';
 import { startReconciler } from './core/reconcile.ts';
@@ -59,6 +60,8 @@ export async function startBot(config: Config, log: Logger, env: NodeJS.ProcessE
     log,
     checks: { servicePorts: async (group) => (await groups.details()).get(group)?.servicePorts ?? [], allowTarget },
     locks: new KeyedMutex(),
+    homeViewers: new HomeViewers(),
+    followUps,
     now,
   };
   registerListeners(slack.app, deps);
@@ -68,8 +71,10 @@ export async function startBot(config: Config, log: Logger, env: NodeJS.ProcessE
   slack.app.error(async (err) => void log.error({ err }, 'unhandled error in a Slack listener'));
 
   const worker = new InboxWorker(deps);
+  // Deliveries that arrive together are stored in one transaction.
+  const inbox = new InboxBatcher(store.inbox);
   const server = createHttpServer({
-    webhook: (req, res) => handleGitLabWebhook(req, res, { secret: config.gitlab.webhookSecret, store, onStored: () => worker.wake(), now: () => new Date() }),
+    webhook: (req, res) => handleGitLabWebhook(req, res, { secret: config.gitlab.webhookSecret, inbox, onStored: () => worker.wake(), now: () => new Date() }),
     ready: () => {
       const checks = { slack: slack.connected(), store: store.inbox.pending() >= 0 };
       return { ready: Object.values(checks).every(Boolean), checks };
@@ -83,7 +88,7 @@ export async function startBot(config: Config, log: Logger, env: NodeJS.ProcessE
   const reconciler = startReconciler(deps, config.reconcileIntervalMs);
   // Warm the group list for the modal, and start anything queued before a restart.
   void groups.current().catch((err: unknown) => log.warn({ err }, 'reading the security groups failed'));
-  void startNextQueued(deps).catch((err: unknown) => log.error({ err }, 'starting a queued request failed'));
+  void followUps.resume(deps).catch((err: unknown) => log.error({ err }, 'starting a queued request failed'));
   log.info({ port, channel: config.slack.channelId }, 'portcullis bot listening');
 
   return {

@@ -8,10 +8,9 @@ import type { CloudPort, CloudRule, VcsPort } from '../core/ports.ts';
 import { normalizeCidrStrict } from '../domain/cidr.ts';
 import { InputError } from '../domain/errors.ts';
 import { ALL_PROTOCOLS, normalizeProtocol } from '../domain/protocol.ts';
-import { parseRuleFile, RuleFileError } from '../domain/rule.ts';
+import { parseRuleFile, RuleFileError, RULES_DIR } from '../domain/rule.ts';
 import { compareConsistency, type ConsistencyResult, type GitRule, type InvalidRuleFile, type LiveRule, type RuleShape, type StateRule } from './consistency.ts';
 
-export const RULES_DIR = 'terraform/rules';
 export const GROUPS_FILE = 'terraform/groups.json';
 /** TF_STATE_NAME's default in terraform/.gitlab-ci.yml. */
 export const DEFAULT_STATE_NAME = 'portcullis';

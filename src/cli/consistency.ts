@@ -7,7 +7,8 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { cloudFromEnv } from '../aws/env.ts';
-import { checkConsistency, GROUPS_FILE, readGroupKeys, RULES_DIR, type RuleFileText } from '../checks/consistency-gather.ts';
+import { checkConsistency, GROUPS_FILE, readGroupKeys, type RuleFileText } from '../checks/consistency-gather.ts';
+import { RULES_DIR } from '../domain/rule.ts';
 import { consistencyJUnitCases, formatConsistencyText, JUNIT_SUITE } from '../checks/consistency-report.ts';
 import { junitXml } from '../checks/junit.ts';
 import type { CloudPort } from '../core/ports.ts';

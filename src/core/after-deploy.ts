@@ -1,9 +1,9 @@
 /**
- * What follows a successful deploy (DESIGN step 6): the merge request is merged, then the
- * consistency check (git ↔ Terraform state ↔ AWS) and the service checks of the group
- * run, and both are posted in the thread with the deploy result. Each step runs once per
- * pipeline: its outcome is recorded (audit for the merge, the thread topic for the
- * checks), so later syncs of the same pipeline only re-render.
+ * What follows a successful deploy: the merge request is merged, then the consistency
+ * check (git ↔ Terraform state ↔ AWS) and the service checks of the group run, and both
+ * are posted in the thread with the deploy result. Each step runs once per pipeline: it
+ * is marked done when done (markers.ts), so later syncs of the same pipeline only
+ * re-render.
  */
 import type { ChangeRequest } from '../domain/request.ts';
 import { checkConsistencyFromGitLab } from '../checks/consistency-gather.ts';
@@ -14,7 +14,9 @@ import { serviceCheckResults } from '../slack/blocks/services.ts';
 import { checkFailed, type CheckOutcome } from '../slack/blocks/pipeline.ts';
 import { converge, type Place } from './converge.ts';
 import type { BotDeps } from './deps.ts';
+import { markDone, markedDone } from './markers.ts';
 import type { MergeRequestInfo, SlackMessage } from './ports.ts';
+import { topics, type CheckName } from './topics.ts';
 
 export interface AfterDeploy {
   merged: boolean | null;
@@ -24,7 +26,7 @@ export interface AfterDeploy {
 export async function afterDeploy(deps: BotDeps, request: ChangeRequest, pipelineId: number, mr: MergeRequestInfo | null, thread: Place): Promise<AfterDeploy> {
   const merged = await mergeOnce(deps, request, mr);
   const checks: CheckOutcome[] = [];
-  const consistency = await onceInThread(deps, request, `consistency:${pipelineId}`, thread, async () => {
+  const consistency = await checkOnce(deps, request, 'consistency', pipelineId, thread, async () => {
     const result = await checkConsistencyFromGitLab(deps.vcs, deps.cloud);
     return { message: consistencyReport(result), outcome: { name: 'consistency', ok: result.ok, detail: consistencySummary(result) } };
   });
@@ -33,7 +35,7 @@ export async function afterDeploy(deps: BotDeps, request: ChangeRequest, pipelin
   if (group && deps.checks) {
     const servicePorts = await deps.checks.servicePorts(group);
     if (servicePorts.length > 0) {
-      const services = await onceInThread(deps, request, `services:${pipelineId}`, thread, async () => {
+      const services = await checkOnce(deps, request, 'services', pipelineId, thread, async () => {
         const check = await checkGroupServices(deps.cloud, { group, servicePorts, allowTarget: deps.checks!.allowTarget });
         const why = unprovableReason(check);
         const ok = why === null && check.report.summary.failed === 0;
@@ -48,34 +50,35 @@ export async function afterDeploy(deps: BotDeps, request: ChangeRequest, pipelin
 async function mergeOnce(deps: BotDeps, request: ChangeRequest, mr: MergeRequestInfo | null): Promise<boolean | null> {
   if (mr === null) return null;
   if (mr.state === 'merged') return true;
-  const tried = deps.store.audit.list(request.id).some((e) => e.action === 'merge');
-  if (tried || mr.state !== 'opened') return false;
-  const at = deps.now().toISOString();
+  const marker = { kind: 'merge' } as const;
+  if (markedDone(deps, request.id, marker) || mr.state !== 'opened') return false;
   try {
     await deps.vcs.mergeMergeRequest(mr.iid, request.sha);
-    deps.store.audit.record({ at, requestId: request.id, actor: 'bot', action: 'merge', outcome: 'ok', detail: `!${mr.iid}` });
+    markDone(deps, request.id, marker, 'ok', `!${mr.iid}`);
     return true;
   } catch (err) {
-    deps.store.audit.record({ at, requestId: request.id, actor: 'bot', action: 'merge', outcome: 'error', detail: (err as Error).message });
+    markDone(deps, request.id, marker, 'error', (err as Error).message);
     deps.log.warn({ err, requestId: request.id }, 'merging after deploy failed');
     return false;
   }
 }
 
 /**
- * Runs a check once per topic: its outcome is kept in the audit log, so a later sync
- * re-renders the deploy result without probing again. A check that cannot run posts why.
+ * Runs a check once per pipeline: its outcome is marked done, so a later sync re-renders
+ * the deploy result without probing again. A check that cannot run posts why.
  */
-async function onceInThread(
+async function checkOnce(
   deps: BotDeps,
   request: ChangeRequest,
-  topic: string,
+  name: CheckName,
+  pipelineId: number,
   thread: Place,
   run: () => Promise<{ message: SlackMessage; outcome: CheckOutcome }>,
 ): Promise<CheckOutcome | null> {
-  const name = topic.split(':')[0]!;
-  const done = deps.store.audit.list(request.id).find((e) => e.action === `check:${topic}`);
+  const marker = { kind: 'check', check: name, pipelineId } as const;
+  const done = markedDone(deps, request.id, marker);
   if (done) return { name, ok: done.outcome === 'ok', detail: done.detail };
+  const topic = topics.check(name, pipelineId);
   let outcome: CheckOutcome;
   try {
     const result = await run();
@@ -86,6 +89,6 @@ async function onceInThread(
     await converge(deps, request.id, topic, thread, checkFailed(name, reason));
     outcome = { name, ok: false, detail: reason };
   }
-  deps.store.audit.record({ at: deps.now().toISOString(), requestId: request.id, actor: 'bot', action: `check:${topic}`, outcome: outcome.ok ? 'ok' : 'error', detail: outcome.detail });
+  markDone(deps, request.id, marker, outcome.ok ? 'ok' : 'error', outcome.detail);
   return outcome;
 }

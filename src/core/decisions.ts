@@ -5,12 +5,11 @@
  */
 import { judgeApproval } from '../domain/approval.ts';
 import type { ChangeRequest, RequestState } from '../domain/request.ts';
-import { refusal } from '../slack/blocks/approval.ts';
+import { approvers } from './approvers.ts';
 import type { BotDeps } from './deps.ts';
-import type { AuditEntry } from './ports.ts';
+import { withRequest, type RequestTx } from './lifecycle.ts';
 import { syncPipeline } from './sync.ts';
-import { startNextQueued } from './submit.ts';
-import { refreshHomes } from './home.ts';
+import { tellRefusal } from './thread.ts';
 
 export interface Click {
   requestId: string;
@@ -20,25 +19,10 @@ export interface Click {
   channel: string;
 }
 
-/** Approver ids from configuration and the approver user group, read fresh for each click. */
-export async function approvers(deps: BotDeps): Promise<Set<string>> {
-  const ids = new Set(deps.settings.approverIds);
-  if (deps.settings.approverGroup) for (const id of await deps.chat.usergroupMembers(deps.settings.approverGroup)) ids.add(id);
-  return ids;
-}
-
-function audit(deps: BotDeps, entry: Omit<AuditEntry, 'at'>): void {
-  deps.store.audit.record({ at: deps.now().toISOString(), ...entry });
-}
-
-async function tell(deps: BotDeps, click: Click, reason: string): Promise<void> {
-  await deps.chat.postEphemeral(click.channel, click.user, refusal(reason));
-}
-
 export async function approve(deps: BotDeps, click: Click): Promise<void> {
-  await deps.locks.run(click.requestId, async () => {
-    const request = deps.store.requests.get(click.requestId);
-    if (!request) return refuse(deps, click, 'unknown_request', 'this request is not known to the bot');
+  if (!deps.store.requests.get(click.requestId)) return refuse(deps, click, 'unknown_request', 'this request is not known to the bot');
+  await withRequest(deps, click.requestId, async (tx) => {
+    const request = tx.current();
     const branchHead = await deps.vcs.branchHead(request.branch);
     const verdict =
       click.pipelineId !== request.pipelineId
@@ -50,36 +34,34 @@ export async function approve(deps: BotDeps, click: Click): Promise<void> {
     if (!verdict.ok) return refuse(deps, click, verdict.code, verdict.reason);
 
     deps.store.approvals.add(request.id, click.user, deps.now().toISOString());
-    audit(deps, { requestId: request.id, actor: click.user, action: 'approve', outcome: 'ok', detail: `pipeline ${request.pipelineId}` });
-    if (!verdict.complete) return;
-    await playDeploy(deps, request, click);
+    tx.audit({ actor: click.user, action: 'approve', outcome: 'ok', detail: `pipeline ${request.pipelineId}` });
+    if (verdict.complete) await playDeploy(deps, tx, click);
   });
-  const after = await syncPipeline(deps, click.pipelineId);
-  // An approval changes what the other approvers see even when the state stays.
-  if (after) await refreshHomes(deps, after);
+  await syncPipeline(deps, click.pipelineId);
 }
 
-async function playDeploy(deps: BotDeps, request: ChangeRequest, click: Click): Promise<void> {
+async function playDeploy(deps: BotDeps, tx: RequestTx, click: Click): Promise<void> {
   // The compare-and-set is what makes a double click, or two approvers at once, play once.
-  if (!deps.store.requests.transition(request.id, 'awaiting_approval', 'deploying')) return;
+  if (!tx.transition('awaiting_approval', 'deploying')) return;
+  const { deployJobId } = tx.current();
   try {
-    if (request.deployJobId === null) throw new Error('the pipeline has no deploy job');
-    await deps.vcs.playJob(request.deployJobId);
-    audit(deps, { requestId: request.id, actor: click.user, action: 'play', outcome: 'ok', detail: `job ${request.deployJobId}` });
+    if (deployJobId === null) throw new Error('the pipeline has no deploy job');
+    await deps.vcs.playJob(deployJobId);
+    tx.audit({ actor: click.user, action: 'play', outcome: 'ok', detail: `job ${deployJobId}` });
   } catch (err) {
     const message = (err as Error).message;
     // GitLab refused or failed: the request waits for a decision again and the buttons stay.
-    deps.store.requests.transition(request.id, 'deploying', 'awaiting_approval');
-    deps.store.approvals.clear(request.id);
-    audit(deps, { requestId: request.id, actor: click.user, action: 'play', outcome: 'error', detail: message });
-    await tell(deps, click, `GitLab did not start the deploy (${message}); the request is still waiting, try again`);
+    tx.transition('deploying', 'awaiting_approval');
+    deps.store.approvals.clear(tx.id);
+    tx.audit({ actor: click.user, action: 'play', outcome: 'error', detail: message });
+    await tellRefusal(deps, click, `GitLab did not start the deploy (${message}); the request is still waiting, try again`);
   }
 }
 
 async function refuse(deps: BotDeps, click: Click, code: string, reason: string): Promise<void> {
-  audit(deps, { requestId: click.requestId, actor: click.user, action: 'refuse', outcome: 'refused', detail: `${code}: ${reason}` });
+  deps.store.audit.record({ at: deps.now().toISOString(), requestId: click.requestId, actor: click.user, action: 'refuse', outcome: 'refused', detail: `${code}: ${reason}` });
   deps.log.info({ requestId: click.requestId, user: click.user, code }, 'decision refused');
-  await tell(deps, click, reason);
+  await tellRefusal(deps, click, reason);
 }
 
 const REJECTABLE: readonly RequestState[] = ['queued', 'planning', 'awaiting_approval'];
@@ -92,17 +74,22 @@ export async function mayReject(deps: BotDeps, request: ChangeRequest, user: str
 }
 
 export async function reject(deps: BotDeps, click: Click & { reason: string }): Promise<void> {
-  const outcome = await deps.locks.run(click.requestId, async () => {
-    const request = deps.store.requests.get(click.requestId);
-    if (!request) return refuse(deps, click, 'unknown_request', 'this request is not known to the bot');
+  if (!deps.store.requests.get(click.requestId)) return refuse(deps, click, 'unknown_request', 'this request is not known to the bot');
+  const rejected = await withRequest(deps, click.requestId, async (tx) => {
+    const request = tx.current();
     const refused = await mayReject(deps, request, click.user);
-    if (refused) return refuse(deps, click, 'not_rejectable', refused);
-    if (!deps.store.requests.transition(request.id, request.state, 'rejected')) return refuse(deps, click, 'not_rejectable', 'the request changed meanwhile; look at the thread');
-    audit(deps, { requestId: request.id, actor: click.user, action: 'reject', outcome: 'ok', detail: click.reason });
-    return request;
+    if (refused) return void (await refuse(deps, click, 'not_rejectable', refused));
+    const audit = { actor: click.user, action: 'reject', outcome: 'ok', detail: click.reason } as const;
+    if (!tx.transition(request.state, 'rejected', { audit })) return void (await refuse(deps, click, 'not_rejectable', 'the request changed meanwhile; look at the thread'));
+    // Its pipeline and merge request are closed before anything that follows the rejection (the next queued request starts).
+    await closeInGitLab(deps, tx, click);
+    return tx.current();
   });
-  if (!outcome) return;
-  const request = outcome;
+  if (rejected?.pipelineId != null) await syncPipeline(deps, rejected.pipelineId);
+}
+
+async function closeInGitLab(deps: BotDeps, tx: RequestTx, click: Click): Promise<void> {
+  const request = tx.current();
   const steps: Array<[string, () => Promise<void>]> = [];
   if (request.pipelineId !== null) steps.push(['cancel', () => deps.vcs.cancelPipeline(request.pipelineId!)]);
   const mr = request.mergeRequestIid ?? (await deps.vcs.findMergeRequest(request.branch))?.iid ?? null;
@@ -110,14 +97,10 @@ export async function reject(deps: BotDeps, click: Click & { reason: string }): 
   for (const [action, step] of steps) {
     try {
       await step();
-      audit(deps, { requestId: request.id, actor: 'bot', action, outcome: 'ok', detail: '' });
+      tx.audit({ actor: 'bot', action, outcome: 'ok', detail: '' });
     } catch (err) {
-      audit(deps, { requestId: request.id, actor: 'bot', action, outcome: 'error', detail: (err as Error).message });
-      await tell(deps, click, `rejected, but GitLab did not ${action === 'cancel' ? 'cancel the pipeline' : 'close the merge request'}: ${(err as Error).message}`);
+      tx.audit({ actor: 'bot', action, outcome: 'error', detail: (err as Error).message });
+      await tellRefusal(deps, click, `rejected, but GitLab did not ${action === 'cancel' ? 'cancel the pipeline' : 'close the merge request'}: ${(err as Error).message}`);
     }
   }
-  if (request.pipelineId !== null) await syncPipeline(deps, request.pipelineId);
-  await refreshHomes(deps, deps.store.requests.get(request.id)!);
-  // The state is free again (a rejected request never reaches it through a pipeline sync).
-  await startNextQueued(deps);
 }

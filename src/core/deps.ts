@@ -1,7 +1,9 @@
 /** Everything the core needs, passed in once by main (and by tests). */
 import type { Logger } from '../log.ts';
+import type { ChangeRequest } from '../domain/request.ts';
 import type { ChatPort, CloudPort, Store, VcsPort } from './ports.ts';
 import type { KeyedMutex } from './keyed-mutex.ts';
+import type { HomeViewers } from './home-viewers.ts';
 
 export interface BotSettings {
   /** Channel where request parents are posted. */
@@ -23,6 +25,26 @@ export interface CheckSettings {
   allowTarget(ip: string): boolean;
 }
 
+/** One unit of work on a request, as lifecycle.ts saw it: the record before and after. */
+export interface RequestChange {
+  /** null when the unit recorded the request. */
+  before: ChangeRequest | null;
+  after: ChangeRequest;
+  /** Whether the approvals counted for it changed. */
+  approvalsChanged: boolean;
+}
+
+/**
+ * What follows a change of a request, whatever made it (core/follow-ups.ts). Handed in
+ * rather than imported, so that the modules that change requests and the follow-ups that
+ * start other requests do not import each other.
+ */
+export interface FollowUps {
+  afterChange(deps: BotDeps, change: RequestChange): Promise<void>;
+  /** At start: picks up what a stop left waiting (the next queued request). */
+  resume(deps: BotDeps): Promise<void>;
+}
+
 export interface BotDeps {
   store: Store;
   vcs: VcsPort;
@@ -33,5 +55,8 @@ export interface BotDeps {
   log: Logger;
   /** Serialises work on one request (webhooks, reconciliation, clicks). */
   locks: KeyedMutex;
+  /** Whose Home tabs are kept current. */
+  homeViewers: HomeViewers;
+  followUps: FollowUps;
   now(): Date;
 }

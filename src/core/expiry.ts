@@ -1,7 +1,7 @@
 /**
  * Expiring rules: once a rule's `expires_at` has passed, the bot opens its revocation — a
  * request of kind `revocation` whose one commit deletes the rule file — through the same
- * queue, branch, merge request, pipeline and approval as any request (submit.ts). Its id
+ * queue, branch, merge request, pipeline and approval as any request (queue.ts). Its id
  * is derived from the rule's, so a second pass or a restart never opens a second one; a
  * revocation that was rejected or failed is not reopened by itself (a person decided, or
  * must look), and stays visible in its thread.
@@ -12,13 +12,13 @@
  */
 import { createHash } from 'node:crypto';
 import type { ChangeRequest } from '../domain/request.ts';
-import { parseRuleFile, RULE_ID_PATTERN, ruleFilePath, type RuleFile } from '../domain/rule.ts';
+import { parseRuleFile, RULE_ID_PATTERN, ruleFilePath, RULES_DIR, type RuleFile } from '../domain/rule.ts';
 import { analysePlan, formatCounts } from '../plan/summary.ts';
 import type { BotDeps } from './deps.ts';
-import type { PipelineFacts } from './sync.ts';
-import { recordAndOpen } from './submit.ts';
+import type { RequestTx } from './lifecycle.ts';
+import type { PipelineFacts } from './pipeline.ts';
+import { recordAndOpen } from './queue.ts';
 
-const RULES_DIR = 'terraform/rules';
 const PREFIX = 'REV-';
 const HASH_LENGTH = 8;
 /** The audit detail of the bot's own approval; the decided approval message shows it. */
@@ -98,43 +98,48 @@ export function notPureRemoval(planJson: unknown, ruleId: string): string | null
 /**
  * With the setting on, plays the deploy of a revocation waiting for approval when its
  * plan is a pure removal of its rule, and audits the bot as its approver; true when it
- * played. syncPipeline calls it inside the request's lock, right after rendering the
- * thread: the approval request is posted first, so the thread then shows it decided.
+ * played. syncPipeline calls it in its unit of work on the request, right after rendering
+ * the thread: the approval request is posted first, so the thread then shows it decided.
  */
-export async function autoApproveRevocation(deps: BotDeps, request: ChangeRequest, facts: PipelineFacts): Promise<boolean> {
+export async function autoApproveRevocation(deps: BotDeps, tx: RequestTx, facts: PipelineFacts): Promise<boolean> {
+  const request = tx.current();
   const { rule, deployJobId } = request;
   if (!deps.settings.autoApproveExpiredRevocations || request.kind !== 'revocation' || request.state !== 'awaiting_approval') return false;
   if (rule === null || deployJobId === null) return false;
-  const why = await planProblem(deps, rule.id, facts);
+  const why = await planProblem(rule.id, facts);
   if (why !== null) {
     deps.log.info({ requestId: request.id, why }, 'revocation not auto-approved; it waits for a person');
     return false;
   }
   // The same compare-and-set as a person's approval: a click at the same moment plays once.
-  if (!deps.store.requests.transition(request.id, 'awaiting_approval', 'deploying')) return false;
-  const at = deps.now().toISOString();
+  if (!tx.transition('awaiting_approval', 'deploying')) return false;
   try {
     await deps.vcs.playJob(deployJobId);
   } catch (err) {
     // Left waiting: the next sync tries again, or a person approves.
-    deps.store.requests.transition(request.id, 'deploying', 'awaiting_approval');
-    deps.store.audit.record({ at, requestId: request.id, actor: 'bot', action: 'play', outcome: 'error', detail: (err as Error).message });
+    tx.transition('deploying', 'awaiting_approval', { audit: { actor: 'bot', action: 'play', outcome: 'error', detail: (err as Error).message } });
     deps.log.warn({ err, requestId: request.id }, 'playing the revocation deploy failed');
     return false;
   }
-  deps.store.audit.record({ at, requestId: request.id, actor: 'bot', action: 'approve', outcome: 'ok', detail: AUTO_APPROVAL_DETAIL });
-  deps.store.audit.record({ at, requestId: request.id, actor: 'bot', action: 'play', outcome: 'ok', detail: `job ${deployJobId}` });
+  tx.audit({ actor: 'bot', action: 'approve', outcome: 'ok', detail: AUTO_APPROVAL_DETAIL });
+  tx.audit({ actor: 'bot', action: 'play', outcome: 'ok', detail: `job ${deployJobId}` });
   return true;
 }
 
-async function planProblem(deps: BotDeps, ruleId: string, facts: PipelineFacts): Promise<string | null> {
-  const plan = facts.jobsByName.get('plan');
-  if (plan?.status !== 'success') return 'the plan job has not succeeded';
-  const text = await deps.vcs.readArtifact(plan.id, 'plan.json');
-  if (text === null) return 'the plan job has no plan.json';
-  try {
-    return notPureRemoval(JSON.parse(text), ruleId);
-  } catch (err) {
-    return `plan.json cannot be read: ${(err as Error).message}`;
+async function planProblem(ruleId: string, facts: PipelineFacts): Promise<string | null> {
+  const plan = await facts.plan();
+  switch (plan.status) {
+    case 'not-ready':
+      return 'the plan job has not succeeded';
+    case 'missing':
+      return 'the plan job has no plan.json';
+    case 'unreadable':
+      return `plan.json cannot be read: ${plan.reason}`;
+    case 'read':
+      try {
+        return notPureRemoval(plan.json, ruleId);
+      } catch (err) {
+        return `plan.json cannot be read: ${(err as Error).message}`;
+      }
   }
 }

@@ -1,45 +1,20 @@
 /**
  * Keeping App Home tabs current. A Home tab is published when its owner opens it, and
  * again when a request they are concerned by changes state. Only people who opened
- * their Home since the bot started get such pushes: approver groups can be large, and
- * everyone else is served fresh the moment they open the tab anyway.
+ * their Home since the bot started (deps.homeViewers) get such pushes: approver groups
+ * can be large, and everyone else is served fresh the moment they open the tab anyway.
  */
 import { isExpired } from '../domain/approval.ts';
 import { DEPLOY_JOB, type ChangeRequest } from '../domain/request.ts';
 import { homeView, type AwaitingApproval, type HomeInput, type RecentChange } from '../slack/blocks/home.ts';
 import type { RequestLinks } from '../slack/blocks/request.ts';
-import { approvers } from './decisions.ts';
+import { approvers } from './approvers.ts';
 import type { BotDeps } from './deps.ts';
 import type { Store } from './ports.ts';
-import { readPipeline } from './sync.ts';
+import { readPipeline } from './pipeline.ts';
 
 /** Deployed changes shown under "Recent changes". */
 export const RECENT_SHOWN = 10;
-/** Home tabs kept current by pushes; the least recently opened are dropped first. */
-export const MAX_VIEWERS = 500;
-
-/**
- * Who opened their Home, per store (one store per running bot; tests open many), in
- * order of their last visit. In memory on purpose: after a restart a Home is refreshed
- * the next time it is opened, which is the moment its owner looks at it.
- */
-const viewersByStore = new WeakMap<Store, Set<string>>();
-
-function viewers(deps: BotDeps): Set<string> {
-  let set = viewersByStore.get(deps.store);
-  if (!set) viewersByStore.set(deps.store, (set = new Set()));
-  return set;
-}
-
-function noteViewer(deps: BotDeps, user: string): void {
-  const set = viewers(deps);
-  set.delete(user);
-  set.add(user);
-  for (const oldest of set) {
-    if (set.size <= MAX_VIEWERS) break;
-    set.delete(oldest);
-  }
-}
 
 type Links = RequestLinks & { jobUrl: string | null };
 
@@ -110,7 +85,7 @@ function homeInput(deps: BotDeps, board: Board, user: string): HomeInput {
 }
 
 async function publish(deps: BotDeps, board: Board, user: string): Promise<void> {
-  noteViewer(deps, user);
+  deps.homeViewers.note(user);
   await deps.chat.publishHome(user, homeView(homeInput(deps, board, user)));
 }
 
@@ -125,7 +100,7 @@ export async function refreshHome(deps: BotDeps, user: string): Promise<void> {
  * a Home that could not be refreshed must not fail the pipeline news that caused it.
  */
 export async function refreshHomes(deps: BotDeps, request: ChangeRequest): Promise<void> {
-  const open = [...viewers(deps)];
+  const open = deps.homeViewers.list();
   if (open.length === 0) return;
   try {
     const board = await loadBoard(deps);

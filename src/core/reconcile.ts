@@ -7,10 +7,10 @@
 import { isExpired } from '../domain/approval.ts';
 import type { ChangeRequest } from '../domain/request.ts';
 import type { BotDeps } from './deps.ts';
-import { syncPipeline } from './sync.ts';
-import { reportFailure, startNextQueued } from './submit.ts';
-import { refreshHomes } from './home.ts';
 import { openDueRevocations } from './expiry.ts';
+import { withRequest } from './lifecycle.ts';
+import { failSubmission } from './queue.ts';
+import { syncPipeline } from './sync.ts';
 
 /**
  * A request still 'submitted' this long after it was stored, with no pipeline on its
@@ -31,8 +31,8 @@ export async function reconcileOnce(deps: BotDeps): Promise<void> {
       const pipelineId = request.pipelineId ?? (await deps.vcs.listBranchPipelines(request.branch))[0]?.id;
       if (pipelineId !== undefined) await syncPipeline(deps, pipelineId);
       else if (request.state === 'submitted' && deps.now().getTime() - Date.parse(request.createdAt) > STUCK_SUBMISSION_MS) {
-        await reportFailure(deps, request.id, 'opening it in GitLab', new Error(`no pipeline started within ${STUCK_SUBMISSION_MS / 60_000} minutes (the bot stopped part way?)`));
-        await startNextQueued(deps);
+        const why = new Error(`no pipeline started within ${STUCK_SUBMISSION_MS / 60_000} minutes (the bot stopped part way?)`);
+        await withRequest(deps, request.id, (tx) => failSubmission(deps, tx, 'opening it in GitLab', why));
       }
     } catch (err) {
       deps.log.warn({ err, requestId: request.id }, 'reconciling a request failed; next pass tries again');
@@ -47,12 +47,12 @@ export async function reconcileOnce(deps: BotDeps): Promise<void> {
 }
 
 async function expire(deps: BotDeps, request: ChangeRequest): Promise<void> {
-  if (!deps.store.requests.transition(request.id, 'awaiting_approval', 'expired')) return;
-  deps.store.audit.record({ at: deps.now().toISOString(), requestId: request.id, actor: 'bot', action: 'expire', outcome: 'ok', detail: `no decision within ${deps.settings.approvalTtlMs} ms` });
-  // Nobody may approve it now: free the pipeline rather than leave a manual job waiting.
-  if (request.pipelineId !== null) await deps.vcs.cancelPipeline(request.pipelineId);
-  await refreshHomes(deps, deps.store.requests.get(request.id)!);
-  await startNextQueued(deps);
+  await withRequest(deps, request.id, async (tx) => {
+    const audit = { actor: 'bot', action: 'expire', outcome: 'ok', detail: `no decision within ${deps.settings.approvalTtlMs} ms` } as const;
+    if (!tx.transition('awaiting_approval', 'expired', { audit })) return;
+    // Nobody may approve it now: free the pipeline rather than leave a manual job waiting.
+    if (request.pipelineId !== null) await deps.vcs.cancelPipeline(request.pipelineId);
+  });
 }
 
 export function startReconciler(deps: BotDeps, intervalMs: number): { stop(): Promise<void> } {

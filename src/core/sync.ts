@@ -1,66 +1,47 @@
 /**
- * The one door for pipeline news (STYLE habit 2): a webhook, a reconciliation pass or a
- * replayed delivery all call `syncPipeline`. It reads the pipeline as GitLab reports it
- * now, finds or creates the request it belongs to, derives the request's state and
- * converges the request's Slack thread. Running it twice changes nothing.
+ * The one door for pipeline news: a webhook, a reconciliation pass or a replayed delivery
+ * all call `syncPipeline`. It reads the pipeline as GitLab reports it now, finds or
+ * creates the request it belongs to, derives the request's state and converges the
+ * request's Slack thread. Running it twice changes nothing.
  */
-import { DEPLOY_JOB, FINAL_STATES, requestIdOfBranch, stateFromPipeline, type ChangeRequest } from '../domain/request.ts';
+import { DEPLOY_JOB, FINAL_STATES, newChangeRequest, requestIdOfBranch, stateFromPipeline, type ChangeRequest } from '../domain/request.ts';
 import { parseRuleFile, ruleFilePath, type RuleFile } from '../domain/rule.ts';
 import { analysePlan } from '../plan/summary.ts';
 import type { BotDeps } from './deps.ts';
-import type { JobInfo, PipelineInfo } from './ports.ts';
-import { renderThread } from './thread.ts';
-import { converge } from './converge.ts';
-import { approvalDecided } from '../slack/blocks/approval.ts';
-import { startNextQueued } from './submit.ts';
-import { refreshHomes } from './home.ts';
 import { autoApproveRevocation } from './expiry.ts';
-
-export interface PipelineFacts {
-  pipeline: PipelineInfo;
-  jobs: JobInfo[];
-  jobsByName: ReadonlyMap<string, JobInfo>;
-}
-
-export async function readPipeline(deps: BotDeps, pipelineId: number): Promise<PipelineFacts> {
-  const [pipeline, jobs] = await Promise.all([deps.vcs.getPipeline(pipelineId), deps.vcs.listPipelineJobs(pipelineId)]);
-  return { pipeline, jobs, jobsByName: new Map(jobs.map((j) => [j.name, j])) };
-}
+import { withNewRequest, withRequest, type RequestTx } from './lifecycle.ts';
+import { readPipeline, type PipelineFacts } from './pipeline.ts';
+import { renderThread } from './thread.ts';
 
 /**
  * The request a pipeline belongs to: by pipeline; by our branch naming (a request the
  * bot does not know, e.g. after its database was lost, is rebuilt from the rule file on
  * the branch, which names its requester); or a new external one for a Portcullis
  * pipeline someone else started — once its plan shows there is something to approve.
+ * A new one is returned unsaved, as `created`.
  */
-async function requestFor(deps: BotDeps, facts: PipelineFacts): Promise<ChangeRequest | null> {
+async function requestFor(deps: BotDeps, facts: PipelineFacts): Promise<{ known: ChangeRequest } | { created: ChangeRequest } | null> {
   const known = deps.store.requests.byPipeline(facts.pipeline.id);
-  if (known) return known;
+  if (known) return { known };
   const id = requestIdOfBranch(facts.pipeline.ref);
   const byBranch = id === null ? undefined : deps.store.requests.get(id);
-  if (byBranch) return byBranch;
+  if (byBranch) return { known: byBranch };
   // Not a Portcullis pipeline (no deploy job): nothing to follow.
   if (!facts.jobsByName.has(DEPLOY_JOB)) return null;
   const rule = id === null ? null : await ruleOnBranch(deps, id, facts.pipeline.sha);
-  if (!rule && !(await worthFollowing(deps, facts))) return null;
-  const at = deps.now().toISOString();
-  const request: ChangeRequest = {
+  if (!rule && !(await worthFollowing(facts))) return null;
+  const created = newChangeRequest({
     id: rule?.id ?? `PL-${facts.pipeline.id}`,
     kind: rule ? 'request' : 'external',
     state: 'planning',
     rule,
     requester: rule?.requester ?? null,
     branch: facts.pipeline.ref,
-    mergeRequestIid: null,
     pipelineId: facts.pipeline.id,
     sha: facts.pipeline.sha,
-    deployJobId: null,
-    awaitingSince: null,
-    createdAt: at,
-    updatedAt: at,
-  };
-  deps.store.requests.save(request);
-  return request;
+    at: deps.now().toISOString(),
+  });
+  return { created };
 }
 
 /**
@@ -69,17 +50,17 @@ async function requestFor(deps: BotDeps, facts: PipelineFacts): Promise<ChangeRe
  * request plans exactly that, and would otherwise ask for an approval of nothing). A
  * pipeline that failed is always shown.
  */
-async function worthFollowing(deps: BotDeps, facts: PipelineFacts): Promise<boolean> {
+async function worthFollowing(facts: PipelineFacts): Promise<boolean> {
   if (facts.pipeline.status === 'failed') return true;
-  const plan = facts.jobsByName.get('plan');
-  if (plan?.status !== 'success') return false;
-  const text = await deps.vcs.readArtifact(plan.id, 'plan.json');
-  if (text === null) return true;
+  const plan = await facts.plan();
+  if (plan.status === 'not-ready') return false;
+  // A plan we cannot read is worth a person's look.
+  if (plan.status !== 'read') return true;
   try {
-    const { counts } = analysePlan(JSON.parse(text));
+    const { counts } = analysePlan(plan.json);
     return counts.add + counts.change + counts.destroy + counts.replace > 0;
   } catch {
-    return true; // a plan we cannot read is worth a person's look
+    return true;
   }
 }
 
@@ -96,41 +77,34 @@ async function ruleOnBranch(deps: BotDeps, id: string, sha: string): Promise<Rul
 
 export async function syncPipeline(deps: BotDeps, pipelineId: number): Promise<ChangeRequest | null> {
   const facts = await readPipeline(deps, pipelineId);
-  const first = await requestFor(deps, facts);
-  if (!first) return null;
-  const before = deps.store.requests.get(first.id)!.state;
-  // Every log line about this request carries its id (the worker's logger adds delivery and pipeline).
-  deps = { ...deps, log: deps.log.child({ requestId: first.id, pipelineId }) };
-  const after = await deps.locks.run(first.id, async () => {
-    let request = deps.store.requests.get(first.id)!;
-    if (request.pipelineId !== null && facts.pipeline.id < request.pipelineId) return request; // an older pipeline of the branch
-    const previousPipeline = request.pipelineId;
-    request = adopt(deps, request, facts);
-    await renderThread(deps, request, facts);
-    if (previousPipeline !== null && previousPipeline !== facts.pipeline.id) await retireApproval(deps, request, previousPipeline, facts.pipeline.id);
-    // An expired rule's revocation may be approved by the bot itself: show it decided at once.
-    if (await autoApproveRevocation(deps, request, facts)) await renderThread(deps, deps.store.requests.get(request.id)!, facts);
-    return deps.store.requests.get(request.id)!;
-  });
-  if (before !== after.state) deps.log.info({ from: before, to: after.state }, 'request state changed');
-  else deps.log.debug({ state: after.state }, 'pipeline synced, nothing changed');
-  if (before !== after.state) await refreshHomes(deps, after);
-  if (!FINAL_STATES.has(before) && FINAL_STATES.has(after.state)) await startNextQueued(deps);
-  return after;
+  const found = await requestFor(deps, facts);
+  if (!found) return null;
+  const id = 'known' in found ? found.known.id : found.created.id;
+  // Every log line about this request carries its id (the worker's logger adds the delivery).
+  deps = { ...deps, log: deps.log.child({ requestId: id, pipelineId }) };
+  const work = (tx: RequestTx) => converge(deps, tx, facts);
+  // Recorded by a concurrent sync meanwhile: join it rather than record it twice.
+  const create = 'created' in found && !deps.store.requests.get(id);
+  const after = create ? await withNewRequest(deps, found.created, null, work) : await withRequest(deps, id, work);
+  if (!after.changed) deps.log.debug({ state: after.request.state }, 'pipeline synced, nothing changed');
+  return after.request;
 }
 
-/** The older pipeline's approval request, if it was posted, loses its buttons. */
-async function retireApproval(deps: BotDeps, request: ChangeRequest, oldPipeline: number, newPipeline: number): Promise<void> {
-  const topic = `approval:${oldPipeline}`;
-  const posted = deps.store.messages.get(request.id, topic);
-  if (!posted) return;
-  const context = { pipelineUrl: null, mergeRequestUrl: null, jobUrl: null, requiredApprovals: deps.settings.requiredApprovals, approvedBy: [] };
-  const decided = approvalDecided({ ...request, pipelineId: oldPipeline }, { outcome: 'superseded', at: deps.now().toISOString(), byPipeline: newPipeline }, context);
-  await converge(deps, request.id, topic, { channel: posted.channel }, decided);
+/** Applies GitLab's view to the request, renders its thread, and lets the bot approve a revocation it may approve itself. */
+async function converge(deps: BotDeps, tx: RequestTx, facts: PipelineFacts): Promise<{ request: ChangeRequest; changed: boolean }> {
+  const stored = tx.current();
+  if (stored.pipelineId !== null && facts.pipeline.id < stored.pipelineId) return { request: stored, changed: false }; // an older pipeline of the branch
+  const request = adopt(deps, tx, facts);
+  await renderThread(deps, request, facts);
+  // An expired rule's revocation may be approved by the bot itself: show it decided at once.
+  if (await autoApproveRevocation(deps, tx, facts)) await renderThread(deps, tx.current(), facts);
+  const now = tx.current();
+  return { request: now, changed: now.state !== stored.state };
 }
 
 /** Applies GitLab's view to the stored request and saves it; returns the new record. */
-function adopt(deps: BotDeps, request: ChangeRequest, facts: PipelineFacts): ChangeRequest {
+function adopt(deps: BotDeps, tx: RequestTx, facts: PipelineFacts): ChangeRequest {
+  const request = tx.current();
   const deploy = facts.jobsByName.get(DEPLOY_JOB);
   const newPipeline = request.pipelineId !== facts.pipeline.id;
   // A newer pipeline on the branch (a new commit) starts the decision over.
@@ -146,6 +120,6 @@ function adopt(deps: BotDeps, request: ChangeRequest, facts: PipelineFacts): Cha
     awaitingSince: state === 'awaiting_approval' ? (base.awaitingSince ?? deps.now().toISOString()) : base.awaitingSince,
     updatedAt: deps.now().toISOString(),
   };
-  if (JSON.stringify({ ...next, updatedAt: '' }) !== JSON.stringify({ ...request, updatedAt: '' })) deps.store.requests.save(next);
+  if (JSON.stringify({ ...next, updatedAt: '' }) !== JSON.stringify({ ...request, updatedAt: '' })) tx.save(next);
   return next;
 }

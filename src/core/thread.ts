@@ -1,21 +1,25 @@
 /**
  * A request's Slack presence: the parent message (current status, updated in place)
- * and, in its thread, one message per topic. Rendering is a pure function of the
- * request, GitLab's facts and the store; `converge` posts or edits only what changed.
+ * and, in its thread, one message per topic; and the private answers to the people who
+ * act on it. Rendering is a pure function of the request, GitLab's facts and the store;
+ * `converge` posts or edits only what changed. With the Home tab and the after-deploy
+ * report, this is the only part of the core that builds Slack messages.
  */
-import { DEPLOY_JOB, type ChangeRequest } from '../domain/request.ts';
+import { DEPLOY_JOB, PLAN_JOB, type ChangeRequest } from '../domain/request.ts';
 import { summarizePlan } from '../plan/summary.ts';
-import type { ComplianceReport } from '../compliance/engine.ts';
-import { requestParent } from '../slack/blocks/request.ts';
+import { requestParent, type RequestLinks } from '../slack/blocks/request.ts';
 import { pipelineStarted, jobFailed, deployResult } from '../slack/blocks/pipeline.ts';
 import { complianceReport } from '../slack/blocks/compliance.ts';
 import { planSummary } from '../slack/blocks/plan.ts';
-import { approvalDecided, approvalRequest, type ApprovalContext, type ApprovalDecision } from '../slack/blocks/approval.ts';
+import { approvalDecided, approvalRequest, refusal, type ApprovalContext, type ApprovalDecision } from '../slack/blocks/approval.ts';
+import { submitFailed } from '../slack/blocks/sg-request.ts';
 import { converge } from './converge.ts';
 import { afterDeploy } from './after-deploy.ts';
 import type { BotDeps } from './deps.ts';
-import type { JobInfo, SlackMessage } from './ports.ts';
-import type { PipelineFacts } from './sync.ts';
+import { markDone, markedDone } from './markers.ts';
+import type { PipelineFacts } from './pipeline.ts';
+import type { SlackMessage } from './ports.ts';
+import { topics } from './topics.ts';
 
 const FINISHED = new Set(['success', 'failed']);
 const LOG_TAIL_LINES = 40;
@@ -24,38 +28,38 @@ export async function renderThread(deps: BotDeps, request: ChangeRequest, facts:
   const { pipeline, jobsByName } = facts;
   const mr = await deps.vcs.findMergeRequest(request.branch);
   const links = { pipelineUrl: pipeline.webUrl, mergeRequestUrl: mr?.webUrl ?? null };
-  const parent = await converge(deps, request.id, 'parent', { channel: deps.settings.channel }, requestParent(request, links));
+  const parent = await converge(deps, request.id, topics.parent, { channel: deps.settings.channel }, requestParent(request, links));
   const thread = { channel: deps.settings.channel, threadTs: parent.ts };
   const say = (topic: string, message: SlackMessage) => converge(deps, request.id, topic, thread, message);
   // A job's artifacts and log never change once it finished: read them for the first post only.
   const posted = (topic: string) => deps.store.messages.get(request.id, topic) !== undefined;
   const pid = pipeline.id;
 
-  await say(`started:${pid}`, pipelineStarted({ pipelineId: pid, pipelineUrl: pipeline.webUrl, branch: pipeline.ref, sha: pipeline.sha }));
+  await say(topics.started(pid), pipelineStarted({ pipelineId: pid, pipelineUrl: pipeline.webUrl, branch: pipeline.ref, sha: pipeline.sha }));
 
-  const plan = jobsByName.get('plan');
-  const compliance = jobsByName.get('compliance');
-  if (compliance && FINISHED.has(compliance.status) && !posted(`compliance:${pid}`)) {
-    const report = await readJson<ComplianceReport>(deps, compliance, 'compliance.json');
-    if (report) await say(`compliance:${pid}`, complianceReport(report));
+  if (!posted(topics.compliance(pid))) {
+    const report = await facts.complianceReport();
+    if (report) await say(topics.compliance(pid), complianceReport(report));
   }
-  if (plan?.status === 'success' && !posted(`plan:${pid}`)) {
-    const json = await readJson<unknown>(deps, plan, 'plan.json');
-    if (json !== null) {
-      const rendered = planSummary(summarizePlan(json), { pipelineUrl: pipeline.webUrl, planFileName: 'plan.txt' });
-      await say(`plan:${pid}`, rendered.message);
-      if (rendered.overflow && !deps.store.messages.get(request.id, `planfile:${pid}`)) {
-        const text = await deps.vcs.readArtifact(plan.id, 'plan.txt');
+  if (!posted(topics.plan(pid))) {
+    const plan = await facts.plan();
+    if (plan.status === 'unreadable') deps.log.warn({ pipelineId: pid, path: 'plan.json', err: plan.reason }, 'artifact is not JSON; not shown');
+    if (plan.status === 'read') {
+      const rendered = planSummary(summarizePlan(plan.json), { pipelineUrl: pipeline.webUrl, planFileName: 'plan.txt' });
+      await say(topics.plan(pid), rendered.message);
+      const planFile = { kind: 'plan-file', pipelineId: pid } as const;
+      if (rendered.overflow && !markedDone(deps, request.id, planFile)) {
+        const text = await deps.vcs.readArtifact(jobsByName.get(PLAN_JOB)!.id, 'plan.txt');
         if (text !== null) {
           await deps.chat.uploadText(thread.channel, thread.threadTs, { filename: `plan-${pid}.txt`, title: `Terraform plan, pipeline #${pid}`, content: text });
-          deps.store.messages.put(request.id, `planfile:${pid}`, { channel: thread.channel, ts: parent.ts, hash: 'uploaded' });
+          markDone(deps, request.id, planFile, 'ok', `plan-${pid}.txt`);
         }
       }
     }
   }
 
   const deploy = jobsByName.get(DEPLOY_JOB);
-  const approvalTopic = `approval:${pid}`;
+  const approvalTopic = topics.approval(pid);
   const context: ApprovalContext = {
     pipelineUrl: pipeline.webUrl,
     mergeRequestUrl: mr?.webUrl ?? null,
@@ -64,20 +68,20 @@ export async function renderThread(deps: BotDeps, request: ChangeRequest, facts:
     approvedBy: deps.store.approvals.list(request.id),
   };
   if (request.state === 'awaiting_approval') await say(approvalTopic, approvalRequest(request, context));
-  else if (deps.store.messages.get(request.id, approvalTopic)) {
+  else if (posted(approvalTopic)) {
     const decision = decisionOf(deps, request);
     if (decision) await say(approvalTopic, approvalDecided(request, decision, context));
   }
 
   for (const job of facts.jobs) {
-    if (job.status !== 'failed' || posted(`failed:${job.id}`)) continue;
+    if (job.status !== 'failed' || posted(topics.failedJob(job.id))) continue;
     const tail = await deps.vcs.jobLogTail(job.id, LOG_TAIL_LINES);
-    await say(`failed:${job.id}`, jobFailed({ jobName: job.name, logTail: tail, jobUrl: job.webUrl }));
+    await say(topics.failedJob(job.id), jobFailed({ jobName: job.name, logTail: tail, jobUrl: job.webUrl }));
   }
   if (deploy && FINISHED.has(deploy.status)) {
     const succeeded = deploy.status === 'success';
     const after = succeeded ? await afterDeploy(deps, request, pid, mr, thread) : { merged: null, checks: [] };
-    await say(`deploy:${pid}`, deployResult(request, { succeeded, jobUrl: deploy.webUrl, ...after }));
+    await say(topics.deploy(pid), deployResult(request, { succeeded, jobUrl: deploy.webUrl, ...after }));
   }
 }
 
@@ -93,14 +97,36 @@ function decisionOf(deps: BotDeps, request: ChangeRequest): ApprovalDecision | n
   return { outcome: 'approved', by: last.actor, at: last.at };
 }
 
-async function readJson<T>(deps: BotDeps, job: JobInfo, path: string): Promise<T | null> {
-  const text = await deps.vcs.readArtifact(job.id, path);
-  if (text === null) return null;
+/** The approval message of an older pipeline, if it was posted, loses its buttons. */
+export async function retireApproval(deps: BotDeps, request: ChangeRequest, oldPipeline: number): Promise<void> {
+  const topic = topics.approval(oldPipeline);
+  const posted = deps.store.messages.get(request.id, topic);
+  if (!posted || request.pipelineId === null) return;
+  const context = { pipelineUrl: null, mergeRequestUrl: null, jobUrl: null, requiredApprovals: deps.settings.requiredApprovals, approvedBy: [] };
+  const decided = approvalDecided({ ...request, pipelineId: oldPipeline }, { outcome: 'superseded', at: deps.now().toISOString(), byPipeline: request.pipelineId }, context);
+  await converge(deps, request.id, topic, { channel: posted.channel }, decided);
+}
+
+/** Posts or updates the request's parent message; its ts, or null when Slack did not take it (the next sync posts it). */
+export async function showParent(deps: BotDeps, request: ChangeRequest, links: RequestLinks): Promise<string | null> {
   try {
-    return JSON.parse(text) as T;
+    return (await converge(deps, request.id, topics.parent, { channel: deps.settings.channel }, requestParent(request, links))).ts;
   } catch (err) {
-    deps.log.warn({ jobId: job.id, path, err: (err as Error).message }, 'artifact is not JSON; not shown');
+    deps.log.error({ err, requestId: request.id }, 'posting the request message failed');
     return null;
   }
 }
 
+/** Says in the request's thread where opening it in GitLab stopped, and why. */
+export async function showSubmitFailure(deps: BotDeps, request: ChangeRequest, step: string, reason: string): Promise<void> {
+  const parentTs = await showParent(deps, request, {});
+  if (parentTs === null) return;
+  await converge(deps, request.id, topics.submitError, { channel: deps.settings.channel, threadTs: parentTs }, submitFailed(step, reason)).catch((e: unknown) =>
+    deps.log.error({ err: e, requestId: request.id }, 'reporting the GitLab failure in Slack failed too'),
+  );
+}
+
+/** Tells one person, privately, why what they did was refused. */
+export async function tellRefusal(deps: BotDeps, to: { channel: string; user: string }, reason: string): Promise<void> {
+  await deps.chat.postEphemeral(to.channel, to.user, refusal(reason));
+}

@@ -4,6 +4,7 @@
  * `stateFromPipeline`) rather than from the order webhooks arrive in, so duplicated,
  * reordered or missed deliveries converge on the same answer.
  */
+import { describePorts } from './protocol.ts';
 import type { RuleFile } from './rule.ts';
 
 export type RequestState =
@@ -51,6 +52,60 @@ export interface ChangeRequest {
   updatedAt: string;
 }
 
+/** A validated /sg-request, as the Slack surfaces hand it over. Ports are -1 for protocols without ports. */
+export interface RequestInput {
+  group: string;
+  protocol: string;
+  fromPort: number;
+  toPort: number;
+  cidr: string;
+  justification: string;
+  ticket: string | null;
+  expiresAt: string | null;
+}
+
+/** What tells one request apart when it is first recorded; everything else starts empty. */
+export interface NewRequestFields {
+  id: string;
+  kind: RequestKind;
+  state: RequestState;
+  rule: RuleFile | null;
+  requester: string | null;
+  /** Defaults to the request's own branch, `sg-request/<id>`. */
+  branch?: string;
+  pipelineId?: number | null;
+  sha?: string | null;
+  /** When it is recorded (ISO). */
+  at: string;
+}
+
+/** The one way a ChangeRequest record is made. */
+export function newChangeRequest(f: NewRequestFields): ChangeRequest {
+  return {
+    id: f.id,
+    kind: f.kind,
+    state: f.state,
+    rule: f.rule,
+    requester: f.requester,
+    branch: f.branch ?? branchFor(f.id),
+    mergeRequestIid: null,
+    pipelineId: f.pipelineId ?? null,
+    sha: f.sha ?? null,
+    deployJobId: null,
+    awaitingSince: null,
+    createdAt: f.at,
+    updatedAt: f.at,
+  };
+}
+
+/** `REQ-12: open tcp/443 from 203.0.113.0/24 to sg-front`, as PLAIN text (commit messages, titles; escape it for Slack). */
+export function requestTitle(request: ChangeRequest): string {
+  const { rule } = request;
+  if (request.kind === 'external' || rule === null) return `${request.id}: pipeline on ${request.branch}`;
+  const verb = request.kind === 'revocation' ? 'close' : 'open';
+  return `${request.id}: ${verb} ${describePorts(rule.protocol, rule.from_port, rule.to_port)} from ${rule.cidr} to ${rule.group}`;
+}
+
 export function branchFor(id: string): string {
   return `sg-request/${id}`;
 }
@@ -68,6 +123,9 @@ export interface PipelineView {
   jobs: ReadonlyMap<string, { id: number; status: string }>;
 }
 
+/** Names of the pipeline's jobs the bot reads (terraform/.gitlab-ci.yml). */
+export const PLAN_JOB = 'plan';
+export const COMPLIANCE_JOB = 'compliance';
 export const DEPLOY_JOB = 'deploy';
 
 /**

@@ -59,8 +59,11 @@ export const ruleFileSchema = z
 export type RuleFile = z.output<typeof ruleFileSchema>;
 export type RuleFileInput = z.input<typeof ruleFileSchema>;
 
+/** Where rule files live in the repository, one `<id>.json` each. */
+export const RULES_DIR = 'terraform/rules';
+
 export function ruleFilePath(id: string): string {
-  return `terraform/rules/${id}.json`;
+  return `${RULES_DIR}/${id}.json`;
 }
 
 /** Parses and validates a rule file's text; throws RuleFileError naming the file and field. */

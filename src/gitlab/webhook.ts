@@ -1,8 +1,8 @@
 /**
  * The HTTP side of GitLab webhooks, for a node:http server: authenticate, bound the body,
- * store the delivery in the inbox, answer. Nothing else happens in the request (STYLE.md
- * habits 1, 8, 9): the worker reads the inbox, so GitLab gets its answer in milliseconds
- * and a crash after the answer loses nothing.
+ * store the delivery in the inbox, answer. Nothing else happens in the request: the
+ * worker reads the inbox, so GitLab gets its answer in milliseconds and a crash after the
+ * answer loses nothing.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -12,7 +12,8 @@ import { hookName } from './events.ts';
 export interface WebhookOptions {
   /** GITLAB_WEBHOOK_SECRET: the X-Gitlab-Token every delivery must carry. */
   secret: string;
-  store: { inbox: Pick<Store['inbox'], 'addMany'> };
+  /** Where deliveries are stored, group-committed. */
+  inbox: InboxBatcher;
   /** Called after a new delivery was stored, to wake the worker. */
   onStored?: () => void;
   /** Told what became of each request, for a log line (a store failure carries its error). */
@@ -39,7 +40,7 @@ export async function handleGitLabWebhook(req: IncomingMessage, res: ServerRespo
 }
 
 async function handle(req: IncomingMessage, res: ServerResponse, options: WebhookOptions): Promise<WebhookOutcome> {
-  const { secret, store, onStored, maxBytes = DEFAULT_MAX_BYTES, now = () => new Date() } = options;
+  const { secret, inbox, onStored, maxBytes = DEFAULT_MAX_BYTES, now = () => new Date() } = options;
 
   if (req.method !== 'POST') {
     refuse(res, 405, '405 Method Not Allowed', { allow: 'POST' });
@@ -79,7 +80,7 @@ async function handle(req: IncomingMessage, res: ServerResponse, options: Webhoo
   const key = header(req, 'idempotency-key') ?? header(req, 'x-gitlab-event-uuid') ?? createHash('sha256').update(body).digest('hex');
   let added: boolean;
   try {
-    added = await batchFor(store.inbox).add({ key, event, body: text, receivedAt: now().toISOString() });
+    added = await inbox.add({ key, event, body: text, receivedAt: now().toISOString() });
   } catch (error) {
     // Not stored, so not handled: a 5xx makes GitLab send it again.
     answer(res, 500, { message: '500 Internal Server Error - the delivery could not be stored' });
@@ -96,7 +97,7 @@ async function handle(req: IncomingMessage, res: ServerResponse, options: Webhoo
  * delivery still gets its 2xx only once it is durable; under load the commits, which are
  * what a delivery costs, are shared.
  */
-class InboxBatch {
+export class InboxBatcher {
   #pending: Array<{ delivery: InboxDelivery; resolve: (added: boolean) => void; reject: (err: unknown) => void }> = [];
   #scheduled = false;
 
@@ -123,14 +124,6 @@ class InboxBatch {
       for (const b of batch) b.reject(err);
     }
   }
-}
-
-const batches = new WeakMap<object, InboxBatch>();
-
-function batchFor(inbox: Pick<Store['inbox'], 'addMany'>): InboxBatch {
-  let batch = batches.get(inbox);
-  if (!batch) batches.set(inbox, (batch = new InboxBatch(inbox)));
-  return batch;
 }
 
 /** Compares digests, so the comparison takes the same time whatever the lengths. */

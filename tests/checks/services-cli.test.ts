@@ -7,7 +7,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { createCheckServicesCommand } from '../../src/cli/check-services.ts';
-import { InputError } from '../../src/domain/errors.ts';
+import { InputError, UpstreamError } from '../../src/domain/errors.ts';
+import { exitCodeFor } from '../../src/cli/command.ts';
 import { startAwsFake, type AwsFake } from '../../src/fakes/aws/index.ts';
 import { allocateLoopbackIps, startServiceTargets, type ServiceTargets } from '../../src/fakes/services/index.ts';
 
@@ -121,9 +122,9 @@ describe('portcullis check-services', () => {
     await bad(['--group', 'sg-front'], /AWS_REGION is not set/, { ...env, AWS_REGION: undefined });
   });
 
-  it('explains when AWS cannot be reached, naming the call', async () => {
+  it('explains when AWS cannot be reached, naming the call, as a failure of AWS (exit 3), not bad input', async () => {
     const port = await closedPort();
     const unreachable = { ...env, AWS_ENDPOINT_URL_EC2: `http://127.0.0.1:${port}`, AWS_ENDPOINT_URL_STS: `http://127.0.0.1:${port}` };
-    await assert.rejects(run(['--group', 'sg-front'], unreachable), (err: unknown) => err instanceof InputError && /AWS (GetCallerIdentity|DescribeSecurityGroups).*ECONNREFUSED/.test(err.message));
+    await assert.rejects(run(['--group', 'sg-front'], unreachable), (err: unknown) => err instanceof UpstreamError && exitCodeFor(err) === 3 && /AWS (GetCallerIdentity|DescribeSecurityGroups).*ECONNREFUSED/.test(err.message));
   });
 });

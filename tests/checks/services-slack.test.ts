@@ -5,7 +5,6 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { createAwsCloud } from '../../src/aws/cloud.ts';
 import { loopbackOnly, summarise, type GroupCheck, type ServiceResult } from '../../src/checks/services.ts';
-import { KeyedMutex } from '../../src/core/keyed-mutex.ts';
 import { startAwsFake, type AwsFake } from '../../src/fakes/aws/index.ts';
 import { allocateLoopbackIps, startServiceTargets, type ServiceTargets } from '../../src/fakes/services/index.ts';
 import { startSlackFake, type SlackFake } from '../../src/fakes/slack/index.ts';
@@ -15,6 +14,7 @@ import { serviceCheckResults } from '../../src/slack/blocks/services.ts';
 import { createSlackChat } from '../../src/slack/chat.ts';
 import { chooseGroup, registerCheckServices } from '../../src/slack/check-services.ts';
 import { openStore } from '../../src/store/index.ts';
+import { testDeps } from '../helpers/deps.ts';
 import { assertWithinSlackLimits, blockTexts } from '../slack/slack-limits.ts';
 
 const CHANNEL = 'C0SECOPS';
@@ -48,14 +48,7 @@ describe('/check-services against the fakes', () => {
     bot = createSlackApp({ botToken: slack.botToken, appToken: slack.appToken, apiUrl: slack.url, log });
     const cloud = createAwsCloud({ region: 'us-east-1', endpointEc2: aws.url, endpointSts: aws.url, credentials: { accessKeyId: aws.accessKeyId, secretAccessKey: aws.secretAccessKey } });
     registerCheckServices(bot.app, {
-      store,
-      vcs: undefined as never,
-      chat: createSlackChat(bot.app.client),
-      cloud,
-      settings: { channel: CHANNEL, approverIds: new Set(), approverGroup: null, requiredApprovals: 1, approvalTtlMs: 3_600_000 },
-      log,
-      locks: new KeyedMutex(),
-      now: () => new Date(),
+      ...testDeps({ store, chat: createSlackChat(bot.app.client), cloud, log, settings: { channel: CHANNEL, approverIds: new Set() } }),
       // sg-backend first, without service ports: the default must skip it.
       groups: async () => new Map([['sg-backend', { servicePorts: [] }], ['sg-front', { servicePorts: [PORT] }], ['sg-gone', { servicePorts: [80] }]]),
       allowTarget: loopbackOnly,

@@ -10,15 +10,16 @@ import { WebClient } from '@slack/web-api';
 import { autoApproveRevocation, notPureRemoval, openDueRevocations, revocationIdFor, AUTO_APPROVAL_DETAIL } from '../../src/core/expiry.ts';
 import type { BotDeps } from '../../src/core/deps.ts';
 import { KeyedMutex } from '../../src/core/keyed-mutex.ts';
-import { startNextQueued } from '../../src/core/submit.ts';
-import { readPipeline, syncPipeline } from '../../src/core/sync.ts';
+import { withRequest } from '../../src/core/lifecycle.ts';
+import { readPipeline } from '../../src/core/pipeline.ts';
+import { startNextQueued } from '../../src/core/queue.ts';
+import { syncPipeline } from '../../src/core/sync.ts';
 import { serializeRuleFile, ruleFileSchema, RULE_ID_PATTERN, type RuleFileInput } from '../../src/domain/rule.ts';
 import type { ChangeRequest } from '../../src/domain/request.ts';
 import { startFakes, type Fakes } from '../../src/fakes/all.ts';
 import { createGitLabVcs } from '../../src/gitlab/client.ts';
-import { createLogger } from '../../src/log.ts';
 import { createSlackChat } from '../../src/slack/chat.ts';
-import { openStore } from '../../src/store/index.ts';
+import { changeRequest, testDeps } from '../helpers/deps.ts';
 import { instance, plan, vpcRule } from '../helpers/plans.ts';
 
 const CHANNEL = 'C0SECOPS';
@@ -42,16 +43,11 @@ afterEach(async () => {
 async function setup(autoApprove = false): Promise<Setup> {
   const fakes = await startFakes({ gitlab: { jobDurationMs: 5 } });
   const vcs = createGitLabVcs({ url: fakes.gitlab.url, token: fakes.gitlab.token, project: fakes.gitlab.projectPath, policy: { baseDelayMs: 5, maxDelayMs: 20 } });
-  const deps: BotDeps = {
-    store: openStore(':memory:'),
+  const deps: BotDeps = testDeps({
     vcs,
     chat: createSlackChat(new WebClient(fakes.slack.botToken, { slackApiUrl: fakes.slack.url })),
-    cloud: undefined as never,
-    settings: { channel: CHANNEL, approverIds: new Set(['U0BOB']), approverGroup: null, requiredApprovals: 1, approvalTtlMs: 3_600_000, autoApproveExpiredRevocations: autoApprove },
-    log: createLogger({ level: 'silent' }),
-    locks: new KeyedMutex(),
-    now: () => new Date(),
-  };
+    settings: { channel: CHANNEL, autoApproveExpiredRevocations: autoApprove },
+  });
   const s = { fakes, deps };
   open.push(s);
   return s;
@@ -130,10 +126,9 @@ test('a rule past its expiry gets exactly one revocation: a branch deleting its 
 test('a revocation waits behind an open request, then starts from the queue', async () => {
   const s = await setup();
   const at = new Date().toISOString();
-  const holder: ChangeRequest = {
-    id: 'REQ-60', kind: 'request', state: 'planning', rule: null, requester: 'U0ALICE', branch: 'sg-request/REQ-60',
-    mergeRequestIid: null, pipelineId: null, sha: null, deployJobId: null, awaitingSince: null, createdAt: at, updatedAt: at,
-  };
+  const holder = changeRequest({
+    id: 'REQ-60', state: 'planning', rule: null, requester: 'U0ALICE', mergeRequestIid: null, pipelineId: null, sha: null, deployJobId: null, awaitingSince: null, createdAt: at, updatedAt: at,
+  });
   s.deps.store.requests.save(holder);
   pushRules(s, { 'REQ-52': { expires_at: PAST } });
 
@@ -161,7 +156,7 @@ test('with the setting on, the bot plays the deploy of a pure removal and is rec
   const approvals = s.deps.store.audit.list('REV-REQ-53').filter((e) => e.action === 'approve');
   assert.deepEqual(approvals.map((e) => [e.actor, e.outcome, e.detail]), [['bot', 'ok', AUTO_APPROVAL_DETAIL]]);
   const facts = await readPipeline(s.deps, after.pipelineId!);
-  assert.equal(await autoApproveRevocation(s.deps, s.deps.store.requests.get('REV-REQ-53')!, facts), false, 'played once');
+  assert.equal(await withRequest(s.deps, 'REV-REQ-53', (tx) => autoApproveRevocation(s.deps, tx, facts)), false, 'played once');
   assert.equal(plays(s), 1);
 });
 

@@ -1,12 +1,8 @@
 /** BotDeps for Home tab tests: a real in-memory store, GitLab and Slack answered by stubs. */
-import { pino } from 'pino';
-import { notConfiguredCloud } from '../../src/aws/not-configured.ts';
 import type { BotDeps } from '../../src/core/deps.ts';
-import { KeyedMutex } from '../../src/core/keyed-mutex.ts';
 import type { ChatPort, VcsPort } from '../../src/core/ports.ts';
 import type { ChangeRequest } from '../../src/domain/request.ts';
-import { openStore } from '../../src/store/index.ts';
-import { rule } from '../slack/fixtures.ts';
+import { changeRequest, ruleFile, stubVcs, testDeps } from '../helpers/deps.ts';
 
 export const NOW = new Date('2025-03-01T12:00:00.000Z');
 export const REQUESTER = 'U0ALICE';
@@ -17,12 +13,7 @@ export const BYSTANDER = 'U0DAVE';
 export const GROUP = 'S0APPROVERS';
 export const GITLAB = 'http://127.0.0.1:8929/infra/firewall';
 
-/** A VcsPort whose every call fails unless the test gives it; names the call that was not expected. */
-export function stubVcs(calls: Partial<VcsPort> = {}): VcsPort {
-  return new Proxy(calls as VcsPort, {
-    get: (target, name: string) => target[name as keyof VcsPort] ?? (async () => Promise.reject(new Error(`unexpected GitLab call ${name}`))),
-  });
-}
+export { stubVcs };
 
 /** GitLab answering for any pipeline: a deploy job waiting, a merge request per branch. */
 export function answeringVcs(overrides: Partial<VcsPort> = {}): VcsPort {
@@ -64,42 +55,27 @@ export function homeDeps(
   t: { after(fn: () => void): void },
   parts: { vcs?: VcsPort; chat?: ChatPort; requiredApprovals?: number } = {},
 ): BotDeps {
-  const store = openStore(':memory:');
-  t.after(() => store.close());
-  return {
-    store,
+  const deps = testDeps({
     vcs: parts.vcs ?? answeringVcs(),
     chat: parts.chat ?? stubChat(),
-    cloud: notConfiguredCloud('not used by the Home tab'),
-    settings: {
-      channel: 'C0SECOPS',
-      approverIds: new Set([APPROVER, REQUESTER]),
-      approverGroup: GROUP,
-      requiredApprovals: parts.requiredApprovals ?? 1,
-      approvalTtlMs: 24 * 3600_000,
-    },
-    log: pino({ level: 'silent' }),
-    locks: new KeyedMutex(),
+    settings: { approverIds: new Set([APPROVER, REQUESTER]), approverGroup: GROUP, requiredApprovals: parts.requiredApprovals ?? 1, approvalTtlMs: 24 * 3600_000 },
     now: () => NOW,
-  };
+  });
+  t.after(() => deps.store.close());
+  return deps;
 }
 
 export function stored(deps: BotDeps, overrides: Partial<ChangeRequest> & { id: string }): ChangeRequest {
-  const request: ChangeRequest = {
-    kind: 'request',
-    state: 'awaiting_approval',
-    rule: rule({ id: overrides.id, requester: overrides.requester ?? REQUESTER, ticket: null, created_at: '2025-03-01T10:00:00Z', expires_at: null }),
+  const request = changeRequest({
+    rule: ruleFile({ id: overrides.id, requester: overrides.requester ?? REQUESTER, ticket: null, created_at: '2025-03-01T10:00:00Z', expires_at: null }),
     requester: REQUESTER,
-    branch: `sg-request/${overrides.id}`,
-    mergeRequestIid: 7,
     pipelineId: 100,
-    sha: '0123456789abcdef0123456789abcdef01234567',
     deployJobId: 1000,
     awaitingSince: '2025-03-01T11:00:00.000Z',
     createdAt: '2025-03-01T10:00:00.000Z',
     updatedAt: '2025-03-01T11:00:00.000Z',
     ...overrides,
-  };
+  });
   deps.store.requests.save(request);
   return request;
 }

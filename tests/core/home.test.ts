@@ -2,7 +2,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { Block } from '../../src/core/ports.ts';
-import { MAX_VIEWERS, RECENT_SHOWN, refreshHome, refreshHomes } from '../../src/core/home.ts';
+import { RECENT_SHOWN, refreshHome, refreshHomes } from '../../src/core/home.ts';
+import { MAX_VIEWERS } from '../../src/core/home-viewers.ts';
 import { HOME_EMPTY } from '../../src/slack/blocks/home.ts';
 import { blockTexts } from '../slack/slack-limits.ts';
 import {

@@ -11,7 +11,7 @@ import { after, afterEach, before, beforeEach, test } from 'node:test';
 import { Gitlab } from '@gitbeaker/rest';
 import type { InboxItem, Store } from '../../src/core/ports.ts';
 import { startGitLabFake, type GitLabFake } from '../../src/fakes/gitlab/index.ts';
-import { handleGitLabWebhook, type WebhookOutcome } from '../../src/gitlab/webhook.ts';
+import { handleGitLabWebhook, InboxBatcher, type WebhookOutcome } from '../../src/gitlab/webhook.ts';
 import { openStore } from '../../src/store/index.ts';
 import { MINIMAL_CI_FILE } from '../helpers/ci-files.ts';
 
@@ -29,7 +29,7 @@ before(async () => {
   server = createServer((req, res) => {
     void handleGitLabWebhook(req, res, {
       secret: SECRET,
-      store,
+      inbox: new InboxBatcher(store.inbox),
       onStored: () => (wakeups += 1),
       onOutcome: (o) => outcomes.push(o),
       now: () => new Date('2025-01-02T03:04:05Z'),
@@ -164,7 +164,7 @@ test('a delivery is stored under its Idempotency-Key, else its event UUID, else 
 
 test('a store that fails is a 500, so GitLab sends the delivery again', async () => {
   const broken = { inbox: { addMany: () => { throw new Error('disk I/O error'); } } };
-  const failing = createServer((req, res) => void handleGitLabWebhook(req, res, { secret: SECRET, store: broken, onOutcome: (o) => outcomes.push(o) }));
+  const failing = createServer((req, res) => void handleGitLabWebhook(req, res, { secret: SECRET, inbox: new InboxBatcher(broken.inbox), onOutcome: (o) => outcomes.push(o) }));
   await new Promise<void>((resolve) => failing.listen(0, '127.0.0.1', resolve));
   try {
     const res = await fetch(`http://127.0.0.1:${(failing.address() as AddressInfo).port}${PATH}`, { method: 'POST', headers: authed, body: pipelineBody });
@@ -236,7 +236,7 @@ test('a duplicate delivery from the GitLab fake is answered 200 duplicate and st
 });
 
 test('the handler answers and stores without the optional callbacks too', async () => {
-  const bare = createServer((req, res) => void handleGitLabWebhook(req, res, { secret: SECRET, store }));
+  const bare = createServer((req, res) => void handleGitLabWebhook(req, res, { secret: SECRET, inbox: new InboxBatcher(store.inbox) }));
   await new Promise<void>((resolve) => bare.listen(0, '127.0.0.1', resolve));
   try {
     const url = `http://127.0.0.1:${(bare.address() as AddressInfo).port}/webhooks/gitlab`;

@@ -1,50 +1,15 @@
 /** Representative inputs for the Slack builders, and ways to make them huge or hostile. */
 import type { ComplianceReport, Finding } from '../../src/compliance/engine.ts';
 import type { ChangeRequest } from '../../src/domain/request.ts';
-import type { RuleFile } from '../../src/domain/rule.ts';
+import { changeRequest as request } from '../helpers/deps.ts';
 import type { PlanSummary, RuleLine } from '../../src/plan/summary.ts';
 import type { ApprovalContext } from '../../src/slack/blocks/approval.ts';
 
 /** Everything a person or pipeline could smuggle into mrkdwn, in one string. */
 export const HOSTILE = '<!channel> <@U123> <http://evil.example|click> &amp; <!subteam^S1>';
 
-export function rule(overrides: Partial<RuleFile> = {}): RuleFile {
-  return {
-    id: 'REQ-12',
-    group: 'sg-front',
-    direction: 'ingress',
-    protocol: 'tcp',
-    from_port: 443,
-    to_port: 443,
-    cidr: '203.0.113.0/24',
-    description: 'partner API',
-    requester: 'U0REQUESTER',
-    ticket: 'OPS-42',
-    created_at: '2024-05-01T09:00:00Z',
-    expires_at: '2024-06-01T00:00:00Z',
-    ...overrides,
-  };
-}
-
-export function request(overrides: Partial<ChangeRequest> = {}): ChangeRequest {
-  return {
-    id: 'REQ-12',
-    kind: 'request',
-    state: 'awaiting_approval',
-    rule: rule(),
-    requester: 'U0REQUESTER',
-    branch: 'sg-request/REQ-12',
-    mergeRequestIid: 7,
-    pipelineId: 101,
-    sha: '0123456789abcdef0123456789abcdef01234567',
-    deployJobId: 555,
-    awaitingSince: '2024-05-01T09:05:00Z',
-    createdAt: '2024-05-01T09:00:00Z',
-    updatedAt: '2024-05-01T09:05:00Z',
-    ...overrides,
-  };
-}
-
+/** The shared request and rule builders (tests/helpers/deps.ts), under the names these tests use. */
+export { changeRequest as request, ruleFile as rule } from '../helpers/deps.ts';
 export function externalRequest(branch = 'feature/open-ssh'): ChangeRequest {
   return request({ id: 'PIPE-202', kind: 'external', rule: null, requester: null, branch, mergeRequestIid: null, pipelineId: 202 });
 }

@@ -5,7 +5,6 @@
  */
 import { fileURLToPath } from 'node:url';
 import { loadPolicies } from '../../src/compliance/policy.ts';
-import { KeyedMutex } from '../../src/core/keyed-mutex.ts';
 import type { VcsPort } from '../../src/core/ports.ts';
 import { startGitLabFake, type GitLabFake } from '../../src/fakes/gitlab/index.ts';
 import { startSlackFake, type SlackFake } from '../../src/fakes/slack/index.ts';
@@ -15,8 +14,7 @@ import { createSlackApp } from '../../src/slack/app.ts';
 import { createSlackChat } from '../../src/slack/chat.ts';
 import { GroupCatalog } from '../../src/slack/sg-request/groups.ts';
 import { registerSgRequest, type SgRequestDeps } from '../../src/slack/sg-request/listener.ts';
-import { openStore } from '../../src/store/index.ts';
-import { notConfiguredCloud } from '../../src/aws/not-configured.ts';
+import { testDeps } from '../helpers/deps.ts';
 
 export const CHANNEL = 'C0SECOPS';
 const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -33,20 +31,13 @@ export async function startHarness(wrapVcs: (vcs: VcsPort) => VcsPort = (v) => v
   const log = createLogger({ level: 'silent' });
   const vcs = wrapVcs(createGitLabVcs({ url: gitlab.url, token: gitlab.token, project: gitlab.projectPath, policy: { baseDelayMs: 5, maxDelayMs: 20 } }));
   const app = createSlackApp({ botToken: slack.botToken, appToken: slack.appToken, apiUrl: slack.url, log });
-  const store = openStore(':memory:');
   const now = () => new Date();
   const deps: SgRequestDeps = {
-    store,
-    vcs,
-    chat: createSlackChat(app.app.client),
-    cloud: notConfiguredCloud('not used by the /sg-request tests'),
-    settings: { channel: CHANNEL, approverIds: new Set(['U0BOB']), approverGroup: null, requiredApprovals: 1, approvalTtlMs: 3_600_000 },
-    log,
-    locks: new KeyedMutex(),
-    now,
+    ...testDeps({ vcs, chat: createSlackChat(app.app.client), log, now, settings: { channel: CHANNEL } }),
     policies: await loadPolicies(),
     groups: new GroupCatalog(vcs, now),
   };
+  const { store } = deps;
   registerSgRequest(app.app, deps);
   await app.app.start();
   return {

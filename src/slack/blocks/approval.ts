@@ -4,12 +4,12 @@
  * The action ids, block ids and callback id here are the contract with the listeners.
  */
 import type { Block, SlackMessage } from '../../core/ports.ts';
-import type { ChangeRequest } from '../../domain/request.ts';
+import { requestTitle, type ChangeRequest } from '../../domain/request.ts';
 import { RULE_ID_PATTERN } from '../../domain/rule.ts';
 import { escapeMrkdwn, link, mention, slackDate } from '../mrkdwn.ts';
 import { actions, button, context, fit, message, plainText, section } from './kit.ts';
 import { SLACK_LIMITS as L } from './limits.ts';
-import { requesterText, requestTitle } from './request.ts';
+import { requesterText } from './request.ts';
 
 export const APPROVE_ACTION = 'approve';
 export const REJECT_ACTION = 'reject';

@@ -5,12 +5,12 @@
  * approved them. Every section is capped so the view stays inside Slack's 100 blocks.
  */
 import type { Block } from '../../core/ports.ts';
-import type { ChangeRequest } from '../../domain/request.ts';
+import { requestTitle, type ChangeRequest } from '../../domain/request.ts';
 import { escapeMrkdwn, mention, slackDate } from '../mrkdwn.ts';
 import { approvalRequest, DECISION_BLOCK } from './approval.ts';
 import { context, divider, header, packLines, section } from './kit.ts';
 import { SLACK_LIMITS as L } from './limits.ts';
-import { requestTitle, STATUS, type RequestLinks } from './request.ts';
+import { STATUS, type RequestLinks } from './request.ts';
 
 export interface AwaitingApproval {
   request: ChangeRequest;

@@ -1,11 +1,10 @@
 /** What the pipeline did: started, a job failed, the deploy and the checks after it. */
 import { stripVTControlCharacters } from 'node:util';
 import type { Block, SlackMessage } from '../../core/ports.ts';
-import type { ChangeRequest } from '../../domain/request.ts';
+import { requestTitle, type ChangeRequest } from '../../domain/request.ts';
 import { code, escapeCode, escapeMrkdwn, fence, link, truncateStart } from '../mrkdwn.ts';
 import { context, message, packLines, section } from './kit.ts';
 import { OUR_LIMITS, SLACK_LIMITS } from './limits.ts';
-import { requestTitle } from './request.ts';
 
 export interface PipelineLinks {
   pipelineId: number;

@@ -3,8 +3,7 @@
  * place: what was asked, by whom, and where it stands now.
  */
 import type { Block, SlackMessage } from '../../core/ports.ts';
-import type { ChangeRequest, RequestState } from '../../domain/request.ts';
-import { describePorts } from '../../domain/protocol.ts';
+import { requestTitle, type ChangeRequest, type RequestState } from '../../domain/request.ts';
 import { code, escapeMrkdwn, link, mention, slackDate } from '../mrkdwn.ts';
 import { context, fields, header, message, section } from './kit.ts';
 
@@ -25,14 +24,6 @@ export const STATUS: Record<RequestState, { emoji: string; label: string }> = {
   cancelled: { emoji: ':heavy_multiplication_x:', label: 'Cancelled' },
   expired: { emoji: ':hourglass:', label: 'Expired' },
 };
-
-/** `REQ-12: open tcp/443 from 203.0.113.0/24 to sg-front`, as PLAIN text (escape it for mrkdwn). */
-export function requestTitle(request: ChangeRequest): string {
-  const { rule } = request;
-  if (request.kind === 'external' || rule === null) return `${request.id}: pipeline on ${request.branch}`;
-  const verb = request.kind === 'revocation' ? 'close' : 'open';
-  return `${request.id}: ${verb} ${describePorts(rule.protocol, rule.from_port, rule.to_port)} from ${rule.cidr} to ${rule.group}`;
-}
 
 export function statusLine(state: RequestState): string {
   const { emoji, label } = STATUS[state];

@@ -6,7 +6,8 @@
 import type { App, SlashCommand, ViewOutput } from '@slack/bolt';
 import type { PolicySet } from '../../compliance/policy.ts';
 import type { BotDeps } from '../../core/deps.ts';
-import { precheck, submitRequest, type RequestInput } from '../../core/submit.ts';
+import { precheck, submitRequest } from '../../core/submit.ts';
+import type { RequestInput } from '../../domain/request.ts';
 import { InputError } from '../../domain/errors.ts';
 import { refusal } from '../blocks/approval.ts';
 import {

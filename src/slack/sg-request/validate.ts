@@ -8,7 +8,7 @@ import { parseDuration } from '../../config.ts';
 import { normalizeCidrStrict } from '../../domain/cidr.ts';
 import { normalizeProtocol, protocolHasPorts } from '../../domain/protocol.ts';
 import { DESCRIPTION_PATTERN, ruleFileSchema } from '../../domain/rule.ts';
-import type { RequestInput } from '../../core/submit.ts';
+import type { RequestInput } from '../../domain/request.ts';
 
 export const FIELDS = ['group', 'protocol', 'ports', 'cidr', 'justification', 'ticket', 'expiry'] as const;
 export type Field = (typeof FIELDS)[number];

@@ -4,13 +4,17 @@
  * before them fails in GitLab.
  */
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
-import { startNextQueued, submitRequest, type RequestInput } from '../../src/core/submit.ts';
+import { afterEach, beforeEach, test } from 'node:test';
+import { startNextQueued } from '../../src/core/queue.ts';
+import { submitRequest } from '../../src/core/submit.ts';
+import type { RequestInput } from '../../src/domain/request.ts';
+import { changeRequest } from '../helpers/deps.ts';
 import { CHANNEL, startHarness, type Harness } from '../slack/sg-request-harness.ts';
 
+// Each test on fakes and a store of its own: none depends on what another left behind.
 let h: Harness;
-before(async () => void (h = await startHarness()));
-after(() => h.close());
+beforeEach(async () => void (h = await startHarness()));
+afterEach(() => h.close());
 
 const input = (cidr: string): RequestInput => ({ group: 'sg-front', protocol: 'tcp', fromPort: 443, toPort: 443, cidr, justification: 'partner API', ticket: null, expiresAt: null });
 const submit = (cidr: string) => submitRequest(h.deps, { input: input(cidr), requester: 'U0ALICE' });
@@ -43,7 +47,6 @@ test('a request made while another is open is queued, visibly, and starts when t
 });
 
 test('when a request started from the queue fails in GitLab, the next queued one starts', async () => {
-  finish('REQ-3');
   const holder = await submit('198.51.100.1/32');
   const [b, c] = [await submit('198.51.100.2/32'), await submit('198.51.100.3/32')];
   assert.deepEqual([holder.state, b.state, c.state], ['planning', 'queued', 'queued']);
@@ -58,12 +61,10 @@ test('when a request started from the queue fails in GitLab, the next queued one
 });
 
 test('a pipeline the bot did not start (a push, the default branch after a merge) does not hold the queue', async () => {
-  for (const r of h.deps.store.requests.open()) finish(r.id);
   const at = new Date().toISOString();
-  h.deps.store.requests.save({
-    id: 'PL-9000', kind: 'external', state: 'awaiting_approval', rule: null, requester: null, branch: 'main',
-    mergeRequestIid: null, pipelineId: 9000, sha: 'f'.repeat(40), deployJobId: 1, awaitingSince: at, createdAt: at, updatedAt: at,
-  });
+  h.deps.store.requests.save(
+    changeRequest({ id: 'PL-9000', kind: 'external', rule: null, requester: null, branch: 'main', mergeRequestIid: null, pipelineId: 9000, sha: 'f'.repeat(40), deployJobId: 1, awaitingSince: at, createdAt: at, updatedAt: at }),
+  );
   const request = await submit('203.0.113.9/32');
   assert.equal(request.state, 'planning', 'started at once, not queued behind the external pipeline');
 });

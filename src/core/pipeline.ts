@@ -1,0 +1,66 @@
+/**
+ * A pipeline as GitLab reports it now: the pipeline, the latest attempt of each job, and
+ * the artifacts the bot reads (the plan job's plan.json, the compliance job's report).
+ * Each sync reads the pipeline once; an artifact is fetched the first time someone asks
+ * for it and kept for the rest of that sync.
+ */
+import { COMPLIANCE_JOB, PLAN_JOB } from '../domain/request.ts';
+import type { ComplianceReport } from '../compliance/engine.ts';
+import type { BotDeps } from './deps.ts';
+import type { JobInfo, PipelineInfo } from './ports.ts';
+
+/** plan.json of the plan job, or why there is none to read. */
+export type PlanArtifact =
+  | { status: 'read'; json: unknown }
+  | { status: 'not-ready' }
+  | { status: 'missing' }
+  | { status: 'unreadable'; reason: string };
+
+export interface PipelineFacts {
+  pipeline: PipelineInfo;
+  jobs: JobInfo[];
+  jobsByName: ReadonlyMap<string, JobInfo>;
+  /** plan.json of the plan job, once it succeeded; read from GitLab at most once. */
+  plan(): Promise<PlanArtifact>;
+  /** compliance.json of the compliance job, once it finished; null when absent or not JSON. */
+  complianceReport(): Promise<ComplianceReport | null>;
+}
+
+const FINISHED = new Set(['success', 'failed']);
+
+export async function readPipeline(deps: BotDeps, pipelineId: number): Promise<PipelineFacts> {
+  const [pipeline, jobs] = await Promise.all([deps.vcs.getPipeline(pipelineId), deps.vcs.listPipelineJobs(pipelineId)]);
+  const jobsByName = new Map(jobs.map((j) => [j.name, j]));
+  let plan: Promise<PlanArtifact> | undefined;
+  let report: Promise<ComplianceReport | null> | undefined;
+  return {
+    pipeline,
+    jobs,
+    jobsByName,
+    plan: () => (plan ??= readPlanArtifact(deps, jobsByName.get(PLAN_JOB))),
+    complianceReport: () => (report ??= readComplianceReport(deps, jobsByName.get(COMPLIANCE_JOB))),
+  };
+}
+
+async function readPlanArtifact(deps: BotDeps, job: JobInfo | undefined): Promise<PlanArtifact> {
+  if (job?.status !== 'success') return { status: 'not-ready' };
+  const text = await deps.vcs.readArtifact(job.id, 'plan.json');
+  if (text === null) return { status: 'missing' };
+  try {
+    return { status: 'read', json: JSON.parse(text) };
+  } catch (err) {
+    return { status: 'unreadable', reason: (err as Error).message };
+  }
+}
+
+async function readComplianceReport(deps: BotDeps, job: JobInfo | undefined): Promise<ComplianceReport | null> {
+  if (job === undefined || !FINISHED.has(job.status)) return null;
+  const text = await deps.vcs.readArtifact(job.id, 'compliance.json');
+  if (text === null) return null;
+  try {
+    return JSON.parse(text) as ComplianceReport;
+  } catch (err) {
+    deps.log.warn({ jobId: job.id, path: 'compliance.json', err: (err as Error).message }, 'artifact is not JSON; not shown');
+    return null;
+  }
+}
