@@ -1,6 +1,6 @@
 /**
  * The CloudPort when no AWS access is configured: every call fails with a message that
- * says so, instead of a confusing SDK error deep in a check (STYLE habit 3).
+ * says so, instead of a confusing SDK error deep in a check.
  */
 import type { CloudPort } from '../core/ports.ts';
 import { InputError } from '../domain/errors.ts';

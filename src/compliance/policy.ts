@@ -87,7 +87,7 @@ export async function loadPolicies(dir: string = DEFAULT_POLICY_DIR): Promise<Po
   return { dir, policies };
 }
 
-/** Parses one policy file's text; exported for tests and for `portcullis doctor`. */
+/** Parses one policy file's text; exported for tests. */
 export function parsePolicyFile(text: string, file: string, env = policyEnvironment()): Policy[] {
   let doc: unknown;
   try {

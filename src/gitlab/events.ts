@@ -1,5 +1,5 @@
 /**
- * GitLab webhook bodies checked at the edge (STYLE.md habit 6; PROTOCOLS.md 5.2, 5.3):
+ * GitLab webhook bodies checked at the edge (Pipeline and Job Hook, as GitLab's webhook events docs give them):
  * only the fields the bot uses are required, anything else GitLab adds passes through
  * unread, and a status this code does not know becomes 'unknown' instead of an error.
  */

@@ -2,7 +2,7 @@
  * The HTTP layer under gitbeaker, replaced to bound how long a GitLab call can take.
  *
  * Why: @gitbeaker/rest's own request handler retries every 429 and 502 up to ten times,
- * whatever the method (PROTOCOLS.md 6.1, STYLE.md pitfall 3). A retried POST /play can
+ * whatever the method (its packages/rest/src/Requester.ts). A retried POST /play can
  * run a deploy twice, and the retry loop can hold a Slack-facing click for a long time.
  * gitbeaker offers no retry option, only the `requesterFn` constructor option; so we
  * build a requester with gitbeaker's own `createRequesterFn` (it keeps its option

@@ -1,6 +1,6 @@
 /**
  * `/check-services [group]`: acknowledge at once, post "checking…" in the channel, run
- * the service checks, then replace that message with the results (DESIGN step 7). A
+ * the service checks, then replace that message with the results. A
  * group not in groups.json gets an ephemeral answer; a check that cannot run (AWS down,
  * group missing in AWS) says why in place of the results.
  */

@@ -1,6 +1,6 @@
 /**
  * The Slack surfaces the bot listens on. Each listener acknowledges first, maps the
- * payload to a domain call and hands it over (STYLE habits 1 and 9); failures travel to
+ * payload to a domain call and hands it over; failures travel to
  * one handler that tells the person and logs.
  */
 import type { App, BlockButtonAction } from '@slack/bolt';

@@ -2,7 +2,7 @@
  * Slack mrkdwn, safely. Every function here takes RAW text (from a person, a pipeline, a
  * log) and returns mrkdwn in which that text is shown, never acted on: `<!channel>`,
  * `<@U123>` or `<http://evil|innocent>` typed into a description reach Slack as
- * `&lt;!channel&gt;` and so on. Slack's rule (PROTOCOLS.md 3.6): `&`, `<`, `>` become
+ * `&lt;!channel&gt;` and so on. Slack's rule (its message formatting docs): `&`, `<`, `>` become
  * `&amp;`, `&lt;`, `&gt;`, and nothing else is entity-encoded.
  *
  * Because every `<` from input is escaped, any `<` left in mrkdwn built here opens a

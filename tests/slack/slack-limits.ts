@@ -1,6 +1,6 @@
 /**
  * One checker for every message the bot builds: Slack's documented Block Kit limits
- * (PROTOCOLS.md 3.5, via the same constants the builders use) plus our own budgets.
+ * (via the same constants the builders use) plus our own budgets.
  * Returns every problem found, with a path, so a failing test says what broke where.
  */
 import assert from 'node:assert/strict';

@@ -1,4 +1,4 @@
-// Block Kit limits as Slack enforces them (PROTOCOLS.md 3.5, @slack/types block-kit docs).
+// Block Kit limits as Slack enforces them (Slack's Block Kit reference, @slack/types block-kit docs).
 // The limits are data: one table per surface, block type and element type, so a new limit
 // is one line. Problems come back in Slack's wording, `[ERROR] ... [json-pointer:/...]`, the
 // form Slack puts in `response_metadata.messages` next to `invalid_blocks` / `invalid_arguments`.

@@ -6,7 +6,7 @@ import { messageJson } from './payloads.ts';
 import type { Block, MessageContent } from './state.ts';
 import type { MethodTable } from './method.ts';
 
-/** Slack keeps the first 40,000 characters of a message's text and warns (PROTOCOLS.md 3.5). */
+/** Slack keeps the first 40,000 characters of a message's text and warns (Slack's changelog on truncating long messages). */
 const MAX_TEXT = 40_000;
 
 export interface CheckedContent {

@@ -1,4 +1,4 @@
-// The three steps of files.uploadV2 (PROTOCOLS.md 3.3): reserve an upload URL, POST the bytes
+// The three steps of files.uploadV2 (@slack/web-api's file-upload.ts): reserve an upload URL, POST the bytes
 // there as multipart part `body`, then complete, which shares the file in a channel or thread.
 import { SlackApiError } from './api-error.ts';
 import { jsonArg, requiredArg, stringArg, type ApiArgs } from './request-body.ts';

@@ -1,4 +1,4 @@
-// What Slack puts on the wire: envelope payloads (PROTOCOLS.md 2; Bolt's src/types/{command,actions,view})
+// What Slack puts on the wire: envelope payloads (Slack's interactivity docs; Bolt's src/types/{command,actions,view})
 // and the message object shared by API responses and block_actions payloads.
 import { randomBytes } from 'node:crypto';
 import type { SlackSeed, SlackUser } from './seed.ts';

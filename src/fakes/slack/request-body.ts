@@ -1,4 +1,4 @@
-// Reading Web API arguments the three ways clients send them (PROTOCOLS.md 3.1): url-encoded
+// Reading Web API arguments the three ways clients send them (Slack's Web API docs): url-encoded
 // form (objects as JSON strings), JSON, or multipart when a Buffer is among the arguments.
 import type { IncomingMessage } from 'node:http';
 import { SlackApiError } from './api-error.ts';

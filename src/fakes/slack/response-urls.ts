@@ -1,5 +1,5 @@
 // response_url: handed out with slash commands and message button clicks, served on the fake's
-// own HTTP server, usable 5 times within 30 minutes (PROTOCOLS.md 2.4). A response (or a slash
+// own HTTP server, usable 5 times within 30 minutes (Slack's response_url docs). A response (or a slash
 // command ack carrying text) shows up as an ephemeral to the person, a channel message with
 // `response_type: "in_channel"`, or replaces / deletes the clicked message.
 import { randomBytes } from 'node:crypto';

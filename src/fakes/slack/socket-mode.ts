@@ -1,4 +1,4 @@
-// Socket Mode server side (PROTOCOLS.md 1): one-time tickets from apps.connections.open, `hello`
+// Socket Mode server side, as @slack/socket-mode's client expects it: one-time tickets from apps.connections.open, `hello`
 // on connect, envelopes pushed to an open connection, acks recorded by envelope_id, unacked
 // events_api envelopes redelivered with retry_attempt/retry_reason, envelopes that found no
 // connection (or whose connection dropped before the ack) delivered on the next one, and the

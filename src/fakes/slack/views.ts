@@ -96,7 +96,7 @@ export function publishHome(ws: Workspace, user: string, input: unknown, hash?: 
   return record.view;
 }
 
-/** What Slack does with the ack of a view_submission (PROTOCOLS.md 2.3). */
+/** What Slack does with the ack of a view_submission (Slack's modal docs: response_action). */
 export function applySubmissionAck(ws: Workspace, record: ViewRecord, ack: Record<string, unknown>): void {
   const stack = ws.modalStack(record.user);
   switch (ack.response_action) {

@@ -1,4 +1,4 @@
-// Web API transport (PROTOCOLS.md 3.1): POST /api/<method>, token from `Authorization: Bearer`
+// Web API transport, as Slack's Web API documents it: POST /api/<method>, token from `Authorization: Bearer`
 // (or the `token` argument), every refusal as HTTP 200 `{ ok: false, error }`, and HTTP 429 with
 // Retry-After when a test asked for rate limiting. The methods themselves live in methods-*.ts.
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -72,7 +72,7 @@ export class WebApi {
   }
 
   private authorize(method: Method, header: string | undefined, args: ApiArgs): void {
-    // Slack refuses an app-level token passed as a POST parameter (PROTOCOLS.md 1.1).
+    // Slack refuses an app-level token passed as a POST parameter (apps.connections.open takes it only as a Bearer token).
     const token = header ?? (method.token === 'bot' && typeof args.token === 'string' ? args.token : undefined);
     if (token === undefined || token === '') throw new SlackApiError('not_authed');
     const { botToken, appToken } = this.ctx.ws.seed;

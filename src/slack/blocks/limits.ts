@@ -1,5 +1,5 @@
 /**
- * Slack's Block Kit and message limits (PROTOCOLS.md 3.5; confirm-dialog limits from
+ * Slack's Block Kit and message limits (Slack's Block Kit reference; confirm-dialog limits from
  * @slack/types composition-objects), in one place. Lengths are in characters; the
  * builders measure UTF-16 units, which is never fewer.
  */

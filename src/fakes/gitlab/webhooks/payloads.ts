@@ -1,6 +1,6 @@
 /**
  * Pipeline Hook and Job Hook bodies as GitLab builds them (Gitlab::DataBuilder::Pipeline
- * and ::Build; PROTOCOLS.md §5.2-5.3). Timestamps use the hooks' "2016-08-12 15:23:28 UTC"
+ * and ::Build, and GitLab's webhook events documentation). Timestamps use the hooks' "2016-08-12 15:23:28 UTC"
  * style. Note the Job Hook's `commit.id` is the pipeline id, as in GitLab.
  */
 import type { GitLabData } from '../data.ts';

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { compareConsistency, type LiveRule } from '../../src/checks/consistency.ts';
 import { validateMessageBlocks } from '../../src/fakes/slack/blocks-validation.ts';
 import { consistencyReport } from '../../src/slack/blocks/consistency.ts';
-import { assertWithinSlackLimits, blockTexts } from '../slack/slack-limits.ts';
+import { assertWithinSlackLimits, blockTexts } from './slack-limits.ts';
 
 const rule = { group: 'sg-front', protocol: 'tcp', fromPort: 443, toPort: 443, cidr: '203.0.113.0/24', description: 'Partner API' };
 const byHand = (i: number, description = 'by hand'): LiveRule => ({ ...rule, ruleId: `sgr-${i}`, request: null, fromPort: 1000 + i, toPort: 1000 + i, description });

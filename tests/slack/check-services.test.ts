@@ -15,7 +15,7 @@ import { createSlackChat } from '../../src/slack/chat.ts';
 import { chooseGroup, registerCheckServices } from '../../src/slack/check-services.ts';
 import { openStore } from '../../src/store/index.ts';
 import { testDeps } from '../helpers/deps.ts';
-import { assertWithinSlackLimits, blockTexts } from '../slack/slack-limits.ts';
+import { assertWithinSlackLimits, blockTexts } from './slack-limits.ts';
 
 const CHANNEL = 'C0SECOPS';
 const PORT = 18443;

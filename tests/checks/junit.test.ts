@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { junitXml } from '../src/checks/junit.ts';
+import { junitXml } from '../../src/checks/junit.ts';
 
 test('JUnit XML counts failures and escapes every name and message', () => {
   const xml = junitXml('service-checks', [
