@@ -2,24 +2,11 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { judgeApproval, type ApprovalAttempt, type ApprovalRules } from '../../src/domain/approval.ts';
 import { stateFromPipeline, requestIdOfBranch, type ChangeRequest, type RequestState } from '../../src/domain/request.ts';
+import { changeRequest } from '../helpers/deps.ts';
 
 const SHA = 'a'.repeat(40);
-const request = (o: Partial<ChangeRequest> = {}): ChangeRequest => ({
-  id: 'REQ-1',
-  kind: 'request',
-  state: 'awaiting_approval',
-  rule: null,
-  requester: 'U_ALICE',
-  branch: 'sg-request/REQ-1',
-  mergeRequestIid: 1,
-  pipelineId: 10,
-  sha: SHA,
-  deployJobId: 99,
-  awaitingSince: '2026-11-25T10:00:00Z',
-  createdAt: '2026-11-25T09:59:00Z',
-  updatedAt: '2026-11-25T10:00:00Z',
-  ...o,
-});
+const request = (o: Partial<ChangeRequest> = {}): ChangeRequest =>
+  changeRequest({ id: 'REQ-1', rule: null, requester: 'U_ALICE', mergeRequestIid: 1, pipelineId: 10, sha: SHA, deployJobId: 99, awaitingSince: '2026-11-25T10:00:00Z', createdAt: '2026-11-25T09:59:00Z', updatedAt: '2026-11-25T10:00:00Z', ...o });
 const rules: ApprovalRules = { approvers: new Set(['U_BOB', 'U_CAROL', 'U_ALICE']), required: 1, ttlMs: 3600_000 };
 const attempt = (o: Partial<ApprovalAttempt> = {}): ApprovalAttempt => ({
   request: request(),

@@ -1,17 +1,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { AuditEntry } from '../../src/core/ports.ts';
+import { newChangeRequest } from '../../src/domain/request.ts';
 import { openStore } from '../../src/store/index.ts';
 
 function storeWith(t: { after(fn: () => void): void }, ...ids: string[]) {
   const store = openStore(':memory:');
   t.after(() => store.close());
   for (const id of ids) {
-    store.requests.save({
-      id, kind: 'request', state: 'awaiting_approval', rule: null, requester: 'U0REQ', branch: `sg-request/${id}`,
-      mergeRequestIid: null, pipelineId: null, sha: null, deployJobId: null, awaitingSince: null,
-      createdAt: '2025-03-01T10:00:00.000Z', updatedAt: '2025-03-01T10:00:00.000Z',
-    });
+    store.requests.save(newChangeRequest({ id, kind: 'request', state: 'awaiting_approval', rule: null, requester: 'U0REQ', at: '2025-03-01T10:00:00.000Z' }));
   }
   return store;
 }

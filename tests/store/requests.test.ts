@@ -6,26 +6,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ChangeRequest } from '../../src/domain/request.ts';
 import { openStore } from '../../src/store/index.ts';
-import { rule } from '../slack/fixtures.ts';
+import { changeRequest } from '../helpers/deps.ts';
 
-function request(id: string, overrides: Partial<ChangeRequest> = {}): ChangeRequest {
-  return {
-    id,
-    kind: 'request',
-    state: 'awaiting_approval',
-    rule: rule({ id }),
-    requester: 'U0REQUESTER',
-    branch: `sg-request/${id}`,
-    mergeRequestIid: 7,
-    pipelineId: 100,
-    sha: 'a'.repeat(40),
-    deployJobId: 501,
-    awaitingSince: '2025-03-01T10:05:00.000Z',
-    createdAt: '2025-03-01T10:00:00.000Z',
-    updatedAt: '2025-03-01T10:05:00.000Z',
-    ...overrides,
-  };
-}
+const request = (id: string, overrides: Partial<ChangeRequest> = {}): ChangeRequest =>
+  changeRequest({ id, pipelineId: 100, sha: 'a'.repeat(40), deployJobId: 501, awaitingSince: '2025-03-01T10:05:00.000Z', createdAt: '2025-03-01T10:00:00.000Z', updatedAt: '2025-03-01T10:05:00.000Z', ...overrides });
 
 const CLOCK = new Date('2025-03-01T12:00:00.000Z');
 
