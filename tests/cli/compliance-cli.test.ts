@@ -33,6 +33,14 @@ describe('portcullis compliance --plan', () => {
     assert.match(r.stdout, /^Compliance PASSED: 0 violations, 0 warnings; 1 rule checked against 5 policies, 1 removed/);
   });
 
+  test('exit 1 naming the admin-port policy, not "known after apply", for SSH from 0.0.0.0/0 planned by the AWS provider', async () => {
+    const r = await runCli('compliance', '--plan', fixture('sgr-computed-sources.json'), '--format', 'json');
+    assert.equal(r.code, 1);
+    const ssh = JSON.parse(r.stdout).violations.filter((v: { resource: string }) => v.resource === 'aws_security_group_rule.ssh');
+    assert.deepEqual(ssh.map((v: { policy: string }) => v.policy).sort(), ['public-ingress-no-admin-ports', 'public-ingress-web-only']);
+    assert.match(ssh[0].rule, /^ingress tcp\/22 from 0\.0\.0\.0\/0 /);
+  });
+
   test('exit 0 with warnings', async () => {
     const r = await runCli('compliance', '--plan', file('warn.json'));
     assert.equal(r.code, 0);

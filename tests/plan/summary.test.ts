@@ -81,6 +81,12 @@ describe('one readable line per rule change', () => {
       '+ ingress tcp/443 from (known after apply) → (known after apply) "partner API"',
     ]);
   });
+
+  test('a source group id the provider merely computes does not hide the CIDR the rule is from', async () => {
+    assert.deepEqual(lines(JSON.parse(await readFile(fixture('sgr-computed-source.json'), 'utf8'))), [
+      '+ ingress tcp/443 from 0.0.0.0/0 → (known after apply) "public HTTPS"',
+    ]);
+  });
 });
 
 describe('formats and versions', () => {
