@@ -78,6 +78,7 @@ describe('portcullis compliance --plan', () => {
     ['an unreadable file', ['--plan', 'no/such/plan.json'], /no\/such\/plan\.json: cannot read \(ENOENT\)/],
     ['a file that is not JSON', ['--plan', 'broken.json'], /broken\.json: not JSON/],
     ['a state file instead of a plan', ['--plan', 'state.json'], /not a Terraform plan: no format_version \(this looks like a state file\)/],
+    ['terraform show -json of a state', ['--plan', fixture('state.json')], /not a Terraform plan: no planned_values or resource_changes \(this looks like a state/],
     ['an unknown plan format major version', ['--plan', 'future.json'], /unsupported plan format_version 2\.0/],
     ['a bad policy file', ['--plan', 'ssh.json', '--policies', '.'], /bad-policy\.yml: policy "p": /],
     ['both --plan and --request', ['--plan', 'ssh.json', '--request', 'request-ok.json'], /exactly one of --plan FILE or --request FILE/],

@@ -107,6 +107,19 @@ describe('formats and versions', () => {
     const s = summarizePlan(JSON.parse(await readFile(fixture('empty.json'), 'utf8')));
     assert.equal(formatSummaryText(s), 'Plan: 0 to add, 0 to change, 0 to destroy, 0 to replace.\nNo security-group rule changes.\n');
   });
+
+  test('a state from terraform show -json (no plan file) is refused, saying so; so is an empty state', async () => {
+    const state = JSON.parse(await readFile(fixture('state.json'), 'utf8'));
+    assert.throws(() => summarizePlan(state), (err: Error) => err instanceof PlanFormatError && /not a Terraform plan: .*this looks like a state/.test(err.message));
+    assert.throws(() => summarizePlan({ format_version: '1.0' }), /this looks like a state/);
+    assert.throws(() => summarizePlan({ format_version: '1.2', variables: {} }), /not a Terraform plan: no planned_values or resource_changes/);
+  });
+
+  test('a no-op plan is still a plan: resource_changes empty, or absent beside planned_values', () => {
+    for (const noop of [{ format_version: '1.2', planned_values: { root_module: {} } }, { format_version: '1.2', resource_changes: [] }]) {
+      assert.deepEqual(summarizePlan(noop).counts, { add: 0, change: 0, destroy: 0, replace: 0 });
+    }
+  });
 });
 
 describe('portcullis plan-summary', () => {
@@ -139,5 +152,12 @@ describe('portcullis plan-summary', () => {
   test('bad input exits 2', async () => {
     assert.equal((await runCli('plan-summary')).code, 2);
     assert.equal((await runCli('plan-summary', 'missing.json')).code, 2);
+  });
+
+  test('a state exits 2 with one line on stderr', async () => {
+    const r = await runCli('plan-summary', fixture('state.json'));
+    assert.deepEqual([r.code, r.stdout], [2, '']);
+    assert.match(r.stderr, /^portcullis plan-summary: not a Terraform plan: .*this looks like a state.*\n$/);
+    assert.equal(r.stderr.split('\n').length, 2, r.stderr);
   });
 });
