@@ -10,6 +10,7 @@ import { checkServicesCommand } from './cli/check-services.ts';
 import { consistencyCommand } from './cli/consistency.ts';
 import type { Command } from './cli/command.ts';
 import { InputError } from './domain/errors.ts';
+import { oneLine } from './domain/text.ts';
 
 const COMMANDS: Record<string, Command> = {
   compliance: complianceCommand,
@@ -63,7 +64,8 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
     return await command.run(rest, io);
   } catch (err) {
     if (err instanceof InputError) {
-      io.stderr(`portcullis ${name}: ${(err as Error).message}\n`);
+      // One line, whatever the message quotes (a file name, a parser's excerpt of the input).
+      io.stderr(`portcullis ${name}: ${oneLine((err as Error).message)}\n`);
       return 2;
     }
     throw err;

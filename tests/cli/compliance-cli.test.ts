@@ -33,6 +33,16 @@ describe('portcullis compliance --plan', () => {
     assert.match(r.stdout, /^Compliance PASSED: 0 violations, 0 warnings; 1 rule checked against 5 policies, 1 removed/);
   });
 
+  test('exit 0 for a compliant rule planned by the AWS provider (source group id computed), also when PowerShell wrote it', async () => {
+    const r = await runCli('compliance', '--plan', fixture('sgr-computed-source.json'));
+    assert.deepEqual([r.code, r.stderr], [0, '']);
+    assert.match(r.stdout, /^Compliance PASSED: 0 violations, 0 warnings; 1 rule checked/);
+    const utf16 = Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from((await readFile(fixture('sgr-computed-source.json'), 'utf8')).replace(/\n/g, '\r\n'), 'utf16le')]);
+    await writeFile(file('powershell.json'), utf16);
+    const again = await runCli('compliance', '--plan', file('powershell.json'));
+    assert.deepEqual([again.code, again.stdout, again.stderr], [0, r.stdout, '']);
+  });
+
   test('exit 1 naming the admin-port policy, not "known after apply", for SSH from 0.0.0.0/0 planned by the AWS provider', async () => {
     const r = await runCli('compliance', '--plan', fixture('sgr-computed-sources.json'), '--format', 'json');
     assert.equal(r.code, 1);

@@ -1,6 +1,7 @@
-import { describe, test } from 'node:test';
+import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { formatSummaryText, summarizePlan } from '../../src/plan/summary.ts';
 import { PlanFormatError } from '../../src/plan/plan-json.ts';
@@ -159,5 +160,41 @@ describe('portcullis plan-summary', () => {
     assert.deepEqual([r.code, r.stdout], [2, '']);
     assert.match(r.stderr, /^portcullis plan-summary: not a Terraform plan: .*this looks like a state.*\n$/);
     assert.equal(r.stderr.split('\n').length, 2, r.stderr);
+  });
+
+  describe('plans written with a byte-order mark (PowerShell, Windows editors)', () => {
+    let dir: string;
+    const expected = '  + ingress tcp/443 from 0.0.0.0/0 → (known after apply) "public HTTPS"\n';
+    before(async () => {
+      dir = await mkdtemp(path.join(tmpdir(), 'portcullis-bom-'));
+    });
+    after(() => rm(dir, { recursive: true }));
+
+    const encodings: Array<[string, (text: string) => Buffer]> = [
+      ['UTF-16 LE with a BOM (PowerShell 5 `>`)', (t) => Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(t, 'utf16le')])],
+      ['UTF-16 BE with a BOM', (t) => Buffer.from(Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(t, 'utf16le')])).swap16()],
+      ['UTF-8 with a BOM', (t) => Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(t, 'utf8')])],
+    ];
+    for (const [name, encode] of encodings) {
+      test(`${name} is read like UTF-8`, async () => {
+        // PowerShell also turns LF into CRLF: keep the fixture's text otherwise as Terraform wrote it.
+        const text = (await readFile(fixture('sgr-computed-source.json'), 'utf8')).replace(/\n/g, '\r\n');
+        const file = path.join(dir, `${name.split(' ')[0]}-${name.includes('BE') ? 'be' : 'le'}.json`);
+        await writeFile(file, encode(text));
+        const r = await runCli('plan-summary', file);
+        assert.deepEqual([r.code, r.stderr], [0, '']);
+        assert.ok(r.stdout.includes(expected), r.stdout);
+      });
+    }
+
+    test('a file with a BOM that is not JSON exits 2 with one line and no raw bytes', async () => {
+      const file = path.join(dir, 'broken-utf16.json');
+      await writeFile(file, Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from('{\r\n  "format_version": \u0007', 'utf16le')]));
+      const r = await runCli('plan-summary', file);
+      assert.equal(r.code, 2);
+      assert.match(r.stderr, /broken-utf16\.json: not JSON/);
+      assert.equal(r.stderr.split('\n').length, 2, r.stderr);
+      assert.doesNotMatch(r.stderr, /[\u0000-\u0009\u000b-\u001f\ufeff\ufffd]/);
+    });
   });
 });
