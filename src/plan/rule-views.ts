@@ -4,8 +4,9 @@
  * - aws_vpc_security_group_ingress_rule / _egress_rule: one rule per resource;
  * - aws_security_group_rule: one rule per source (cidr_blocks, ipv6_cidr_blocks,
  *   prefix_list_ids, source_security_group_id, self);
- * - aws_security_group with inline ingress/egress blocks: the blocks are sets, so an
- *   update is read as the rules added and the rules removed.
+ * - aws_security_group (and aws_default_security_group, the VPC's default group, same
+ *   schema) with inline ingress/egress blocks: the blocks are sets, so an update is read
+ *   as the rules added and the rules removed.
  *
  * A value Terraform will only know after apply (after_unknown) is recorded in
  * `unknown` by the name policy uses, so policy can refuse what it cannot verify. A
@@ -61,6 +62,7 @@ const isUnknown = (unknown: Obj, key: string): boolean => unknown[key] === true;
 
 export const RULE_TYPES = new Set([
   'aws_security_group',
+  'aws_default_security_group',
   'aws_security_group_rule',
   'aws_vpc_security_group_ingress_rule',
   'aws_vpc_security_group_egress_rule',
@@ -77,7 +79,7 @@ export function ruleChangesOf(rc: ResourceChange, action: ResourceAction, config
   const unknown = asObj(rc.change.after_unknown);
   const base = { resource: rc.address, resourceType: rc.type };
 
-  if (rc.type === 'aws_security_group') {
+  if (rc.type === 'aws_security_group' || rc.type === 'aws_default_security_group') {
     // A group that writes no inline blocks has them computed (unknown) until apply: its
     // rules are separate resources, judged on their own.
     const computed = (block: string) => unknown[block] === true && blockConfigured(configuration, rc.address, block) === false;

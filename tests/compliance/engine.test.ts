@@ -180,6 +180,13 @@ describe('every resource form', () => {
     assert.equal(r.violations.length, 1);
   });
 
+  test('aws_default_security_group: the VPC default group\'s inline rules are judged like any group\'s', () => {
+    const group = inlineGroup({ address: 'aws_default_security_group.default', after: { ingress: [block({ cidrs: ['0.0.0.0/0'], from: 22, to: 22 })] } });
+    const r = judge({ ...group, type: 'aws_default_security_group', name: 'default' });
+    assert.equal(r.checked, 1);
+    assert.deepEqual(denied(r), ['public-ingress-no-admin-ports', 'public-ingress-web-only']);
+  });
+
   test('resources inside modules are read and reported by their full address', () => {
     const address = 'module.net.module.edge.aws_vpc_security_group_ingress_rule.this["ssh"]';
     const r = judge(vpcRule({ address, cidr: '0.0.0.0/0', from: 22, to: 22 }));
