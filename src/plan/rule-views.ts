@@ -87,7 +87,9 @@ export function ruleChangesOf(rc: ResourceChange, action: ResourceAction, config
     return inlineChanges(base, action, before, after, flags);
   }
 
-  const read = rc.type === 'aws_security_group_rule' ? legacyRuleViews(blockConfigured(configuration, rc.address, 'source_security_group_id')) : vpcRuleView(rc.type);
+  const read = rc.type === 'aws_security_group_rule'
+    ? legacyRuleViews(() => blockConfigured(configuration, rc.address, 'source_security_group_id'))
+    : vpcRuleView(rc.type);
   const beforeViews = action === 'create' ? [] : read(before, {});
   const afterViews = action === 'delete' ? [] : read(after, unknown);
   if (action === 'delete') return beforeViews.map((rule) => ({ ...base, action, rule }));
@@ -144,9 +146,10 @@ function vpcRuleView(type: string) {
 
 /**
  * aws_security_group_rule, one view per source. `groupIdConfigured` says whether the
- * configuration writes `source_security_group_id` (null: the plan does not say).
+ * configuration writes `source_security_group_id` (null: the plan does not say); asked
+ * only when it matters, since it searches the configuration.
  */
-function legacyRuleViews(groupIdConfigured: boolean | null) {
+function legacyRuleViews(groupIdConfigured: () => boolean | null) {
   return (attrs: Obj, unknown: Obj): RuleView[] => {
     const direction: Direction = attrs.type === 'egress' ? 'egress' : 'ingress';
     const listed = listedSources(attrs, unknown, LIST_SOURCES);
@@ -157,7 +160,7 @@ function legacyRuleViews(groupIdConfigured: boolean | null) {
       // source only when configured: never beside cidr_blocks, ipv6_cidr_blocks or self
       // (the provider's ConflictsWith), possibly beside prefix_list_ids.
       const conflicting = listed.sources.some((s) => s.source.kind === 'cidr' || s.source.kind === 'self');
-      if (!conflicting && groupIdConfigured !== false) unknownSource = true;
+      if (!conflicting && groupIdConfigured() !== false) unknownSource = true;
     } else {
       const id = asString(attrs.source_security_group_id);
       if (id !== null) listed.sources.push({ source: { kind: 'security_group', value: id }, unknown: [] });
