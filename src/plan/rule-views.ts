@@ -12,8 +12,8 @@
  * `unknown` by the name policy uses, so policy can refuse what it cannot verify. A
  * source attribute the provider merely computes is not a source: aws_security_group_rule
  * shows `source_security_group_id` unknown on every new rule from `cidr_blocks` or
- * `self` (see sourcesOf). A rule whose source cannot be read at all is judged as having
- * an unknown source, never as having none.
+ * `self` (see legacyRuleViews). A rule whose source cannot be read at all is judged as
+ * having an unknown source, never as having none.
  */
 import { normalizeProtocol } from '../domain/protocol.ts';
 import { normalizeCidrStrict } from '../domain/cidr.ts';
