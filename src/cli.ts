@@ -11,6 +11,8 @@ import { checkServicesCommand } from './cli/check-services.ts';
 import { consistencyCommand } from './cli/consistency.ts';
 import { exitCodeFor, type Command, type Io } from './cli/command.ts';
 
+import { oneLine } from './domain/text.ts';
+
 export type { Io };
 
 const COMMANDS: Record<string, Command> = {
@@ -61,7 +63,8 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
   } catch (err) {
     const exitCode = exitCodeFor(err);
     if (exitCode === null) throw err;
-    io.stderr(`portcullis ${name}: ${(err as Error).message}\n`);
+    // One line, whatever the message quotes (a file name, a parser's excerpt of the input).
+    io.stderr(`portcullis ${name}: ${oneLine((err as Error).message)}\n`);
     return exitCode;
   }
 }

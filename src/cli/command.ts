@@ -2,6 +2,7 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { InputError, UpstreamError } from '../domain/errors.ts';
+import { decodeText, oneLine } from '../domain/text.ts';
 
 /** Where a command writes; main() gives the process's streams, tests capture them. */
 export interface Io {
@@ -40,18 +41,21 @@ export function parseOptions<T extends NonNullable<ParseArgsConfig['options']>>(
   }
 }
 
-/** Reads and parses a JSON file; every failure names the file and what is wrong. */
+/**
+ * Reads and parses a JSON file, decoded by its byte-order mark (a plan PowerShell wrote
+ * is UTF-16); every failure names the file and what is wrong, on one line.
+ */
 export async function readJsonFile(file: string): Promise<unknown> {
-  let text: string;
+  let bytes: Uint8Array;
   try {
-    text = await readFile(file, 'utf8');
+    bytes = await readFile(file);
   } catch (err) {
     throw new CliError(`${file}: cannot read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
   }
   try {
-    return JSON.parse(text);
+    return JSON.parse(decodeText(bytes));
   } catch (err) {
-    throw new CliError(`${file}: not JSON (${(err as Error).message})`);
+    throw new CliError(`${file}: not JSON (${oneLine((err as Error).message)})`);
   }
 }
 

@@ -6,6 +6,7 @@
 import { Gitlab } from '@gitbeaker/rest';
 import type { JobInfo, MergeRequestInfo, PipelineInfo, VcsPort } from '../core/ports.ts';
 import type { Logger } from '../log.ts';
+import { decodeText } from '../domain/text.ts';
 import { GitLabHttpFailure, toVcsError } from './errors.ts';
 import { boundedRequesterFn, type RequestPolicy } from './requester.ts';
 
@@ -120,7 +121,10 @@ export function createGitLabVcs(options: GitLabVcsOptions): VcsPort {
     readArtifact: (jobId, path) =>
       orNull(`reading artifact ${path} of job ${jobId}`, async () => {
         const artifactPath = path.split('/').map(encodeURIComponent).join('/');
-        return artifactText(await api.JobArtifacts.downloadArchive(pid, { jobId, artifactPath }));
+        // As a stream: the file's own bytes, whatever content type GitLab names (the JSON
+        // parse gitbeaker does for application/json fails on a UTF-16 plan.json).
+        const options = { jobId, artifactPath, asStream: true };
+        return artifactText(await api.JobArtifacts.downloadArchive(pid, options));
       }),
 
     jobLogTail: (jobId, lines) =>
@@ -200,12 +204,15 @@ function toMergeRequest(m: RawMergeRequest): MergeRequestInfo {
 }
 
 /**
- * gitbeaker hands an artifact over by its content type: parsed JSON for
- * application/json, a string for text/*, a Blob for anything else. The port promises text.
+ * An artifact's bytes as text, decoded by byte-order mark the way the CLI reads a plan
+ * file (decodeText): plan.json from `terraform show -json` under PowerShell is UTF-16.
+ * Asked as a stream, gitbeaker hands over the response body; the other shapes are what
+ * it gives without asStream (parsed JSON, a string for text/*, a Blob).
  */
 async function artifactText(body: unknown): Promise<string> {
+  if (body instanceof ReadableStream) return decodeText(new Uint8Array(await new Response(body).arrayBuffer()));
+  if (body instanceof Blob) return decodeText(new Uint8Array(await body.arrayBuffer()));
   if (typeof body === 'string') return body;
-  if (body instanceof Blob) return body.text();
   return JSON.stringify(body);
 }
 

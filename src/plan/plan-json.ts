@@ -2,7 +2,9 @@
  * The edge where `terraform show -json` output enters: checked once, tolerantly (unknown
  * fields pass through), so the rest of the code reads typed values. Format versions 0.x
  * and 1.x are understood; another major version is refused, as Terraform's own JSON
- * format documentation asks of consumers.
+ * format documentation asks of consumers. A state (`terraform show -json` without a plan
+ * file, or a raw terraform.tfstate) is refused too: it changes nothing, so judging it
+ * would report any input as compliant.
  */
 import { z } from 'zod';
 import { InputError } from '../domain/errors.ts';
@@ -26,6 +28,7 @@ const resourceChangeSchema = z.looseObject({
 const planSchema = z.looseObject({
   format_version: z.string(),
   terraform_version: z.string().optional(),
+  planned_values: z.looseObject({}).optional(),
   resource_changes: z.array(resourceChangeSchema).optional(),
   configuration: z.unknown().optional(),
 });
@@ -51,6 +54,15 @@ export function readPlan(json: unknown): TerraformPlan {
   if (!('format_version' in json)) {
     const hint = 'version' in json && 'resources' in json ? ' (this looks like a state file)' : '';
     throw new PlanFormatError(`not a Terraform plan: no format_version${hint}; expected the output of terraform show -json PLANFILE`);
+  }
+  // A plan always has planned_values (Terraform writes it even when nothing changes) and
+  // usually resource_changes; `terraform show -json` of a state has `values` instead, or
+  // nothing but format_version when the state is empty. Judging one would pass anything.
+  if (!('planned_values' in json) && !('resource_changes' in json)) {
+    const hint = 'values' in json || Object.keys(json).every((k) => k === 'format_version' || k === 'terraform_version')
+      ? ' (this looks like a state: terraform show -json without a plan file)'
+      : '';
+    throw new PlanFormatError(`not a Terraform plan: no planned_values or resource_changes${hint}; expected the output of terraform show -json PLANFILE`);
   }
   const parsed = planSchema.safeParse(json);
   if (!parsed.success) {

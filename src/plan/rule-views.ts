@@ -4,11 +4,16 @@
  * - aws_vpc_security_group_ingress_rule / _egress_rule: one rule per resource;
  * - aws_security_group_rule: one rule per source (cidr_blocks, ipv6_cidr_blocks,
  *   prefix_list_ids, source_security_group_id, self);
- * - aws_security_group with inline ingress/egress blocks: the blocks are sets, so an
- *   update is read as the rules added and the rules removed.
+ * - aws_security_group (and aws_default_security_group, the VPC's default group, same
+ *   schema) with inline ingress/egress blocks: the blocks are sets, so an update is read
+ *   as the rules added and the rules removed.
  *
  * A value Terraform will only know after apply (after_unknown) is recorded in
- * `unknown` by the name policy uses, so policy can refuse what it cannot verify.
+ * `unknown` by the name policy uses, so policy can refuse what it cannot verify. A
+ * source attribute the provider merely computes is not a source: aws_security_group_rule
+ * shows `source_security_group_id` unknown on every new rule from `cidr_blocks` or
+ * `self` (see legacyRuleViews). A rule whose source cannot be read at all is judged as
+ * having an unknown source, never as having none.
  */
 import { normalizeProtocol } from '../domain/protocol.ts';
 import { normalizeCidrStrict } from '../domain/cidr.ts';
@@ -57,6 +62,7 @@ const isUnknown = (unknown: Obj, key: string): boolean => unknown[key] === true;
 
 export const RULE_TYPES = new Set([
   'aws_security_group',
+  'aws_default_security_group',
   'aws_security_group_rule',
   'aws_vpc_security_group_ingress_rule',
   'aws_vpc_security_group_egress_rule',
@@ -73,7 +79,7 @@ export function ruleChangesOf(rc: ResourceChange, action: ResourceAction, config
   const unknown = asObj(rc.change.after_unknown);
   const base = { resource: rc.address, resourceType: rc.type };
 
-  if (rc.type === 'aws_security_group') {
+  if (rc.type === 'aws_security_group' || rc.type === 'aws_default_security_group') {
     // A group that writes no inline blocks has them computed (unknown) until apply: its
     // rules are separate resources, judged on their own.
     const computed = (block: string) => unknown[block] === true && blockConfigured(configuration, rc.address, block) === false;
@@ -81,7 +87,9 @@ export function ruleChangesOf(rc: ResourceChange, action: ResourceAction, config
     return inlineChanges(base, action, before, after, flags);
   }
 
-  const read = rc.type === 'aws_security_group_rule' ? legacyRuleViews : vpcRuleView(rc.type);
+  const read = rc.type === 'aws_security_group_rule'
+    ? legacyRuleViews(() => blockConfigured(configuration, rc.address, 'source_security_group_id'))
+    : vpcRuleView(rc.type);
   const beforeViews = action === 'create' ? [] : read(before, {});
   const afterViews = action === 'delete' ? [] : read(after, unknown);
   if (action === 'delete') return beforeViews.map((rule) => ({ ...base, action, rule }));
@@ -105,14 +113,14 @@ function vpcRuleView(type: string) {
       ['prefix_list_id', 'prefix_list'],
       ['referenced_security_group_id', 'security_group'],
     ];
-    const unknownFields: UnknownField[] = [];
-    let source: RuleView['source'] = { kind: 'unknown', value: '' };
-    if (sourceKeys.some(([key]) => isUnknown(unknown, key))) unknownFields.push('source');
-    else {
+    // None of these is computed by the provider: an unknown one is configured, so it is
+    // (one of) the rule's source(s). A rule naming no source at all is not judged as safe.
+    let entry: SourceEntry = UNKNOWN_SOURCE;
+    if (!sourceKeys.some(([key]) => isUnknown(unknown, key))) {
       for (const [key, kind] of sourceKeys) {
         const value = asString(attrs[key]);
         if (value !== null) {
-          source = { kind, value: kind === 'cidr' ? (normalizeCidrStrict(value) ?? value) : value };
+          entry = sourceEntry(kind, value);
           break;
         }
       }
@@ -124,11 +132,11 @@ function vpcRuleView(type: string) {
         protocol: attrs.ip_protocol,
         fromPort: attrs.from_port,
         toPort: attrs.to_port,
-        source,
+        source: entry.source,
         description: attrs.description,
         securityGroup: groupOf(attrs, unknown, 'security_group_id'),
         requestId: asString(tags['portcullis:request']),
-        unknown: unknownFields,
+        unknown: entry.unknown,
         unknownFlags: unknown,
         protocolKey: 'ip_protocol',
       }),
@@ -136,43 +144,88 @@ function vpcRuleView(type: string) {
   };
 }
 
-function legacyRuleViews(attrs: Obj, unknown: Obj): RuleView[] {
-  const direction: Direction = attrs.type === 'egress' ? 'egress' : 'ingress';
-  const common = {
-    direction,
-    protocol: attrs.protocol,
-    fromPort: attrs.from_port,
-    toPort: attrs.to_port,
-    description: attrs.description,
-    securityGroup: groupOf(attrs, unknown, 'security_group_id'),
-    requestId: null,
-    unknownFlags: unknown,
-    protocolKey: 'protocol',
+/**
+ * aws_security_group_rule, one view per source. `groupIdConfigured` says whether the
+ * configuration writes `source_security_group_id` (null: the plan does not say); asked
+ * only when it matters, since it searches the configuration.
+ */
+function legacyRuleViews(groupIdConfigured: () => boolean | null) {
+  return (attrs: Obj, unknown: Obj): RuleView[] => {
+    const direction: Direction = attrs.type === 'egress' ? 'egress' : 'ingress';
+    const listed = listedSources(attrs, unknown, LIST_SOURCES);
+    let unknownSource = listed.unknown;
+    if (isUnknown(unknown, 'source_security_group_id')) {
+      // The provider computes source_security_group_id (Optional + Computed), so a real
+      // plan shows it unknown on every new rule, whatever its source. It is this rule's
+      // source only when configured: never beside cidr_blocks, ipv6_cidr_blocks or self
+      // (the provider's ConflictsWith), possibly beside prefix_list_ids.
+      const conflicting = listed.sources.some((s) => s.source.kind === 'cidr' || s.source.kind === 'self');
+      if (!conflicting && groupIdConfigured() !== false) unknownSource = true;
+    } else {
+      const id = asString(attrs.source_security_group_id);
+      if (id !== null) listed.sources.push({ source: { kind: 'security_group', value: id }, unknown: [] });
+    }
+    const common = {
+      direction,
+      protocol: attrs.protocol,
+      fromPort: attrs.from_port,
+      toPort: attrs.to_port,
+      description: attrs.description,
+      securityGroup: groupOf(attrs, unknown, 'security_group_id'),
+      requestId: null,
+      unknownFlags: unknown,
+      protocolKey: 'protocol',
+    };
+    return withUnknown(listed.sources, unknownSource).map((s) => finish({ ...common, source: s.source, unknown: s.unknown }));
   };
-  return sourcesOf(attrs, unknown, 'source_security_group_id').map((s) =>
-    finish({ ...common, source: s.source, unknown: s.unknown }),
-  );
 }
 
-/** One entry per source an old-style rule or an inline block lists. */
-function sourcesOf(attrs: Obj, unknown: Obj, groupKey: string): Array<{ source: RuleView['source']; unknown: UnknownField[] }> {
-  const listKeys = ['cidr_blocks', 'ipv6_cidr_blocks', 'prefix_list_ids', groupKey];
-  if (listKeys.some((key) => isUnknown(unknown, key) || asArray(unknown[key]).includes(true))) {
-    return [{ source: { kind: 'unknown', value: '' }, unknown: ['source'] }];
+type SourceEntry = { source: RuleView['source']; unknown: UnknownField[] };
+
+const UNKNOWN_SOURCE: SourceEntry = { source: { kind: 'unknown', value: '' }, unknown: ['source'] };
+
+/** The source lists of aws_security_group_rule and of inline blocks (which add `security_groups`). */
+const LIST_SOURCES: ReadonlyArray<readonly [string, SourceKind]> = [
+  ['cidr_blocks', 'cidr'],
+  ['ipv6_cidr_blocks', 'cidr'],
+  ['prefix_list_ids', 'prefix_list'],
+];
+const INLINE_SOURCES: ReadonlyArray<readonly [string, SourceKind]> = [...LIST_SOURCES, ['security_groups', 'security_group']];
+
+/** One known source. A CIDR that does not parse is not a source policy can judge: unknown. */
+function sourceEntry(kind: SourceKind, value: string): SourceEntry {
+  if (kind !== 'cidr') return { source: { kind, value }, unknown: [] };
+  const cidr = normalizeCidrStrict(value);
+  return cidr === null ? { source: { kind, value }, unknown: ['source'] } : { source: { kind, value: cidr }, unknown: [] };
+}
+
+/**
+ * The sources the lists and `self` name, and whether any of them is unknown: a whole
+ * list (`cidr_blocks: true` in after_unknown) or one element (`cidr_blocks: [false, true]`,
+ * the element null in `after`). Known elements beside an unknown one are still sources.
+ */
+function listedSources(attrs: Obj, unknown: Obj, lists: ReadonlyArray<readonly [string, SourceKind]>): { sources: SourceEntry[]; unknown: boolean } {
+  const sources: SourceEntry[] = [];
+  let anyUnknown = false;
+  for (const [key, kind] of lists) {
+    if (isUnknown(unknown, key)) {
+      anyUnknown = true;
+      continue;
+    }
+    const flags = asArray(unknown[key]);
+    asArray(attrs[key]).forEach((value, i) => {
+      if (flags[i] === true) anyUnknown = true;
+      else if (typeof value === 'string' && value !== '') sources.push(sourceEntry(kind, value));
+    });
   }
-  const out: Array<{ source: RuleView['source']; unknown: UnknownField[] }> = [];
-  for (const cidr of [...asArray(attrs.cidr_blocks), ...asArray(attrs.ipv6_cidr_blocks)]) {
-    if (typeof cidr === 'string') out.push({ source: { kind: 'cidr', value: normalizeCidrStrict(cidr) ?? cidr }, unknown: [] });
-  }
-  for (const id of asArray(attrs.prefix_list_ids)) {
-    if (typeof id === 'string') out.push({ source: { kind: 'prefix_list', value: id }, unknown: [] });
-  }
-  // Inline blocks list groups in `security_groups`; aws_security_group_rule names one.
-  for (const id of [...asArray(attrs.security_groups), attrs.source_security_group_id]) {
-    if (typeof id === 'string' && id !== '') out.push({ source: { kind: 'security_group', value: id }, unknown: [] });
-  }
-  if (attrs.self === true) out.push({ source: { kind: 'self', value: 'self' }, unknown: [] });
-  return out;
+  if (isUnknown(unknown, 'self')) anyUnknown = true;
+  else if (attrs.self === true) sources.push({ source: { kind: 'self', value: 'self' }, unknown: [] });
+  return { sources, unknown: anyUnknown };
+}
+
+/** The known sources, plus one unknown source when any is unknown or none could be read. */
+function withUnknown(sources: SourceEntry[], unknownSource: boolean): SourceEntry[] {
+  return unknownSource || sources.length === 0 ? [...sources, UNKNOWN_SOURCE] : sources;
 }
 
 function inlineChanges(
@@ -192,7 +245,8 @@ function inlineChanges(
       return asArray(attrs[direction]).flatMap((block, i) => {
         const b = asObj(block);
         const f = asObj(blockFlags[i]);
-        return sourcesOf(b, f, 'security_groups').map((s) =>
+        const listed = listedSources(b, f, INLINE_SOURCES);
+        return withUnknown(listed.sources, listed.unknown).map((s) =>
           finish({
             direction,
             protocol: b.protocol,

@@ -33,6 +33,24 @@ describe('portcullis compliance --plan', () => {
     assert.match(r.stdout, /^Compliance PASSED: 0 violations, 0 warnings; 1 rule checked against 5 policies, 1 removed/);
   });
 
+  test('exit 0 for a compliant rule planned by the AWS provider (source group id computed), also when PowerShell wrote it', async () => {
+    const r = await runCli('compliance', '--plan', fixture('sgr-computed-source.json'));
+    assert.deepEqual([r.code, r.stderr], [0, '']);
+    assert.match(r.stdout, /^Compliance PASSED: 0 violations, 0 warnings; 1 rule checked/);
+    const utf16 = Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from((await readFile(fixture('sgr-computed-source.json'), 'utf8')).replace(/\n/g, '\r\n'), 'utf16le')]);
+    await writeFile(file('powershell.json'), utf16);
+    const again = await runCli('compliance', '--plan', file('powershell.json'));
+    assert.deepEqual([again.code, again.stdout, again.stderr], [0, r.stdout, '']);
+  });
+
+  test('exit 1 naming the admin-port policy, not "known after apply", for SSH from 0.0.0.0/0 planned by the AWS provider', async () => {
+    const r = await runCli('compliance', '--plan', fixture('sgr-computed-sources.json'), '--format', 'json');
+    assert.equal(r.code, 1);
+    const ssh = JSON.parse(r.stdout).violations.filter((v: { resource: string }) => v.resource === 'aws_security_group_rule.ssh');
+    assert.deepEqual(ssh.map((v: { policy: string }) => v.policy).sort(), ['public-ingress-no-admin-ports', 'public-ingress-web-only']);
+    assert.match(ssh[0].rule, /^ingress tcp\/22 from 0\.0\.0\.0\/0 /);
+  });
+
   test('exit 0 with warnings', async () => {
     const r = await runCli('compliance', '--plan', file('warn.json'));
     assert.equal(r.code, 0);
@@ -70,6 +88,7 @@ describe('portcullis compliance --plan', () => {
     ['an unreadable file', ['--plan', 'no/such/plan.json'], /no\/such\/plan\.json: cannot read \(ENOENT\)/],
     ['a file that is not JSON', ['--plan', 'broken.json'], /broken\.json: not JSON/],
     ['a state file instead of a plan', ['--plan', 'state.json'], /not a Terraform plan: no format_version \(this looks like a state file\)/],
+    ['terraform show -json of a state', ['--plan', fixture('state.json')], /not a Terraform plan: no planned_values or resource_changes \(this looks like a state/],
     ['an unknown plan format major version', ['--plan', 'future.json'], /unsupported plan format_version 2\.0/],
     ['a bad policy file', ['--plan', 'ssh.json', '--policies', '.'], /bad-policy\.yml: policy "p": /],
     ['both --plan and --request', ['--plan', 'ssh.json', '--request', 'request-ok.json'], /exactly one of --plan FILE or --request FILE/],

@@ -1,9 +1,11 @@
 import { describe, test, before } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
 import { loadPolicies, type PolicySet } from '../../src/compliance/policy.ts';
 import { judgeChanges, judgePlan, type ComplianceReport } from '../../src/compliance/engine.ts';
 import { proposedRuleChange } from '../../src/compliance/request.ts';
-import { block, configuration, inlineGroup, instance, legacyRule, plan, vpcRule } from '../helpers/plans.ts';
+import { block, computedSourceGroup, configuration, inlineGroup, instance, legacyRule, plan, vpcRule } from '../helpers/plans.ts';
 
 let policies: PolicySet;
 before(async () => {
@@ -11,6 +13,8 @@ before(async () => {
 });
 
 const denied = (r: ComplianceReport) => [...new Set(r.violations.map((v) => v.policy))].sort();
+const deniedBy = (r: ComplianceReport, resource: string) => [...new Set(r.violations.filter((v) => v.resource === resource).map((v) => v.policy))].sort();
+const fixture = async (name: string): Promise<unknown> => JSON.parse(await readFile(path.join(import.meta.dirname, '..', 'fixtures', 'plans', name), 'utf8'));
 const judge = (...changes: Parameters<typeof plan>[0]) => judgePlan(plan(changes), policies);
 
 describe('public sources', () => {
@@ -176,6 +180,13 @@ describe('every resource form', () => {
     assert.equal(r.violations.length, 1);
   });
 
+  test('aws_default_security_group: the VPC default group\'s inline rules are judged like any group\'s', () => {
+    const group = inlineGroup({ address: 'aws_default_security_group.default', after: { ingress: [block({ cidrs: ['0.0.0.0/0'], from: 22, to: 22 })] } });
+    const r = judge({ ...group, type: 'aws_default_security_group', name: 'default' });
+    assert.equal(r.checked, 1);
+    assert.deepEqual(denied(r), ['public-ingress-no-admin-ports', 'public-ingress-web-only']);
+  });
+
   test('resources inside modules are read and reported by their full address', () => {
     const address = 'module.net.module.edge.aws_vpc_security_group_ingress_rule.this["ssh"]';
     const r = judge(vpcRule({ address, cidr: '0.0.0.0/0', from: 22, to: 22 }));
@@ -226,6 +237,81 @@ describe('values unknown until apply', () => {
   test('an unknown group id (a group created in the same plan) is fine', () => {
     const r = judge(vpcRule({ unknown: { security_group_id: true, id: true } }));
     assert.equal(r.compliant, true);
+  });
+});
+
+describe('source_security_group_id computed by the provider (real aws_security_group_rule plans)', () => {
+  // The AWS provider marks source_security_group_id Optional + Computed: a real plan flags
+  // it unknown on every new rule, whatever the rule's source (fixtures written in that shape).
+  test('a described tcp/443 from 0.0.0.0/0 is compliant, not "known after apply"', async () => {
+    const r = judgePlan(await fixture('sgr-computed-source.json'), policies);
+    assert.deepEqual([r.compliant, r.checked, r.violations], [true, 1, []]);
+  });
+
+  test('each rule is judged on its real source: SSH and all traffic from the internet are named as such', async () => {
+    const r = judgePlan(await fixture('sgr-computed-sources.json'), policies);
+    const admin = ['public-ingress-no-admin-ports', 'public-ingress-web-only'];
+    assert.deepEqual(deniedBy(r, 'aws_security_group_rule.ssh'), admin);
+    assert.deepEqual(deniedBy(r, 'aws_security_group_rule.all_v6'), admin);
+    assert.deepEqual(deniedBy(r, 'aws_security_group_rule.self'), [], 'self with the group id computed');
+    assert.deepEqual(deniedBy(r, 'aws_security_group_rule.from_prefix_list'), [], 'the configuration does not write source_security_group_id');
+    assert.deepEqual(deniedBy(r, 'aws_security_group_rule.from_bastion'), ['known-at-plan-time'], 'the source is a group created in the same plan');
+    assert.deepEqual([r.checked, r.violations.length], [6, 5]);
+  });
+
+  test('without cidr_blocks, ipv6_cidr_blocks or self, an unknown source group id is the source', () => {
+    assert.deepEqual(denied(judge(legacyRule({ cidrs: [], from: 22, to: 22, unknown: computedSourceGroup }))), ['known-at-plan-time']);
+  });
+
+  test('beside a prefix list it may be a second source: unknown, unless the configuration says it is not written', () => {
+    const rule = legacyRule({ cidrs: [], prefixLists: ['pl-0a1b'], unknown: computedSourceGroup });
+    assert.deepEqual(denied(judge(rule)), ['known-at-plan-time'], 'no configuration to tell');
+    const config = configuration({ 'aws_security_group_rule.r': ['type', 'protocol', 'from_port', 'to_port', 'prefix_list_ids', 'security_group_id'] });
+    assert.equal(judgePlan(plan([rule], '1.2', config), policies).compliant, true);
+    const written = configuration({ 'aws_security_group_rule.r': ['type', 'protocol', 'from_port', 'to_port', 'prefix_list_ids', 'source_security_group_id'] });
+    assert.deepEqual(denied(judgePlan(plan([rule], '1.2', written), policies)), ['known-at-plan-time']);
+  });
+
+  test('an unknown cidr_blocks is an unknown source even with the group id computed', () => {
+    const r = judge(legacyRule({ cidrs: [], unknown: { ...computedSourceGroup, cidr_blocks: true } }));
+    assert.deepEqual(denied(r), ['known-at-plan-time']);
+  });
+
+  test('one unknown CIDR beside a known public one: both are judged', () => {
+    const r = judge(legacyRule({ cidrs: ['0.0.0.0/0', ''], from: 22, to: 22, unknown: { ...computedSourceGroup, cidr_blocks: [false, true] } }));
+    assert.deepEqual(denied(r), ['known-at-plan-time', 'public-ingress-no-admin-ports', 'public-ingress-web-only']);
+    assert.equal(r.checked, 2);
+  });
+
+  test('an unknown self is an unknown source', () => {
+    assert.deepEqual(denied(judge(legacyRule({ cidrs: [], unknown: { ...computedSourceGroup, self: true } }))), ['known-at-plan-time']);
+  });
+
+  test('an inline block with an unknown group beside a public CIDR: both are judged', () => {
+    const r = judge(
+      inlineGroup({
+        action: 'create',
+        after: { ingress: [block({ cidrs: ['0.0.0.0/0'], groups: [''], from: 22, to: 22 })] },
+        unknown: { ingress: [{ cidr_blocks: [false], security_groups: [true] }] },
+      }),
+    );
+    assert.deepEqual(denied(r), ['known-at-plan-time', 'public-ingress-no-admin-ports', 'public-ingress-web-only']);
+  });
+});
+
+describe('a source that cannot be read is never a safe one', () => {
+  test('a rule naming no source at all is denied as unverifiable', () => {
+    assert.deepEqual(denied(judge(legacyRule({ cidrs: [] }))), ['known-at-plan-time']);
+    const r = judge(vpcRule({ cidr: '0.0.0.0/0' }));
+    const noSource = structuredClone(plan([vpcRule({ cidr: '0.0.0.0/0' })])) as { resource_changes: Array<{ change: { after: Record<string, unknown> } }> };
+    noSource.resource_changes[0]!.change.after.cidr_ipv4 = null;
+    assert.equal(r.compliant, true);
+    assert.deepEqual(denied(judgePlan(noSource, policies)), ['known-at-plan-time']);
+  });
+
+  test('a CIDR that does not parse is denied as unverifiable, never read as not public', () => {
+    assert.deepEqual(denied(judge(vpcRule({ cidr: '0.0.0.0/0x', from: 22, to: 22 }))), ['known-at-plan-time']);
+    assert.deepEqual(denied(judge(legacyRule({ cidrs: ['0.0.0.0 /0'], from: 22, to: 22 }))), ['known-at-plan-time']);
   });
 });
 

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { normalizeCidrStrict, reachesPublic } from '../../src/domain/cidr.ts';
 import { describePorts, normalizeProtocol } from '../../src/domain/protocol.ts';
 import { parseRuleFile, RuleFileError, serializeRuleFile } from '../../src/domain/rule.ts';
+import { decodeText, oneLine } from '../../src/domain/text.ts';
 
 describe('CIDR', () => {
   test('normalises host bits, IPv6 spelling and bare addresses', () => {
@@ -72,4 +73,19 @@ describe('rule files', () => {
   }
 
   test('refuses text that is not JSON', () => assert.throws(() => parseRuleFile('{', 'x.json'), /x\.json: not JSON/));
+});
+
+describe('text from bytes', () => {
+  const text = '{"description": "café ✓"}\r\n';
+  test('decoded by byte-order mark, the mark never part of the text', () => {
+    assert.equal(decodeText(Buffer.from(text, 'utf8')), text);
+    assert.equal(decodeText(Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(text, 'utf8')])), text);
+    const le = Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(text, 'utf16le')]);
+    assert.equal(decodeText(le), text);
+    assert.equal(decodeText(Buffer.from(le).swap16()), text, 'UTF-16 BE (FE FF)');
+  });
+
+  test('one line, nothing unprintable: line breaks, controls, BOMs and replacement characters escaped', () => {
+    assert.equal(oneLine('a\nb\r\u0000\ufeff\ufffd é'), 'a\\u000ab\\u000d\\u0000\\ufeff\\ufffd é');
+  });
 });

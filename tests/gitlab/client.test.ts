@@ -3,6 +3,7 @@
  * VcsPort method, errors as VcsError, no blind retry of writes, bounded reads.
  */
 import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { after, before, test } from 'node:test';
 import { Gitlab } from '@gitbeaker/rest';
@@ -11,6 +12,7 @@ import { parseRuleFile, serializeRuleFile } from '../../src/domain/rule.ts';
 import { startGitLabFake, type GitLabFake } from '../../src/fakes/gitlab/index.ts';
 import { createGitLabVcs } from '../../src/gitlab/client.ts';
 import { VcsError } from '../../src/gitlab/errors.ts';
+import { summarizePlan } from '../../src/plan/summary.ts';
 import { startLocalServer } from './local-server.ts';
 
 const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -115,6 +117,30 @@ test('readArtifact returns plan.json and compliance.json as JSON text, plan.txt 
 
   assert.equal(await vcs.readArtifact(jobs.get('plan')!.id, 'no-such.json'), null, 'a path the job does not have');
   assert.equal(await vcs.readArtifact(jobs.get('deploy')!.id, 'plan.json'), null, 'a job without artifacts');
+});
+
+test('readArtifact decodes plan.json by byte-order mark: UTF-16 from PowerShell and UTF-8 with a BOM read as the plan', async () => {
+  const text = await readFile(new URL('../fixtures/plans/sgr-computed-source.json', import.meta.url), 'utf8');
+  const bodies: Record<string, Buffer> = {
+    'utf16.json': Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(text, 'utf16le')]),
+    'utf8bom.json': Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(text, 'utf8')]),
+  };
+  // GitLab names the content type after the file's extension: application/json for plan.json.
+  const server = await startLocalServer((req, res) => {
+    const name = req.url!.split('/').pop()!;
+    res.writeHead(200, { 'content-type': 'application/json' }).end(bodies[name]);
+  });
+  try {
+    const local = createGitLabVcs({ url: server.url, token: 'glpat-x', project: 1, policy: FAST });
+    for (const name of Object.keys(bodies)) {
+      const read = await local.readArtifact(42, name);
+      assert.equal(read, text, name);
+      assert.equal(summarizePlan(JSON.parse(read!)).rules[0]!.source, '0.0.0.0/0');
+    }
+    assert.deepEqual(server.hits, ['GET /api/v4/projects/1/jobs/42/artifacts/utf16.json', 'GET /api/v4/projects/1/jobs/42/artifacts/utf8bom.json']);
+  } finally {
+    await server.close();
+  }
 });
 
 test('jobLogTail returns the last lines of the log', async () => {

@@ -119,13 +119,17 @@ export interface LegacyRuleOptions {
   to?: number;
   cidrs?: string[];
   ipv6?: string[];
+  prefixLists?: string[];
   sourceGroup?: string | null;
   self?: boolean;
   description?: string | null;
   unknown?: Attrs;
 }
 
-/** aws_security_group_rule. */
+/**
+ * aws_security_group_rule. Real plans also flag `source_security_group_id` (computed by
+ * the provider) in after_unknown on every new rule: see computedSourceGroup.
+ */
 export function legacyRule(o: LegacyRuleOptions = {}): ResourceChangeJson {
   const attrs = {
     type: o.type ?? 'ingress',
@@ -134,7 +138,7 @@ export function legacyRule(o: LegacyRuleOptions = {}): ResourceChangeJson {
     to_port: o.to ?? 443,
     cidr_blocks: o.cidrs ?? ['203.0.113.0/24'],
     ipv6_cidr_blocks: o.ipv6 ?? [],
-    prefix_list_ids: [],
+    prefix_list_ids: o.prefixLists ?? [],
     self: o.self ?? false,
     source_security_group_id: o.sourceGroup ?? null,
     description: o.description === undefined ? 'partner API' : o.description,
@@ -142,6 +146,9 @@ export function legacyRule(o: LegacyRuleOptions = {}): ResourceChangeJson {
   };
   return resource('aws_security_group_rule', o.address ?? 'aws_security_group_rule.r', o.action ?? 'create', attrs, attrs, o.unknown ?? { id: true });
 }
+
+/** after_unknown of a new aws_security_group_rule as the AWS provider plans it: the source group id computed. */
+export const computedSourceGroup = { id: true, security_group_rule_id: true, source_security_group_id: true } as const;
 
 export interface InlineBlock {
   protocol?: string;

@@ -1,6 +1,7 @@
-import { describe, test } from 'node:test';
+import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { formatSummaryText, summarizePlan } from '../../src/plan/summary.ts';
 import { PlanFormatError } from '../../src/plan/plan-json.ts';
@@ -81,6 +82,12 @@ describe('one readable line per rule change', () => {
       '+ ingress tcp/443 from (known after apply) → (known after apply) "partner API"',
     ]);
   });
+
+  test('a source group id the provider merely computes does not hide the CIDR the rule is from', async () => {
+    assert.deepEqual(lines(JSON.parse(await readFile(fixture('sgr-computed-source.json'), 'utf8'))), [
+      '+ ingress tcp/443 from 0.0.0.0/0 → (known after apply) "public HTTPS"',
+    ]);
+  });
 });
 
 describe('formats and versions', () => {
@@ -100,6 +107,19 @@ describe('formats and versions', () => {
   test('a plan without changes summarises as nothing to do', async () => {
     const s = summarizePlan(JSON.parse(await readFile(fixture('empty.json'), 'utf8')));
     assert.equal(formatSummaryText(s), 'Plan: 0 to add, 0 to change, 0 to destroy, 0 to replace.\nNo security-group rule changes.\n');
+  });
+
+  test('a state from terraform show -json (no plan file) is refused, saying so; so is an empty state', async () => {
+    const state = JSON.parse(await readFile(fixture('state.json'), 'utf8'));
+    assert.throws(() => summarizePlan(state), (err: Error) => err instanceof PlanFormatError && /not a Terraform plan: .*this looks like a state/.test(err.message));
+    assert.throws(() => summarizePlan({ format_version: '1.0' }), /this looks like a state/);
+    assert.throws(() => summarizePlan({ format_version: '1.2', variables: {} }), /not a Terraform plan: no planned_values or resource_changes/);
+  });
+
+  test('a no-op plan is still a plan: resource_changes empty, or absent beside planned_values', () => {
+    for (const noop of [{ format_version: '1.2', planned_values: { root_module: {} } }, { format_version: '1.2', resource_changes: [] }]) {
+      assert.deepEqual(summarizePlan(noop).counts, { add: 0, change: 0, destroy: 0, replace: 0 });
+    }
   });
 });
 
@@ -133,5 +153,48 @@ describe('portcullis plan-summary', () => {
   test('bad input exits 2', async () => {
     assert.equal((await runCli('plan-summary')).code, 2);
     assert.equal((await runCli('plan-summary', 'missing.json')).code, 2);
+  });
+
+  test('a state exits 2 with one line on stderr', async () => {
+    const r = await runCli('plan-summary', fixture('state.json'));
+    assert.deepEqual([r.code, r.stdout], [2, '']);
+    assert.match(r.stderr, /^portcullis plan-summary: not a Terraform plan: .*this looks like a state.*\n$/);
+    assert.equal(r.stderr.split('\n').length, 2, r.stderr);
+  });
+
+  describe('plans written with a byte-order mark (PowerShell, Windows editors)', () => {
+    let dir: string;
+    const expected = '  + ingress tcp/443 from 0.0.0.0/0 → (known after apply) "public HTTPS"\n';
+    before(async () => {
+      dir = await mkdtemp(path.join(tmpdir(), 'portcullis-bom-'));
+    });
+    after(() => rm(dir, { recursive: true }));
+
+    const encodings: Array<[string, (text: string) => Buffer]> = [
+      ['UTF-16 LE with a BOM (PowerShell 5 `>`)', (t) => Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(t, 'utf16le')])],
+      ['UTF-16 BE with a BOM', (t) => Buffer.from(Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(t, 'utf16le')])).swap16()],
+      ['UTF-8 with a BOM', (t) => Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(t, 'utf8')])],
+    ];
+    for (const [name, encode] of encodings) {
+      test(`${name} is read like UTF-8`, async () => {
+        // PowerShell also turns LF into CRLF: keep the fixture's text otherwise as Terraform wrote it.
+        const text = (await readFile(fixture('sgr-computed-source.json'), 'utf8')).replace(/\n/g, '\r\n');
+        const file = path.join(dir, `${name.split(' ')[0]}-${name.includes('BE') ? 'be' : 'le'}.json`);
+        await writeFile(file, encode(text));
+        const r = await runCli('plan-summary', file);
+        assert.deepEqual([r.code, r.stderr], [0, '']);
+        assert.ok(r.stdout.includes(expected), r.stdout);
+      });
+    }
+
+    test('a file with a BOM that is not JSON exits 2 with one line and no raw bytes', async () => {
+      const file = path.join(dir, 'broken-utf16.json');
+      await writeFile(file, Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from('{\r\n  "format_version": \u0007', 'utf16le')]));
+      const r = await runCli('plan-summary', file);
+      assert.equal(r.code, 2);
+      assert.match(r.stderr, /broken-utf16\.json: not JSON/);
+      assert.equal(r.stderr.split('\n').length, 2, r.stderr);
+      assert.doesNotMatch(r.stderr, /[\u0000-\u0009\u000b-\u001f\ufeff\ufffd]/);
+    });
   });
 });
