@@ -6,6 +6,7 @@
  */
 import { COMPLIANCE_JOB, PLAN_JOB } from '../domain/request.ts';
 import type { ComplianceReport } from '../compliance/engine.ts';
+import { readPlan } from '../plan/plan-json.ts';
 import type { BotDeps } from './deps.ts';
 import type { JobInfo, PipelineInfo } from './ports.ts';
 
@@ -47,7 +48,9 @@ async function readPlanArtifact(deps: BotDeps, job: JobInfo | undefined): Promis
   const text = await deps.vcs.readArtifact(job.id, 'plan.json');
   if (text === null) return { status: 'missing' };
   try {
-    return { status: 'read', json: JSON.parse(text) };
+    const json: unknown = JSON.parse(text);
+    readPlan(json); // a state, or any JSON that is not a plan, is unreadable as a plan
+    return { status: 'read', json };
   } catch (err) {
     return { status: 'unreadable', reason: (err as Error).message };
   }

@@ -43,7 +43,7 @@ export async function renderThread(deps: BotDeps, request: ChangeRequest, facts:
   }
   if (!posted(topics.plan(pid))) {
     const plan = await facts.plan();
-    if (plan.status === 'unreadable') deps.log.warn({ pipelineId: pid, path: 'plan.json', err: plan.reason }, 'artifact is not JSON; not shown');
+    if (plan.status === 'unreadable') deps.log.warn({ pipelineId: pid, path: 'plan.json', err: plan.reason }, 'plan.json is not a plan; not shown');
     if (plan.status === 'read') {
       const rendered = planSummary(summarizePlan(plan.json), { pipelineUrl: pipeline.webUrl, planFileName: 'plan.txt' });
       await say(topics.plan(pid), rendered.message);
