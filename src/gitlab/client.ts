@@ -94,10 +94,9 @@ export function createGitLabVcs(options: GitLabVcsOptions): VcsPort {
       }),
 
     terraformState: (name) =>
-      orNull(`reading Terraform state ${name}`, async () => {
-        const state: unknown = await api.ProjectTerraformState.show(pid, name);
-        return typeof state === 'string' ? state : JSON.stringify(state);
-      }),
+      // GitLab serves the state file as it was stored, as application/octet-stream: a Blob
+      // here. A state that exists without a file answers 204 (null).
+      orNull(`reading Terraform state ${name}`, async () => bodyText(await api.ProjectTerraformState.show(pid, name))),
 
     getPipeline: (pipelineId) => call(`reading pipeline ${pipelineId}`, async () => toPipeline(await api.Pipelines.show(pid, pipelineId))),
 
@@ -120,7 +119,7 @@ export function createGitLabVcs(options: GitLabVcsOptions): VcsPort {
     readArtifact: (jobId, path) =>
       orNull(`reading artifact ${path} of job ${jobId}`, async () => {
         const artifactPath = path.split('/').map(encodeURIComponent).join('/');
-        return artifactText(await api.JobArtifacts.downloadArchive(pid, { jobId, artifactPath }));
+        return (await bodyText(await api.JobArtifacts.downloadArchive(pid, { jobId, artifactPath }))) ?? '';
       }),
 
     jobLogTail: (jobId, lines) =>
@@ -200,10 +199,13 @@ function toMergeRequest(m: RawMergeRequest): MergeRequestInfo {
 }
 
 /**
- * gitbeaker hands an artifact over by its content type: parsed JSON for
- * application/json, a string for text/*, a Blob for anything else. The port promises text.
+ * A raw download as text. gitbeaker (and our requester, which mirrors it) hands a body
+ * over by its content type: parsed JSON for application/json, a string for text/*, a
+ * Blob for anything else (application/octet-stream), null for a 204. Parsed JSON is
+ * written back out, so the port always returns the file's text.
  */
-async function artifactText(body: unknown): Promise<string> {
+async function bodyText(body: unknown): Promise<string | null> {
+  if (body === null || body === undefined) return null;
   if (typeof body === 'string') return body;
   if (body instanceof Blob) return body.text();
   return JSON.stringify(body);
