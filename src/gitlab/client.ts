@@ -8,6 +8,7 @@ import type { JobInfo, MergeRequestInfo, PipelineInfo, VcsPort } from '../core/p
 import type { Logger } from '../log.ts';
 import { GitLabHttpFailure, toVcsError } from './errors.ts';
 import { boundedRequesterFn, type RequestPolicy } from './requester.ts';
+import { knownStatus } from './status.ts';
 
 export interface GitLabVcsOptions {
   /** Instance base URL, e.g. https://gitlab.example.com (the API is under /api/v4). */
@@ -186,11 +187,11 @@ interface RawMergeRequest {
 }
 
 function toPipeline(p: RawPipeline): PipelineInfo {
-  return { id: p.id, ref: p.ref, sha: p.sha, status: p.status, source: p.source ?? 'unknown', webUrl: p.web_url };
+  return { id: p.id, ref: p.ref, sha: p.sha, status: knownStatus(p.status), source: p.source ?? 'unknown', webUrl: p.web_url };
 }
 
 function toJob(j: RawJob): JobInfo {
-  return { id: j.id, name: j.name, stage: j.stage, status: j.status, webUrl: j.web_url, failureReason: j.failure_reason ?? null };
+  return { id: j.id, name: j.name, stage: j.stage, status: knownStatus(j.status), webUrl: j.web_url, failureReason: j.failure_reason ?? null };
 }
 
 function toMergeRequest(m: RawMergeRequest): MergeRequestInfo {
