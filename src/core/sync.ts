@@ -96,6 +96,7 @@ async function ruleOnBranch(deps: BotDeps, id: string, sha: string): Promise<Rul
 
 export async function syncPipeline(deps: BotDeps, pipelineId: number): Promise<ChangeRequest | null> {
   const facts = await readPipeline(deps, pipelineId);
+  if (facts.pipeline.source === 'parent_pipeline') return null; // a child pipeline is never a request's: its parent is
   const first = await requestFor(deps, facts);
   if (!first) return null;
   const before = deps.store.requests.get(first.id)!.state;
