@@ -17,7 +17,7 @@ export interface CiJobSpec {
   trigger: TriggerSpec | null;
   /** Which top-level variables the job inherits (`inherit:variables`): all, none, or these. */
   inheritVariables: boolean | string[];
-  environment: { name: string; action: string; tier: string | null } | null;
+  environment: { name: string; action: string; tier: string } | null;
   image: string | null;
   variables: Record<string, string>;
   /** The script lines, echoed into the job log. */
@@ -149,13 +149,22 @@ function inheritedVariables(inherit: unknown): boolean | string[] {
 }
 
 function environmentSpec(environment: unknown): CiJobSpec['environment'] {
-  if (typeof environment === 'string') return { name: environment, action: 'start', tier: null };
+  if (typeof environment === 'string') return { name: environment, action: 'start', tier: guessTier(environment) };
   if (!isObj(environment) || typeof environment.name !== 'string') return null;
   return {
     name: environment.name,
     action: typeof environment.action === 'string' ? environment.action : 'start',
-    tier: typeof environment.deployment_tier === 'string' ? environment.deployment_tier : null,
+    tier: typeof environment.deployment_tier === 'string' ? environment.deployment_tier : guessTier(environment.name),
   };
+}
+
+/** The deployment tier GitLab guesses from an environment's name when none is given (Environment#guess_tier). */
+function guessTier(name: string): string {
+  if (/(dev|review\/|trunk)/i.test(name)) return 'development';
+  if (/(test|tst|int|ac(ce|)pt|qa|qc|control|quality)/i.test(name)) return 'testing';
+  if (/(st(a|)g|mod(e|)l|pre|demo|non)/i.test(name)) return 'staging';
+  if (/(pr(o|)d|live)/i.test(name)) return 'production';
+  return 'other';
 }
 
 /** `extends:` deep-merges the named templates under the job, later ones winning. */

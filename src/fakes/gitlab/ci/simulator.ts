@@ -146,7 +146,7 @@ export class PipelineSimulator {
       needs: spec.needs,
       bridge: spec.trigger !== null,
       downstreamPipelineId: null,
-      environment: spec.environment && { ...spec.environment, tier: spec.environment.tier ?? guessTier(spec.environment.name) },
+      environment: spec.environment && { ...spec.environment },
       image: spec.trigger ? null : spec.image,
       status: 'created',
       failureReason: null,
@@ -356,15 +356,6 @@ export class PipelineSimulator {
     this.deps.listener.pipelineChanged(pipeline);
     if (pipeline.upstream && FINISHED_STATUSES.has(status)) this.childFinished(pipeline);
   }
-}
-
-/** The deployment tier GitLab guesses from an environment's name when none is given (Environment#guess_tier). */
-function guessTier(name: string): string {
-  if (/(dev|review\/|trunk)/i.test(name)) return 'development';
-  if (/(test|tst|int|ac(ce|)pt|qa|qc|control|quality)/i.test(name)) return 'testing';
-  if (/(st(a|)g|mod(e|)l|pre|demo|non)/i.test(name)) return 'staging';
-  if (/(pr(o|)d|live)/i.test(name)) return 'production';
-  return 'other';
 }
 
 /** `$VAR` and `${VAR}` as the runner expands them in `image:` (unknown ones become empty). */
