@@ -15,6 +15,7 @@ import { checkFailed, type CheckOutcome } from '../slack/blocks/pipeline.ts';
 import { converge, type Place } from './converge.ts';
 import type { BotDeps } from './deps.ts';
 import { markDone, markedDone } from './markers.ts';
+import { outOfBandDeploy } from './out-of-band.ts';
 import type { MergeRequestInfo, SlackMessage } from './ports.ts';
 import { topics, type CheckName } from './topics.ts';
 
@@ -24,7 +25,8 @@ export interface AfterDeploy {
 }
 
 export async function afterDeploy(deps: BotDeps, request: ChangeRequest, pipelineId: number, mr: MergeRequestInfo | null, thread: Place): Promise<AfterDeploy> {
-  const merged = await mergeOnce(deps, request, mr);
+  // A deploy played around the approval is not merged: the default branch keeps only approved rules.
+  const merged = outOfBandDeploy(deps, request.id, pipelineId) ? false : await mergeOnce(deps, request, mr);
   const checks: CheckOutcome[] = [];
   const consistency = await checkOnce(deps, request, 'consistency', pipelineId, thread, async () => {
     const result = await checkConsistencyFromGitLab(deps.vcs, deps.cloud);

@@ -1,7 +1,7 @@
 /**
  * Things the bot does at most once per request, whatever replays, restarts and
  * reconciliation passes bring: merging after a deploy, running a post-deploy check,
- * uploading the full plan. Each is marked done in the request's audit trail when it is
+ * uploading the full plan, raising a deploy played outside Slack. Each is marked done in the request's audit trail when it is
  * done (or tried), and looked up there before it is done again.
  */
 import type { AuditEntry } from './ports.ts';
@@ -11,7 +11,8 @@ import type { BotDeps } from './deps.ts';
 export type Marker =
   | { kind: 'merge' }
   | { kind: 'check'; check: CheckName; pipelineId: number }
-  | { kind: 'plan-file'; pipelineId: number };
+  | { kind: 'plan-file'; pipelineId: number }
+  | { kind: 'out-of-band'; pipelineId: number };
 
 /** The audit action that records the marker. */
 function actionOf(marker: Marker): string {
@@ -22,6 +23,8 @@ function actionOf(marker: Marker): string {
       return `check:${marker.check}:${marker.pipelineId}`;
     case 'plan-file':
       return `upload:plan:${marker.pipelineId}`;
+    case 'out-of-band':
+      return `out-of-band-deploy:${marker.pipelineId}`;
   }
 }
 

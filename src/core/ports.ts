@@ -23,6 +23,8 @@ export interface JobInfo {
   status: string;
   webUrl: string;
   failureReason: string | null;
+  /** The GitLab user who started or played it, when GitLab says. */
+  user?: { username: string; name: string } | null;
 }
 
 export interface MergeRequestInfo {

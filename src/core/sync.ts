@@ -10,6 +10,7 @@ import { analysePlan } from '../plan/summary.ts';
 import type { BotDeps } from './deps.ts';
 import { autoApproveRevocation } from './expiry.ts';
 import { withNewRequest, withRequest, type RequestTx } from './lifecycle.ts';
+import { noteOutOfBandDeploy } from './out-of-band.ts';
 import { readPipeline, type PipelineFacts } from './pipeline.ts';
 import { renderThread } from './thread.ts';
 
@@ -96,6 +97,7 @@ async function converge(deps: BotDeps, tx: RequestTx, facts: PipelineFacts): Pro
   const stored = tx.current();
   if (stored.pipelineId !== null && facts.pipeline.id < stored.pipelineId) return { request: stored, changed: false }; // an older pipeline of the branch
   const request = adopt(deps, tx, facts);
+  noteOutOfBandDeploy(deps, request.id, facts);
   await renderThread(deps, request, facts);
   // An expired rule's revocation may be approved by the bot itself: show it decided at once.
   if (await autoApproveRevocation(deps, tx, facts)) await renderThread(deps, tx.current(), facts);

@@ -8,7 +8,7 @@
 import { DEPLOY_JOB, PLAN_JOB, type ChangeRequest } from '../domain/request.ts';
 import { summarizePlan } from '../plan/summary.ts';
 import { requestParent, type RequestLinks } from '../slack/blocks/request.ts';
-import { pipelineStarted, jobFailed, deployResult } from '../slack/blocks/pipeline.ts';
+import { pipelineStarted, jobFailed, deployResult, deployedOutsideSlack } from '../slack/blocks/pipeline.ts';
 import { complianceReport } from '../slack/blocks/compliance.ts';
 import { planSummary } from '../slack/blocks/plan.ts';
 import { approvalBlocked, approvalDecided, approvalRequest, refusal, type ApprovalContext, type ApprovalDecision } from '../slack/blocks/approval.ts';
@@ -18,6 +18,7 @@ import { afterDeploy } from './after-deploy.ts';
 import { judgePipeline } from './gate.ts';
 import type { BotDeps } from './deps.ts';
 import { markDone, markedDone } from './markers.ts';
+import { outOfBandDeploy } from './out-of-band.ts';
 import type { PipelineFacts } from './pipeline.ts';
 import type { SlackMessage } from './ports.ts';
 import { topics } from './topics.ts';
@@ -68,7 +69,7 @@ export async function renderThread(deps: BotDeps, request: ChangeRequest, facts:
     requiredApprovals: deps.settings.requiredApprovals,
     approvedBy: deps.store.approvals.list(request.id),
   };
-  if (request.state === 'awaiting_approval') {
+  if (request.state === 'awaiting_approval' && !outOfBandDeploy(deps, request.id, pid)) {
     // Approve is offered only on a plan the bot judged itself; the click is judged again.
     const verdict = await judgePipeline(deps, request, facts);
     await say(approvalTopic, verdict.ok ? approvalRequest(request, context) : approvalBlocked(request, verdict.problems, context));
@@ -83,19 +84,24 @@ export async function renderThread(deps: BotDeps, request: ChangeRequest, facts:
     const tail = await deps.vcs.jobLogTail(job.id, LOG_TAIL_LINES);
     await say(topics.failedJob(job.id), jobFailed({ jobName: job.name, logTail: tail, jobUrl: job.webUrl }));
   }
+  const outside = outOfBandDeploy(deps, request.id, pid);
+  // Raised in the channel, not only in the thread: someone went around the approval.
+  if (outside) await converge(deps, request.id, topics.outOfBandAlert(pid), { channel: deps.settings.channel }, deployedOutsideSlack(request, { by: outside.by, jobUrl: deploy?.webUrl ?? null }));
   if (deploy && FINISHED.has(deploy.status)) {
     const succeeded = deploy.status === 'success';
     const after = succeeded ? await afterDeploy(deps, request, pid, mr, thread) : { merged: null, checks: [] };
-    await say(topics.deploy(pid), deployResult(request, { succeeded, jobUrl: deploy.webUrl, ...after }));
+    await say(topics.deploy(pid), deployResult(request, { succeeded, jobUrl: deploy.webUrl, ...after, ...(outside ? { outsideBy: { by: outside.by } } : {}) }));
   }
 }
 
 /** The decision shown on a decided approval message, from the audit trail. */
 function decisionOf(deps: BotDeps, request: ChangeRequest): ApprovalDecision | null {
+  const outside = request.pipelineId === null ? null : outOfBandDeploy(deps, request.id, request.pipelineId);
+  if (outside) return { outcome: 'outside', by: outside.by, at: outside.at };
   const entries = deps.store.audit.list(request.id).filter((e) => e.outcome === 'ok');
   const last = entries.findLast((e) => e.action === 'approve' || e.action === 'reject' || e.action === 'expire');
-  // None recorded: the job was played or the pipeline cancelled in GitLab itself. The
-  // message keeps its buttons, and a click on them is refused as "not waiting".
+  // None recorded: the pipeline was cancelled in GitLab itself. The message keeps its
+  // buttons, and a click on them is refused as "not waiting".
   if (!last) return null;
   if (last.action === 'reject') return { outcome: 'rejected', by: last.actor, at: last.at, reason: last.detail };
   if (last.action === 'expire') return { outcome: 'expired', at: last.at };

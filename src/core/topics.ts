@@ -19,4 +19,6 @@ export const topics = {
   failedJob: (jobId: number) => `failed:${jobId}`,
   deploy: (pipelineId: number) => `deploy:${pipelineId}`,
   check: (name: CheckName, pipelineId: number) => `${name}:${pipelineId}`,
+  /** In the channel itself: a deploy played outside Slack. */
+  outOfBandAlert: (pipelineId: number) => `alert:out-of-band:${pipelineId}`,
 } as const;

@@ -181,6 +181,7 @@ interface RawJob {
   status: string;
   web_url: string;
   failure_reason?: string | null;
+  user?: { username?: string; name?: string } | null;
 }
 
 interface RawMergeRequest {
@@ -195,7 +196,8 @@ function toPipeline(p: RawPipeline): PipelineInfo {
 }
 
 function toJob(j: RawJob): JobInfo {
-  return { id: j.id, name: j.name, stage: j.stage, status: knownStatus(j.status), webUrl: j.web_url, failureReason: j.failure_reason ?? null };
+  const user = j.user?.username ? { username: j.user.username, name: j.user.name ?? j.user.username } : null;
+  return { id: j.id, name: j.name, stage: j.stage, status: knownStatus(j.status), webUrl: j.web_url, failureReason: j.failure_reason ?? null, user };
 }
 
 function toMergeRequest(m: RawMergeRequest): MergeRequestInfo {

@@ -6,6 +6,8 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import Database from 'better-sqlite3';
+import { Gitlab } from '@gitbeaker/rest';
 import { parse, stringify } from 'yaml';
 import { APPROVER, Harness, REQUESTER } from './harness.ts';
 
@@ -70,4 +72,33 @@ test('a rule pushed onto a request branch is named in the approval message, and 
   await h.waitFor('the refusal', () => h.fakes.slack.driver.ephemerals(APPROVER).find((e) => e.text.includes('also does')));
   assert.equal(h.plays(), 0);
   assert.ok(!h.fakes.aws.driver.rules().some((r) => r.tags['portcullis:request'] === 'REQ-71x'));
+});
+
+test('a deploy played through the GitLab API is shown as such, alerted in the channel, audited, and its merge request is not merged', async () => {
+  const project = h.fakes.gitlab.projectId;
+  const { pipelineId, branch } = await h.request('REQ-72');
+  const approval = await h.waitForApprovalRequest('REQ-72');
+  const mallory = h.fakes.gitlab.driver.addUser({ username: 'mallory', name: 'Mallory', email: 'mallory@example.test' });
+  const asMallory = new Gitlab({ host: h.fakes.gitlab.url, token: mallory });
+  const deploy = (await h.gitlab.Jobs.all(project, { pipelineId })).find((j) => j.name === 'deploy')!;
+  await asMallory.Jobs.play(project, deploy.id);
+  await h.fakes.gitlab.driver.waitForPipeline(pipelineId, 'success', 15_000);
+
+  const alert = await h.waitFor('the alert in the channel', () => h.parents().find((m) => m.text.startsWith('Deploy played outside Slack')));
+  assert.match(JSON.stringify(alert.blocks), /GitLab user `mallory` ran the deploy of REQ-72/);
+  const decided = await h.waitFor('the approval message decided', () => h.thread('REQ-72').find((m) => m.ts === approval.ts && /deployed outside Slack/.test(m.text)));
+  assert.deepEqual(buttonsOf(decided.blocks), [], 'no buttons left');
+  const result = await h.waitFor('the deploy result', () => h.threadMessage('REQ-72', /^Deployed/));
+  assert.match(JSON.stringify(result.blocks), /without approval/);
+  assert.match(JSON.stringify(result.blocks), /Merge request NOT merged/);
+  const mr = h.fakes.gitlab.driver.mergeRequests().find((m) => m.sourceBranch === branch)!;
+  assert.equal(mr.state, 'opened');
+  assert.equal(h.plays(), 1, 'only Mallory played it');
+  const db = new Database(h.env.DATABASE_PATH!, { readonly: true });
+  try {
+    const rows = db.prepare(`SELECT action, detail FROM audit WHERE request_id = 'REQ-72' AND action LIKE 'out-of-band-deploy:%'`).all();
+    assert.deepEqual(rows, [{ action: `out-of-band-deploy:${pipelineId}`, detail: 'mallory' }]);
+  } finally {
+    db.close();
+  }
 });

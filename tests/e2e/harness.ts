@@ -83,7 +83,14 @@ export class Harness {
       AWS_SECRET_ACCESS_KEY: e.awsSecretAccessKey,
       ...env,
     };
-    await h.startBot();
+    try {
+      await h.startBot();
+    } catch (err) {
+      // Nothing left running: a test file whose bot did not start must still end.
+      await h.fakes.close();
+      await rm(h.dir, { recursive: true, force: true });
+      throw err;
+    }
     return h;
   }
 
@@ -98,7 +105,10 @@ export class Harness {
     const lines: string[] = [];
     const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
     const port = await new Promise<number>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`bot did not start:\n${lines.join('\n')}`)), 20_000);
+      const timer = setTimeout(() => {
+        child.kill('SIGKILL');
+        reject(new Error(`bot did not start within 45 s:\n${lines.join('\n')}`));
+      }, 45_000);
       for (const stream of [child.stdout!, child.stderr!]) {
         createInterface({ input: stream }).on('line', (line) => {
           lines.push(line);

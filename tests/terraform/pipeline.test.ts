@@ -104,6 +104,8 @@ test('deploy waits for a person, blocks the pipeline, never overlaps and applies
   assert.equal(deploy.when, 'manual');
   assert.equal(deploy.allow_failure, false, 'a manual job that may fail would let the pipeline pass unapproved');
   assert.equal(deploy.resource_group, 'terraform-$TF_STATE_NAME');
+  // A protected environment is how GitLab limits who may play it to the bot's user.
+  assert.deepEqual(deploy.environment, { name: 'firewall/$TF_STATE_NAME', deployment_tier: 'production', action: 'start' });
   assert.deepEqual(needsOf(deploy).sort(), ['compliance', 'plan']);
   assert.ok(scriptLines(deploy).includes('terraform -chdir="$TF_ROOT" apply -input=false "$CI_PROJECT_DIR/tfplan"'));
 });

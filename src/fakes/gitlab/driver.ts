@@ -33,6 +33,14 @@ export interface GitLabFakeDriver {
   rateLimitNext(count?: number, opts?: { retryAfterSeconds?: number; path?: string | RegExp }): void;
   /** The next `count` API requests (matching `path` when given) fail with a 5xx, as an overloaded instance does. */
   failNext(count?: number, opts?: { status?: number; path?: string | RegExp }): void;
+  /**
+   * The next API request matching `target` ("POST /projects/1/jobs/5/play", by substring
+   * or pattern) is swallowed: never processed and never answered, as if its sender died
+   * before GitLab read it. Resolves when it arrives, so a test can kill its sender then.
+   */
+  holdNext(target: string | RegExp): Promise<void>;
+  /** A GitLab user of the project besides the bot's, with a token of its own; returns the token. */
+  addUser(user: { username: string; name: string; email: string }): string;
   /** Every API request so far: method, path below /api/v4, query, answer status. */
   requests(): RequestRecord[];
   pipelines(): readonly Pipeline[];
@@ -57,6 +65,8 @@ export interface Throttle {
   path: string | RegExp | undefined;
   /** 429 (rate limited, the default) or a 5xx the instance answers instead. */
   status?: number;
+  /** Swallow the request instead of answering it; called when it arrives. */
+  hold?: () => void;
 }
 
 export interface DriverParts {
@@ -69,6 +79,7 @@ export interface DriverParts {
   timers: Timers;
   throttles: Throttle[];
   requestLog: RequestRecord[];
+  addUser(user: { username: string; name: string; email: string }): string;
   onPush(branch: string, before: string | null, after: string): void;
 }
 
@@ -86,6 +97,8 @@ export function createDriver(parts: DriverParts): GitLabFakeDriver {
     resendDelivery: (record) => sender.resend(record),
     rateLimitNext: (count = 1, opts = {}) => void parts.throttles.push({ left: count, retryAfterSeconds: opts.retryAfterSeconds ?? 1, path: opts.path }),
     failNext: (count = 1, opts = {}) => void parts.throttles.push({ left: count, retryAfterSeconds: 0, path: opts.path, status: opts.status ?? 500 }),
+    holdNext: (target) => new Promise<void>((resolve) => void parts.throttles.push({ left: 1, retryAfterSeconds: 0, path: target, hold: resolve })),
+    addUser: (user) => parts.addUser(user),
     requests: () => [...parts.requestLog],
     pipelines: () => data.pipelines,
     async waitForPipeline(id, status, timeoutMs = 5000) {

@@ -79,9 +79,15 @@ export async function startGitLabFake(options: GitLabFakeOptions = {}): Promise<
   const throttles: Throttle[] = [];
   const requestLog: RequestRecord[] = [];
   const router = new Router();
+  // People of the project besides the bot, by token.
+  const people = new Map<string, User>();
   const server = createApiServer({
     router,
-    authenticate: (headers) => (presentedTokens(headers).some((t) => sameSecret(t, token)) ? BOT : undefined),
+    authenticate: (headers) => {
+      const presented = presentedTokens(headers);
+      if (presented.some((t) => sameSecret(t, token))) return BOT;
+      return presented.map((t) => people.get(t)).find((u) => u !== undefined);
+    },
     throttle: (method, path) => takeThrottle(throttles, `${method} ${path}`),
     onRequest: (record) => requestLog.push(record),
   });
@@ -154,7 +160,14 @@ export async function startGitLabFake(options: GitLabFakeOptions = {}): Promise<
     token,
     projectId: data.project.id,
     projectPath,
-    driver: createDriver({ data, simulator, sender, terraform, fakeTerraform, ec2: options.ec2, timers, throttles, requestLog, onPush }),
+    driver: createDriver({
+      data, simulator, sender, terraform, fakeTerraform, ec2: options.ec2, timers, throttles, requestLog, onPush,
+      addUser: (user) => {
+        const personal = `glpat-person${people.size + 1}${Math.random().toString(36).slice(2, 10)}`;
+        people.set(personal, { id: 100 + people.size, ...user });
+        return personal;
+      },
+    }),
     async close() {
       timers.close();
       sender.close();
@@ -188,6 +201,10 @@ function takeThrottle(throttles: Throttle[], target: string) {
   if (!throttle) return undefined;
   throttle.left -= 1;
   if (throttle.left === 0) throttles.splice(throttles.indexOf(throttle), 1);
+  if (throttle.hold) {
+    throttle.hold();
+    return 'hold' as const;
+  }
   if (throttle.status !== undefined && throttle.status !== 429) {
     return { status: throttle.status, json: { message: `${throttle.status} ${throttle.status === 502 ? 'Bad Gateway' : throttle.status === 503 ? 'Service Unavailable' : 'Internal Server Error'}` } };
   }

@@ -6,7 +6,7 @@
 import type { Block, SlackMessage } from '../../core/ports.ts';
 import { requestTitle, type ChangeRequest } from '../../domain/request.ts';
 import { RULE_ID_PATTERN } from '../../domain/rule.ts';
-import { escapeMrkdwn, link, mention, slackDate } from '../mrkdwn.ts';
+import { code, escapeMrkdwn, link, mention, slackDate } from '../mrkdwn.ts';
 import { actions, button, context, fit, message, plainText, section } from './kit.ts';
 import { SLACK_LIMITS as L } from './limits.ts';
 import { requesterText } from './request.ts';
@@ -34,7 +34,9 @@ export type ApprovalDecision =
   | { outcome: 'rejected'; by: string; at: string; reason: string }
   | { outcome: 'expired'; at: string }
   /** A newer commit on the branch started a newer pipeline: this plan can no longer be approved. */
-  | { outcome: 'superseded'; at: string; byPipeline: number };
+  | { outcome: 'superseded'; at: string; byPipeline: number }
+  /** The deploy job was played in GitLab, not through an approval here. */
+  | { outcome: 'outside'; at: string; by: string | null };
 
 /** Button values and private_metadata carry the request id, so it must be one of ours (short, safe). */
 function requestIdValue(id: string): string {
@@ -128,6 +130,8 @@ function decisionText(decision: ApprovalDecision): string {
     }
     case 'expired':
       return `:hourglass: *Expired* ${slackDate(decision.at)}: nobody approved in time.`;
+    case 'outside':
+      return `:rotating_light: *Deployed outside Slack*${decision.by === null ? '' : ` by GitLab user ${code(decision.by)}`}, ${slackDate(decision.at)}: no approval was recorded here.`;
     case 'superseded':
       return `:fast_forward: *Superseded* ${slackDate(decision.at)}: the branch has a newer commit; approve the plan of pipeline #${decision.byPipeline} below.`;
   }
@@ -136,7 +140,7 @@ function decisionText(decision: ApprovalDecision): string {
 /** The approval request once decided: the buttons give way to who decided, when and why. */
 export function approvalDecided(request: ChangeRequest, decision: ApprovalDecision, ctx: ApprovalContext): SlackMessage {
   const title = escapeMrkdwn(requestTitle(request));
-  const verb = { approved: 'approved', rejected: 'rejected', expired: 'expired', superseded: 'superseded by a newer plan' }[decision.outcome];
+  const verb = { approved: 'approved', rejected: 'rejected', expired: 'expired', superseded: 'superseded by a newer plan', outside: 'deployed outside Slack, without approval' }[decision.outcome];
   return message(`${title} was ${verb}`, [section(':ballot_box_with_check: *Decision*'), ...approvalBody(request, ctx), section(decisionText(decision))]);
 }
 

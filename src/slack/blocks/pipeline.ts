@@ -87,13 +87,17 @@ export interface DeployResult {
   merged: boolean | null;
   /** Consistency and service checks run after the deploy, one line each. */
   checks: readonly CheckOutcome[];
+  /** Set when the deploy job was played in GitLab without an approval recorded here. */
+  outsideBy?: { by: string | null };
 }
 
 export function deployResult(request: ChangeRequest, result: DeployResult): SlackMessage {
   const title = escapeMrkdwn(requestTitle(request));
-  const head = result.succeeded ? `:white_check_mark: *Deployed*: ${title}` : `:x: *Deploy failed*: ${title}`;
+  const outside = result.outsideBy ? ' :rotating_light: *without approval*' : '';
+  const head = result.succeeded ? `:white_check_mark: *Deployed*${outside}: ${title}` : `:x: *Deploy failed*${outside}: ${title}`;
   const notes: string[] = [];
-  if (result.merged !== null) notes.push(result.merged ? 'Merge request merged.' : ':warning: Merge request NOT merged.');
+  if (result.outsideBy) notes.push(`:warning: Merge request NOT merged: the deploy job was played in GitLab${result.outsideBy.by ? ` by ${code(result.outsideBy.by)}` : ''}, not approved here.`);
+  else if (result.merged !== null) notes.push(result.merged ? 'Merge request merged.' : ':warning: Merge request NOT merged.');
   if (result.jobUrl) notes.push(link(result.jobUrl, 'Deploy job'));
   const failed = result.checks.filter((c) => !c.ok).length;
   const blocks: Block[] = [section(head)];
@@ -110,6 +114,16 @@ export function deployResult(request: ChangeRequest, result: DeployResult): Slac
   if (notes.length > 0) blocks.push(context(notes));
   const checks = result.checks.length > 0 ? ` (checks: ${failed} failed)` : '';
   return message(`${result.succeeded ? 'Deployed' : 'Deploy failed'}: ${title}${checks}`, blocks);
+}
+
+/** The channel's alarm: a deploy job played in GitLab, around the approval. */
+export function deployedOutsideSlack(request: ChangeRequest, outside: { by: string | null; jobUrl: string | null }): SlackMessage {
+  const title = escapeMrkdwn(requestTitle(request));
+  const who = outside.by === null ? 'someone (GitLab does not say who)' : `GitLab user ${code(outside.by)}`;
+  const text = `:rotating_light: *Deploy played outside Slack*: ${who} ran the deploy of ${title} in GitLab. Portcullis recorded no approval for it and will not merge its merge request.`;
+  const blocks: Block[] = [section(text)];
+  if (outside.jobUrl) blocks.push(context([link(outside.jobUrl, 'Deploy job')]));
+  return message(`Deploy played outside Slack: ${title}`, blocks);
 }
 
 /** A check after the deploy that could not run at all (AWS or GitLab unreachable...). */

@@ -20,8 +20,8 @@ export interface RequestRecord {
 export interface ApiServerOptions {
   router: Router;
   authenticate(headers: IncomingMessage['headers']): User | undefined;
-  /** A 429 answer when the request is to be throttled, else undefined. */
-  throttle(method: string, path: string): ApiResponse | undefined;
+  /** A 429 (or 5xx) answer when the request is to be throttled; 'hold' to swallow it; else undefined. */
+  throttle(method: string, path: string): ApiResponse | 'hold' | undefined;
   onRequest(record: RequestRecord): void;
 }
 
@@ -64,6 +64,8 @@ async function dispatch(
 ): Promise<ApiResponse> {
   if (!path) throw notFound();
   const throttled = options.throttle(method, path);
+  // Swallowed: never processed, never answered (the socket goes when its sender does).
+  if (throttled === 'hold') return new Promise<never>(() => undefined);
   if (throttled) return throttled;
   const user = options.authenticate(req.headers);
   if (!user) throw unauthorized();
