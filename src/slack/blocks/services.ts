@@ -45,7 +45,7 @@ export function serviceCheckResults(check: GroupCheck, asker: string): SlackMess
   const lines = packLines(check.report.results.map(resultLine), {
     maxBlocks: RESULT_BLOCKS,
     maxChars: OUR_LIMITS.messageBlockText - head.length - about.length,
-    more: (n) => `…and ${plural(n, 'more target')} not shown (failures come first); ${code(`portcullis check-services --group ${check.group.groupName}`)} lists them all.`,
+    more: (n) => `…and ${plural(n, 'more target')} not shown (failures come first); ${code(`portcullis check-services --group ${check.group.groupName} --groups terraform/groups.json`)} lists them all.`,
   });
   const blocks: Block[] = [section(head), context([about]), ...lines.blocks];
   return message(head, blocks);
