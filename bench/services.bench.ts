@@ -4,7 +4,9 @@
  * it, 50 of the same targets one at a time, to show what the worker pool buys.
  * `services-1k-https` probes HTTPS by a host name, each certificate verified (a CA made
  * for the run): the TLS handshakes are the extra cost. The targets run in this process,
- * on 127.45.0.0/16 and 127.48.0.0/16, so the figures include serving them too.
+ * on 127.45.0.0/16 and 127.48.0.0/16, so the figures include serving them too (for TLS,
+ * about as much again as making the handshakes; serving them from a worker thread was
+ * no faster on two cores).
  */
 import { checkServices, createProbe, loopbackOnly, type Probe, type ServiceReport, type ServiceSpec } from '../src/checks/services.ts';
 import { allocateLoopbackIps, startServiceTargets, type TargetSpec } from '../src/fakes/services/index.ts';
