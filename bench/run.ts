@@ -5,7 +5,7 @@
 import { plan10k } from './plan.bench.ts';
 import { ackLatency } from './ack.bench.ts';
 import { webhookIngest } from './webhook.bench.ts';
-import { services1k } from './services.bench.ts';
+import { services1k, services1kHttps } from './services.bench.ts';
 
 export interface BenchResult {
   name: string;
@@ -19,6 +19,7 @@ const BENCHMARKS: Record<string, () => Promise<BenchResult>> = {
   'ack-latency': ackLatency,
   'webhook-ingest': webhookIngest,
   'services-1k': services1k,
+  'services-1k-https': services1kHttps,
 };
 
 const wanted = process.argv.slice(2);

@@ -40,7 +40,7 @@ export async function startBot(config: Config, log: Logger, env: NodeJS.ProcessE
   const vcs = createGitLabVcs({ url: config.gitlab.url, token: config.gitlab.token, project: config.gitlab.project, logger: log });
   const slack = createSlackApp({ botToken: config.slack.botToken, appToken: config.slack.appToken, apiUrl: config.slack.apiUrl, log });
   const now = () => new Date();
-  // terraform/groups.json on the default branch: the groups a request may name, and their service ports.
+  // terraform/groups.json on the default branch: the groups a request may name, and their service settings.
   const groups = new GroupCatalog(vcs, now);
   // Against a fake or sandbox AWS (an endpoint override), probes stay on loopback.
   const allowTarget = probeGuard(env);
@@ -59,7 +59,11 @@ export async function startBot(config: Config, log: Logger, env: NodeJS.ProcessE
     },
     policies,
     log,
-    checks: { servicePorts: async (group) => (await groups.details()).get(group)?.servicePorts ?? [], allowTarget },
+    checks: {
+      servicePorts: async (group) => (await groups.details()).get(group)?.servicePorts ?? [],
+      service: async (group) => (await groups.details()).get(group)?.service,
+      allowTarget,
+    },
     locks: new KeyedMutex(),
     homeViewers: new HomeViewers(),
     followUps,

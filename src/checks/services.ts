@@ -1,28 +1,48 @@
 /**
- * Service checks: every public member of a security group is sent an HTTP GET on each
- * service port the group opens to the internet, a bounded number at a time, each with
- * its own time limit. The result says, per target, whether it answered 2xx/3xx, how
- * fast, and otherwise why not ('timeout', 'refused' or the connection error).
+ * Service checks: every public member of a security group is probed on each service port
+ * the group opens to the internet, a bounded number at a time, each with its own time
+ * limit. What a probe is (src/checks/probe.ts) follows the group's `service` in
+ * groups.json: an HTTP GET, an HTTPS GET verified for the service's host name, or — an
+ * HTTPS port without a host name — a TLS handshake whose certificate is not checked by
+ * name. The result says, per target, whether it answered as a healthy service should,
+ * how fast, and otherwise why not ('timeout', 'refused', a certificate problem...).
  */
 import type { CloudGroup, CloudMember, CloudPort, CloudRule } from '../core/ports.ts';
 import { reachesPublic } from '../domain/cidr.ts';
 import { ALL_PROTOCOLS } from '../domain/protocol.ts';
 import { InputError } from '../domain/errors.ts';
+import type { ServiceSpec } from '../domain/groups.ts';
+import { defaultProbe, describeFailure, type Probe, type ProbeTarget } from './probe.ts';
+
+export { createProbe, defaultProbe, describeFailure, type Probe, type ProbeAnswer, type ProbeTarget } from './probe.ts';
+export type { ServiceSpec } from '../domain/groups.ts';
 
 export const DEFAULT_SERVICE_PORTS: readonly number[] = [80, 443];
 export const DEFAULT_TIMEOUT_MS = 2000;
 export const DEFAULT_CONCURRENCY = 100;
 
+/** What an HTTPS target's certificate was checked for. */
+export type CertificateCheck =
+  /** Chain, dates and the service's host name, all verified. */
+  | 'verified'
+  /** No host name in groups.json: the TLS handshake completed, the certificate was not checked by name. */
+  | 'not checked by name';
+
 export interface ServiceResult {
   instanceId: string;
   ip: string;
   port: number;
+  /** What was asked: the URL of the GET (with the host name when there is one), or https://ip:port for a handshake. */
   url: string;
-  /** The target answered with a 2xx or 3xx status. */
+  /** The host name sent as SNI and Host (groups.json service.host). */
+  host?: string;
+  /** The target answered with a healthy status (service.expect, default 2xx/3xx), or completed a TLS handshake. */
   ok: boolean;
   status?: number;
+  /** HTTPS targets that got as far as an answer. */
+  certificate?: CertificateCheck;
   latencyMs: number;
-  /** Why it failed when it did not answer: 'timeout', 'refused' or the error met. */
+  /** Why it failed: 'timeout', 'refused', an unexpected status, a certificate problem or the error met. */
   error?: string;
 }
 
@@ -30,8 +50,18 @@ export interface ServiceSummary {
   total: number;
   ok: number;
   failed: number;
+  /** Targets that passed on a TLS handshake alone: certificate not checked by name. */
+  unverified: number;
   /** Slowest answer among the targets that answered at all (0 when none did). */
   slowestMs: number;
+}
+
+/** A result in words, as the CLI, JUnit and Slack show it: "HTTP 200, certificate verified for shop.example.com". */
+export function describeOutcome(r: ServiceResult): string {
+  if (!r.ok) return r.error ?? 'failed';
+  if (r.certificate === 'not checked by name') return 'TLS handshake completed; certificate not checked by name (no service host in groups.json)';
+  if (r.certificate === 'verified') return `HTTP ${r.status}, certificate verified for ${r.host}`;
+  return `HTTP ${r.status}`;
 }
 
 export interface ServiceReport {
@@ -40,12 +70,11 @@ export interface ServiceReport {
   summary: ServiceSummary;
 }
 
-/** Sends one request and resolves with the status; rejects when no answer came. */
-export type Probe = (url: string, timeoutMs: number) => Promise<{ status: number }>;
-
 export interface CheckServicesOptions {
   members: readonly CloudMember[];
   ports: readonly number[];
+  /** groups.json `service` of the group: host name, path, healthy statuses (default: none named). */
+  service?: ServiceSpec;
   /**
    * The guard every address passes before any packet is sent to it. Production passes
    * `anyMember` (the addresses are AWS's own public members); tests, the sandbox and any
@@ -84,24 +113,6 @@ export function publicServicePorts(rules: readonly CloudRule[], candidates: read
   return [...new Set(candidates)].filter(opens).sort((a, b) => a - b);
 }
 
-/** node's fetch (undici) with a deadline on the whole exchange; the body is not read. */
-export const httpProbe: Probe = async (url, timeoutMs) => {
-  const res = await fetch(url, { signal: AbortSignal.timeout(timeoutMs), redirect: 'manual' });
-  await res.body?.cancel();
-  return { status: res.status };
-};
-
-/** 'timeout', 'refused', or the lowest-level reason fetch gives (e.g. a TLS error code). */
-export function describeFailure(err: unknown): string {
-  const e = err as Error & { cause?: Error & { code?: string } };
-  if (e.name === 'TimeoutError' || e.name === 'AbortError') return 'timeout';
-  const cause = e.cause;
-  if (cause?.code === 'ECONNREFUSED') return 'refused';
-  if (cause?.code === 'UND_ERR_CONNECT_TIMEOUT' || cause?.code === 'UND_ERR_HEADERS_TIMEOUT') return 'timeout';
-  if (cause) return cause.code ? `${cause.code}: ${cause.message}` : cause.message;
-  return e.message;
-}
-
 /** Runs `work` over `items` with at most `limit` in flight; results keep the input order. */
 async function pool<T, R>(items: readonly T[], limit: number, work: (item: T) => Promise<R>): Promise<R[]> {
   const results = new Array<R>(items.length);
@@ -121,28 +132,56 @@ const byFailuresFirst = (a: ServiceResult, b: ServiceResult) =>
 
 export function summarise(results: readonly ServiceResult[]): ServiceSummary {
   const ok = results.filter((r) => r.ok).length;
-  const answered = results.filter((r) => r.status !== undefined);
-  return { total: results.length, ok, failed: results.length - ok, slowestMs: Math.max(0, ...answered.map((r) => r.latencyMs)) };
+  const unverified = results.filter((r) => r.ok && r.certificate === 'not checked by name').length;
+  const answered = results.filter((r) => r.status !== undefined || r.certificate !== undefined);
+  return { total: results.length, ok, failed: results.length - ok, unverified, slowestMs: Math.max(0, ...answered.map((r) => r.latencyMs)) };
 }
 
-export async function checkServices(options: CheckServicesOptions, probe: Probe = httpProbe): Promise<ServiceReport> {
-  const { members, ports, allowTarget, timeoutMs = DEFAULT_TIMEOUT_MS, concurrency = DEFAULT_CONCURRENCY, scheme = defaultScheme } = options;
+const hostPart = (ip: string) => (ip.includes(':') ? `[${ip}]` : ip);
+
+/** What to ask a member on a port, following the group's service settings. */
+export function probeTarget(ip: string, port: number, scheme: 'http' | 'https', service: ServiceSpec = {}): ProbeTarget {
+  const { host, path = '/' } = service;
+  if (scheme === 'http') return { kind: 'http', ip, port, path, ...(host !== undefined ? { host } : {}) };
+  // Without a host name there is nothing to verify the certificate against, nor a Host to
+  // ask for: the handshake alone is checked, and the result says so.
+  return host !== undefined ? { kind: 'https', ip, port, path, host } : { kind: 'tls', ip, port };
+}
+
+function targetUrl(target: ProbeTarget): string {
+  if (target.kind === 'tls') return `https://${hostPart(target.ip)}:${target.port}`;
+  return `${target.kind}://${target.host ?? hostPart(target.ip)}:${target.port}${target.path}`;
+}
+
+function healthy(status: number, expect: readonly number[] | undefined): boolean {
+  return expect ? expect.includes(status) : status >= 200 && status < 400;
+}
+
+export async function checkServices(options: CheckServicesOptions, probe: Probe = defaultProbe): Promise<ServiceReport> {
+  const { members, ports, service = {}, allowTarget, timeoutMs = DEFAULT_TIMEOUT_MS, concurrency = DEFAULT_CONCURRENCY, scheme = defaultScheme } = options;
   const targets = members.flatMap((m) => ports.map((port) => ({ member: m, port })));
 
   const results = await pool(targets, concurrency, async ({ member, port }): Promise<ServiceResult> => {
     const ip = member.publicIp;
-    const base = { instanceId: member.instanceId, ip, port };
+    const target = probeTarget(ip, port, scheme(port), service);
+    const host = target.kind === 'tls' ? undefined : target.host;
+    const base = { instanceId: member.instanceId, ip, port, ...(host !== undefined ? { host } : {}) };
     if (!allowTarget(ip)) {
       return { ...base, url: `${ip}:${port}`, ok: false, latencyMs: 0, error: `not probed: ${ip} is outside the addresses this run may reach` };
     }
-    const url = `${scheme(port)}://${ip.includes(':') ? `[${ip}]` : ip}:${port}/`;
+    const url = targetUrl(target);
     const started = performance.now();
     try {
-      const { status } = await probe(url, timeoutMs);
-      const ok = status >= 200 && status < 400;
-      return { ...base, url, ok, status, latencyMs: performance.now() - started, ...(ok ? {} : { error: `HTTP ${status}` }) };
+      const answer = await probe(target, timeoutMs);
+      const latencyMs = performance.now() - started;
+      if ('handshake' in answer) return { ...base, url, ok: true, certificate: 'not checked by name', latencyMs };
+      const { status } = answer;
+      const ok = healthy(status, service.expect);
+      const certificate = target.kind === 'https' ? { certificate: 'verified' as const } : {};
+      const error = ok ? {} : { error: service.expect ? `HTTP ${status} (expected ${service.expect.join(' or ')})` : `HTTP ${status}` };
+      return { ...base, url, ok, status, ...certificate, latencyMs, ...error };
     } catch (err) {
-      return { ...base, url, ok: false, latencyMs: performance.now() - started, error: describeFailure(err) };
+      return { ...base, url, ok: false, latencyMs: performance.now() - started, error: describeFailure(err, host) };
     }
   });
   results.sort(byFailuresFirst);
@@ -161,6 +200,8 @@ export interface GroupCheckRequest {
   group: string;
   /** Ports worth checking if the group opens them publicly (groups.json `service_ports`). */
   servicePorts: readonly number[];
+  /** groups.json `service`: host name, path and healthy statuses. */
+  service?: ServiceSpec;
   allowTarget: (ip: string) => boolean;
   timeoutMs?: number;
   concurrency?: number;
@@ -180,13 +221,13 @@ export interface GroupCheck {
 }
 
 /** Looks the group up in AWS, works out what to probe, and probes it. */
-export async function checkGroupServices(cloud: CloudPort, request: GroupCheckRequest, probe: Probe = httpProbe): Promise<GroupCheck> {
+export async function checkGroupServices(cloud: CloudPort, request: GroupCheckRequest, probe: Probe = defaultProbe): Promise<GroupCheck> {
   const [identity, group] = await Promise.all([cloud.callerIdentity(), cloud.findGroup(request.group)]);
   if (!group) throw new UnknownGroupError(`security group "${request.group}" does not exist in AWS account ${identity.account}`);
   const [rules, members] = await Promise.all([cloud.ingressRules(group.groupId), cloud.publicMembers(group.groupId)]);
   const ports = publicServicePorts(rules, request.servicePorts);
-  const { allowTarget, timeoutMs, concurrency } = request;
-  const report = await checkServices({ members, ports, allowTarget, timeoutMs, concurrency }, probe);
+  const { service, allowTarget, timeoutMs, concurrency } = request;
+  const report = await checkServices({ members, ports, service, allowTarget, timeoutMs, concurrency }, probe);
   return { group, identity, ports, members: members.length, report, provable: members.length > 0 && ports.length > 0 };
 }
 

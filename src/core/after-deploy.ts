@@ -38,7 +38,8 @@ export async function afterDeploy(deps: BotDeps, request: ChangeRequest, pipelin
     const servicePorts = await deps.checks.servicePorts(group);
     if (servicePorts.length > 0) {
       const services = await checkOnce(deps, request, 'services', pipelineId, thread, async () => {
-        const check = await checkGroupServices(deps.cloud, { group, servicePorts, allowTarget: deps.checks!.allowTarget });
+        const service = await deps.checks!.service?.(group);
+        const check = await checkGroupServices(deps.cloud, { group, servicePorts, service, allowTarget: deps.checks!.allowTarget });
         const why = unprovableReason(check);
         const ok = why === null && check.report.summary.failed === 0;
         return { message: serviceCheckResults(check, `after the deploy of ${request.id}`), outcome: { name: 'services', ok, detail: why ?? `${check.report.summary.ok} of ${check.report.summary.total} answered` } };

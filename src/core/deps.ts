@@ -1,5 +1,6 @@
 /** Everything the core needs, passed in once by main (and by tests). */
 import type { PolicySet } from '../compliance/policy.ts';
+import type { ServiceSpec } from '../domain/groups.ts';
 import type { Logger } from '../log.ts';
 import type { ChangeRequest } from '../domain/request.ts';
 import type { ChatPort, CloudPort, Store, VcsPort } from './ports.ts';
@@ -22,6 +23,8 @@ export interface BotSettings {
 export interface CheckSettings {
   /** groups.json service_ports of a group (empty: nothing to probe). */
   servicePorts(group: string): Promise<number[]>;
+  /** groups.json `service` of a group: host name (SNI, Host, certificate name), path, healthy statuses. */
+  service?(group: string): Promise<ServiceSpec | undefined>;
   /** Which member addresses may be probed (loopback only against a fake AWS). */
   allowTarget(ip: string): boolean;
 }

@@ -5,10 +5,10 @@
  * group missing in AWS) says why in place of the results.
  */
 import type { App } from '@slack/bolt';
-import { checkGroupServices } from '../checks/services.ts';
+import { checkGroupServices, type Probe, type ServiceSpec } from '../checks/services.ts';
 import type { BotDeps } from '../core/deps.ts';
 import { InputError, UpstreamError } from '../domain/errors.ts';
-import { code } from './mrkdwn.ts';
+import { code, escapeMrkdwn } from './mrkdwn.ts';
 import { checkingServices, serviceCheckFailed, serviceCheckResults } from './blocks/services.ts';
 import type { SlashCommand } from './commands.ts';
 
@@ -17,7 +17,7 @@ export const CHECK_SERVICES_COMMAND: SlashCommand = '/check-services';
 
 export interface CheckServicesDeps extends BotDeps {
   /** terraform/groups.json by group key (a group name in AWS), in file order. */
-  groups(): Promise<Map<string, { servicePorts: number[] }>>;
+  groups(): Promise<Map<string, GroupEntry>>;
   /**
    * The address guard of the probes: `anyMember` in production, `loopbackOnly` whenever
    * AWS is a fake or the sandbox (src/checks/services.ts).
@@ -25,33 +25,52 @@ export interface CheckServicesDeps extends BotDeps {
   allowTarget(ip: string): boolean;
   /** Per-target time limit (default that of checkServices, 2 s). */
   probeTimeoutMs?: number;
+  /** The probe (default: Node's trust store with NODE_EXTRA_CA_CERTS); tests give one trusting their CA. */
+  probe?: Probe;
 }
 
-/** The group asked for and its service ports, or what to tell the person instead. */
-export function chooseGroup(text: string, groups: Map<string, { servicePorts: number[] }>): { group: string; servicePorts: number[] } | { refusal: string } {
+/** A group's service settings from groups.json. */
+export interface GroupEntry {
+  servicePorts: number[];
+  service?: ServiceSpec;
+}
+
+type Choice = { group: string; servicePorts: number[]; service?: ServiceSpec };
+
+/** The group asked for and its service settings, or what to tell the person instead. */
+export function chooseGroup(text: string, groups: Map<string, GroupEntry>): Choice | { refusal: string } {
   const asked = text.trim().split(/\s+/)[0] ?? '';
   const known = [...groups.keys()].map(code).join(', ') || 'none';
+  const chosen = (group: string, entry: GroupEntry): Choice => ({ group, servicePorts: entry.servicePorts, ...(entry.service ? { service: entry.service } : {}) });
   if (asked === '') {
     const first = [...groups].find(([, g]) => g.servicePorts.length > 0);
-    return first ? { group: first[0], servicePorts: first[1].servicePorts } : { refusal: `No group in groups.json has service ports to check. Known groups: ${known}.` };
+    return first ? chosen(...first) : { refusal: `No group in groups.json has service ports to check. Known groups: ${known}.` };
   }
   const entry = groups.get(asked);
   if (!entry) return { refusal: `${code(asked)} is not a group Portcullis manages. Known groups: ${known}.` };
   if (entry.servicePorts.length === 0) return { refusal: `${code(asked)} has no service ports in groups.json, so there is nothing to check.` };
-  return { group: asked, servicePorts: entry.servicePorts };
+  return chosen(asked, entry);
 }
 
 export function registerCheckServices(app: App, deps: CheckServicesDeps): void {
   app.command(CHECK_SERVICES_COMMAND, async ({ ack, command }) => {
     await ack();
     const { channel_id: channel, user_id: user } = command;
-    const choice = chooseGroup(command.text, await deps.groups());
+    let groups: Map<string, GroupEntry>;
+    try {
+      groups = await deps.groups();
+    } catch (err) {
+      // A groups.json the checks cannot trust (e.g. a malformed service host) is said, not guessed around.
+      if (!(err instanceof InputError)) throw err;
+      return deps.chat.postEphemeral(channel, user, `Cannot check services: ${escapeMrkdwn(err.message)}`);
+    }
+    const choice = chooseGroup(command.text, groups);
     if ('refusal' in choice) return deps.chat.postEphemeral(channel, user, choice.refusal);
 
     const log = deps.log.child({ command: CHECK_SERVICES_COMMAND, user, group: choice.group });
     const { ts } = await deps.chat.post(channel, checkingServices(choice.group, user));
     const { allowTarget, probeTimeoutMs: timeoutMs } = deps;
-    const result = await checkGroupServices(deps.cloud, { ...choice, allowTarget, timeoutMs }).then(
+    const result = await checkGroupServices(deps.cloud, { ...choice, allowTarget, timeoutMs }, deps.probe).then(
       (check) => {
         log.info({ summary: check.report.summary, ports: check.ports }, 'service checks done');
         return serviceCheckResults(check, user);

@@ -43,26 +43,26 @@ describe('checkServices against loopback targets', () => {
     const hang = results.find((r) => r.instanceId === 'i-hang')!;
     assert.ok(hang.latencyMs >= 550 && hang.latencyMs < 2000, `the hanging target was given up at its timeout (${hang.latencyMs} ms)`);
     assert.ok(elapsed < 2000, 'targets are checked side by side, not one after another');
-    assert.deepEqual({ ...summary, slowestMs: undefined }, { total: 5, ok: 2, failed: 3, slowestMs: undefined });
+    assert.deepEqual({ ...summary, slowestMs: undefined }, { total: 5, ok: 2, failed: 3, unverified: 0, slowestMs: undefined });
     assert.ok(summary.slowestMs > 0 && summary.slowestMs < hang.latencyMs, 'slowest counts only targets that answered');
     assert.equal(targets.requests(okIp, PORT), 1);
   });
 
   it('reports a TLS failure clearly when a port is checked over https but speaks plain HTTP', async () => {
     const { results } = await checkServices({ members: [member('i-ok', okIp)], ports: [PORT], allowTarget: loopbackOnly, timeoutMs: 2000, scheme: () => 'https' });
-    assert.equal(results[0]?.url, `https://${okIp}:${PORT}/`);
+    assert.equal(results[0]?.url, `https://${okIp}:${PORT}`, 'no host name: a handshake, not a GET');
     assert.equal(results[0]?.ok, false);
     assert.match(results[0]?.error ?? '', /SSL|TLS|EPROTO|wrong version/i);
   });
 
   it('sends nothing to an address the guard refuses', async () => {
     const sent: string[] = [];
-    const probe: Probe = async (url) => {
-      sent.push(url);
+    const probe: Probe = async (target) => {
+      sent.push(`${target.kind} ${target.ip}:${target.port}`);
       return { status: 200 };
     };
     const { results } = await checkServices({ members: [member('i-doc', '203.0.113.5'), member('i-ok', okIp)], ports: [80, 443], allowTarget: loopbackOnly }, probe);
-    assert.deepEqual(sent.sort(), [`http://${okIp}:80/`, `https://${okIp}:443/`]);
+    assert.deepEqual(sent.sort(), [`http ${okIp}:80`, `tls ${okIp}:443`]);
     const refused = results.filter((r) => !r.ok);
     assert.deepEqual(refused.map((r) => [r.ip, r.port]), [['203.0.113.5', 80], ['203.0.113.5', 443]]);
     assert.match(refused[0]?.error ?? '', /not probed: 203\.0\.113\.5 is outside/);
@@ -72,8 +72,8 @@ describe('checkServices against loopback targets', () => {
     let inFlight = 0;
     let peak = 0;
     const seen = new Set<string>();
-    const probe: Probe = async (url) => {
-      seen.add(url);
+    const probe: Probe = async (target) => {
+      seen.add(`${target.ip}:${target.port}`);
       peak = Math.max(peak, ++inFlight);
       await new Promise((resolve) => setImmediate(resolve));
       inFlight -= 1;

@@ -1,8 +1,10 @@
 // Loopback service targets behind fake instances: every scripted behaviour as a client meets it.
 // This file's addresses come from 127.31.0.0/16 so it can run in parallel with other files.
 import assert from 'node:assert/strict';
+import { request } from 'node:https';
 import { describe, test } from 'node:test';
 import { allocateLoopbackIps, startServiceTargets, type TargetSpec } from '../../src/fakes/services/index.ts';
+import { createTestCa } from '../helpers/certs.ts';
 
 const PORT = 18080;
 
@@ -92,6 +94,38 @@ describe('startServiceTargets', () => {
       await assert.rejects(startServiceTargets([good, bad]), message);
     }
     assert.deepEqual(await probe(good.ip), { error: 'ECONNREFUSED' }, 'the valid target was not started either');
+  });
+
+  test('serves HTTPS with the certificate it is given, records SNI and Host, and answers another Host with 421', async () => {
+    const [ip] = allocateLoopbackIps(1, { block: '127.31.13.0/24' }) as [string];
+    const ca = await createTestCa();
+    const targets = await startServiceTargets([{ ip, port: PORT, behaviour: 'ok', tls: await ca.issue({ names: ['shop.example.test'] }), host: 'shop.example.test' }]);
+    // A bare node:https client, verifying as any client would: the name is only SNI and Host.
+    const get = (host: string) =>
+      new Promise<{ status: number; subject: string }>((resolve, reject) => {
+        const req = request({ host: ip, port: PORT, path: '/healthz', servername: 'shop.example.test', headers: { host }, ca: ca.cert, agent: false }, (res) => {
+          const subject = String((res.socket as import('node:tls').TLSSocket).getPeerCertificate().subject.CN);
+          res.resume();
+          resolve({ status: res.statusCode ?? 0, subject });
+        });
+        req.on('error', reject).end();
+      });
+    try {
+      assert.deepEqual(await get('shop.example.test'), { status: 200, subject: 'shop.example.test' });
+      assert.deepEqual(await get('elsewhere.example.test'), { status: 421, subject: 'shop.example.test' });
+      assert.deepEqual(targets.seen(ip, PORT), [
+        { servername: 'shop.example.test', host: 'shop.example.test', path: '/healthz' },
+        { servername: 'shop.example.test', host: 'elsewhere.example.test', path: '/healthz' },
+      ]);
+      assert.deepEqual(targets.handshakes(ip, PORT), ['shop.example.test', 'shop.example.test']);
+      // Plain HTTP to an HTTPS port is not answered as HTTP.
+      assert.match(JSON.stringify(await probe(ip)), /error/);
+      await targets.setBehaviour(ip, PORT, 'refuse');
+      await targets.setBehaviour(ip, PORT, { status: 204 });
+      assert.equal((await get('shop.example.test')).status, 204, 'still HTTPS after listening again');
+    } finally {
+      await targets.close();
+    }
   });
 
   test('300 targets start on one port, each answers for itself, and all close cleanly', async () => {

@@ -1,10 +1,12 @@
 // /check-services with the real Bolt app on the Slack fake, the real AWS adapter on the AWS
-// fake, and loopback targets (127.43.0.0/24) that answer, fail, hang and refuse; plus the
-// results message with 1,000 targets inside Slack's limits.
+// fake, and loopback targets (127.43.0.0/24) that answer, fail, hang and refuse, and HTTPS
+// targets with certificates for a host name; plus the results message with 1,000 targets
+// inside Slack's limits.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { createAwsCloud } from '../../src/aws/cloud.ts';
-import { loopbackOnly, summarise, type GroupCheck, type ServiceResult } from '../../src/checks/services.ts';
+import { createProbe, loopbackOnly, summarise, type GroupCheck, type ServiceResult } from '../../src/checks/services.ts';
+import { GroupsFileError } from '../../src/domain/groups.ts';
 import { startAwsFake, type AwsFake } from '../../src/fakes/aws/index.ts';
 import { allocateLoopbackIps, startServiceTargets, type ServiceTargets } from '../../src/fakes/services/index.ts';
 import { startSlackFake, type SlackFake } from '../../src/fakes/slack/index.ts';
@@ -12,23 +14,36 @@ import { createLogger } from '../../src/log.ts';
 import { createSlackApp, type SlackApp } from '../../src/slack/app.ts';
 import { serviceCheckResults } from '../../src/slack/blocks/services.ts';
 import { createSlackChat } from '../../src/slack/chat.ts';
-import { chooseGroup, registerCheckServices } from '../../src/slack/check-services.ts';
+import { chooseGroup, registerCheckServices, type GroupEntry } from '../../src/slack/check-services.ts';
 import { openStore } from '../../src/store/index.ts';
 import { testDeps } from '../helpers/deps.ts';
 import { assertWithinSlackLimits, blockTexts } from './slack-limits.ts';
+import { createTestCa } from '../helpers/certs.ts';
 
 const CHANNEL = 'C0SECOPS';
 const PORT = 18443;
+const HTTPS_PORT = 8443;
+const HOST = 'shop.example.test';
 const [okIp, failIp, hangIp, refuseIp] = allocateLoopbackIps(4, { block: '127.43.0.0/24' }) as [string, string, string, string];
+const [shopIp, strangerIp] = allocateLoopbackIps(2, { block: '127.43.1.0/24' }) as [string, string];
+const GROUPS = new Map<string, GroupEntry>([
+  ['sg-backend', { servicePorts: [] }],
+  ['sg-front', { servicePorts: [PORT] }],
+  ['sg-gone', { servicePorts: [80] }],
+  ['sg-shop', { servicePorts: [HTTPS_PORT], service: { host: HOST, path: '/healthz' } }],
+  ['sg-bare', { servicePorts: [HTTPS_PORT] }],
+]);
 
 describe('/check-services against the fakes', () => {
   let slack: SlackFake;
   let aws: AwsFake;
   let targets: ServiceTargets;
   let bot: SlackApp;
+  let groups: () => Promise<Map<string, GroupEntry>> = async () => GROUPS;
   const store = openStore(':memory:');
 
   before(async () => {
+    const ca = await createTestCa();
     [slack, aws, targets] = await Promise.all([
       startSlackFake(),
       startAwsFake(),
@@ -37,6 +52,8 @@ describe('/check-services against the fakes', () => {
         { ip: failIp, port: PORT, behaviour: 'fail' },
         { ip: hangIp, port: PORT, behaviour: 'hang' },
         { ip: refuseIp, port: PORT, behaviour: 'refuse' },
+        { ip: shopIp, port: HTTPS_PORT, behaviour: 'ok', tls: await ca.issue({ names: [HOST] }), host: HOST },
+        { ip: strangerIp, port: HTTPS_PORT, behaviour: 'ok', tls: await ca.issue({ names: ['other.example.test'] }) },
       ]),
     ]);
     const front = aws.driver.addSecurityGroup({ groupName: 'sg-front' });
@@ -44,15 +61,23 @@ describe('/check-services against the fakes', () => {
     for (const [id, ip] of [['i-0ok', okIp], ['i-0fail', failIp], ['i-0hang', hangIp], ['i-0refuse', refuseIp]] as const) {
       aws.driver.addInstance({ groupIds: [front], publicIp: ip, state: 'running', instanceId: id });
     }
+    const [shop, bare] = ['sg-shop', 'sg-bare'].map((groupName) => {
+      const group = aws.driver.addSecurityGroup({ groupName });
+      aws.driver.authorizeIngress(group, { protocol: 'tcp', fromPort: HTTPS_PORT, toPort: HTTPS_PORT, cidr: '0.0.0.0/0' });
+      return group;
+    }) as [string, string];
+    aws.driver.addInstance({ groupIds: [shop], publicIp: shopIp, state: 'running', instanceId: 'i-0shop' });
+    aws.driver.addInstance({ groupIds: [shop, bare], publicIp: strangerIp, state: 'running', instanceId: 'i-0stranger' });
     const log = createLogger({ level: 'silent' });
     bot = createSlackApp({ botToken: slack.botToken, appToken: slack.appToken, apiUrl: slack.url, log });
     const cloud = createAwsCloud({ region: 'us-east-1', endpointEc2: aws.url, endpointSts: aws.url, credentials: { accessKeyId: aws.accessKeyId, secretAccessKey: aws.secretAccessKey } });
     registerCheckServices(bot.app, {
       ...testDeps({ store, chat: createSlackChat(bot.app.client), cloud, log, settings: { channel: CHANNEL, approverIds: new Set() } }),
       // sg-backend first, without service ports: the default must skip it.
-      groups: async () => new Map([['sg-backend', { servicePorts: [] }], ['sg-front', { servicePorts: [PORT] }], ['sg-gone', { servicePorts: [80] }]]),
+      groups: () => groups(),
       allowTarget: loopbackOnly,
       probeTimeoutMs: 800,
+      probe: createProbe({ extraCa: [ca.cert] }),
     });
     await bot.app.start();
   });
@@ -94,8 +119,48 @@ describe('/check-services against the fakes', () => {
     const calls = aws.driver.calls('DescribeSecurityGroups');
     await driver.runSlashCommand({ user: 'U0BOB', command: '/check-services', text: 'sg-<!channel>', channel: CHANNEL });
     const answer = await driver.waitFor(() => driver.ephemerals('U0BOB').at(-1));
-    assert.match(answer.text, /^`sg-&lt;!channel&gt;` is not a group Portcullis manages\. Known groups: `sg-backend`, `sg-front`, `sg-gone`\.$/);
+    assert.match(answer.text, /^`sg-&lt;!channel&gt;` is not a group Portcullis manages\. Known groups: `sg-backend`, `sg-front`, `sg-gone`, `sg-shop`, `sg-bare`\.$/);
     assert.equal(aws.driver.calls('DescribeSecurityGroups'), calls);
+  });
+
+  /** Runs /check-services and returns the text of the message that replaced "checking…". */
+  async function checkInSlack(text: string): Promise<{ head: string; texts: string }> {
+    const { driver } = slack;
+    const before = driver.channel(CHANNEL).length;
+    await driver.runSlashCommand({ user: 'U0ALICE', command: '/check-services', text, channel: CHANNEL });
+    const final = await driver.waitFor(() => {
+      const m = driver.channel(CHANNEL)[before];
+      return m && !m.text.includes('Checking') && m;
+    }, 8000);
+    return { head: final.text, texts: blockTexts(final.blocks).join('\n') };
+  }
+
+  it('checks HTTPS members by the host name from groups.json: verified, or failed with the reason', async () => {
+    const { head, texts } = await checkInSlack('sg-shop');
+    assert.match(head, /^:x: `sg-shop`: \*1 of 2 targets failed\*$/);
+    assert.match(texts, /^:x: `i-0stranger` `https:\/\/shop\.example\.test:8443\/healthz` at `127\.43\.1\.2` certificate name mismatch: the certificate is not valid for shop\.example\.test \(it names DNS:other\.example\.test\) · \d+ ms$/m);
+    assert.match(texts, /^:white_check_mark: `i-0shop` `https:\/\/shop\.example\.test:8443\/healthz` at `127\.43\.1\.1` HTTP 200, certificate verified for shop\.example\.test · \d+ ms$/m);
+    assert.deepEqual(targets.seen(shopIp, HTTPS_PORT).at(-1), { servername: HOST, host: `${HOST}:${HTTPS_PORT}`, path: '/healthz' });
+  });
+
+  it('says in the verdict and the line when HTTPS passed on a handshake, its certificate not checked by name', async () => {
+    const { head, texts } = await checkInSlack('sg-bare');
+    assert.match(head, /^:white_check_mark: `sg-bare`: all 1 target answered \(slowest \d+ ms\); 1 HTTPS by TLS handshake only, certificate not checked by name \(no service host in groups\.json\)$/);
+    assert.match(texts, /^:large_yellow_circle: `i-0stranger` `https:\/\/127\.43\.1\.2:8443` TLS handshake completed; certificate not checked by name \(no service host in groups\.json\) · \d+ ms$/m);
+  });
+
+  it('answers ephemerally, escaped, when groups.json cannot be trusted', async () => {
+    const { driver } = slack;
+    groups = async () => {
+      throw new GroupsFileError('terraform/groups.json on main: group "sg-shop": service.host: "<!here>" is not a DNS host name');
+    };
+    try {
+      await driver.runSlashCommand({ user: 'U0CAROL', command: '/check-services', text: 'sg-shop', channel: CHANNEL });
+      const answer = await driver.waitFor(() => driver.ephemerals('U0CAROL').at(-1));
+      assert.equal(answer.text, 'Cannot check services: terraform/groups.json on main: group "sg-shop": service.host: "&lt;!here&gt;" is not a DNS host name');
+    } finally {
+      groups = async () => GROUPS;
+    }
   });
 
   it('says in place why the check could not run when AWS has no such group', async () => {

@@ -4,6 +4,7 @@
  * pipeline mimics the same names, and other teams include the service checks.
  */
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { parse as parseYaml } from 'yaml';
@@ -140,6 +141,8 @@ test('verify runs the service checks as the child pipeline on disk, and fails wi
   const trigger = job(ci, 'service-checks');
   assert.deepEqual(needsOf(trigger), ['deploy']);
   assert.equal(typeof (trigger.variables as Record<string, unknown>).SERVICE_CHECK_GROUP, 'string');
+  assert.equal((trigger.variables as Record<string, unknown>).SERVICE_CHECK_GROUPS_FILE, 'terraform/groups.json', 'HTTPS is checked by the service host in groups.json');
+  assert.ok(existsSync(new URL('terraform/groups.json', ROOT)));
   const { include, strategy } = trigger.trigger as { include: Array<{ local: string }>; strategy: string };
   assert.equal(strategy, 'depend', 'a failed check fails the parent pipeline');
   assert.deepEqual(include, [{ local: 'terraform/ci/service-checks.yml' }]);
@@ -150,9 +153,21 @@ test('the child pipeline runs check-services for the group and reports JUnit, al
   const child = parseCi(read('terraform/ci/service-checks.yml'));
   assert.deepEqual(structureProblems(child), []);
   const checks = job(child, 'service-checks');
-  assert.ok(scriptLines(checks).includes('portcullis check-services --group "$SERVICE_CHECK_GROUP" --junit service-checks.xml'));
+  assert.ok(
+    scriptLines(checks).includes('portcullis check-services --group "$SERVICE_CHECK_GROUP" ${SERVICE_CHECK_GROUPS_FILE:+--groups "$SERVICE_CHECK_GROUPS_FILE"} --junit service-checks.xml'),
+    'the groups file is passed when the trigger names one',
+  );
   assert.deepEqual(checks.image, { name: '$PORTCULLIS_IMAGE', entrypoint: [''] });
   assert.deepEqual(checks.artifacts, { when: 'always', reports: { junit: 'service-checks.xml' } });
+});
+
+test('the child passes --groups only when SERVICE_CHECK_GROUPS_FILE is set, as one argument', () => {
+  const line = scriptLines(job(parseCi(read('terraform/ci/service-checks.yml')), 'service-checks')).find((l) => l.startsWith('portcullis check-services'))!;
+  // The job's shell runs the line, with `portcullis` standing in to print its arguments.
+  const argsWith = (groupsFile: string) =>
+    execFileSync('sh', ['-c', `portcullis() { printf '[%s]' "$@"; }; ${line}`], { env: { SERVICE_CHECK_GROUP: 'sg-front', SERVICE_CHECK_GROUPS_FILE: groupsFile }, encoding: 'utf8' });
+  assert.equal(argsWith('terraform/my groups.json'), '[check-services][--group][sg-front][--groups][terraform/my groups.json][--junit][service-checks.xml]');
+  assert.equal(argsWith(''), '[check-services][--group][sg-front][--junit][service-checks.xml]');
 });
 
 test('no Slack secret or call anywhere in the pipeline: the bot hears GitLab webhooks', () => {

@@ -1,12 +1,19 @@
 /**
- * The services behind fake instances' "public" addresses: small HTTP servers bound to
- * exact loopback ip:port pairs that answer, fail, hang or refuse as scripted, so service
- * checks meet every outcome they must handle without leaving 127.0.0.0/8.
+ * The services behind fake instances' "public" addresses: small HTTP or HTTPS servers
+ * bound to exact loopback ip:port pairs that answer, fail, hang or refuse as scripted, so
+ * service checks meet every outcome they must handle without leaving 127.0.0.0/8.
+ *
+ * As strict as a real service: an HTTPS target presents the certificate it is given
+ * (issued for a host name, as real ones are, never for its loopback address), and a target
+ * that serves a host name answers a request for another Host with 421 Misdirected Request,
+ * as a server with virtual hosts does. Each target records the TLS SNI and Host it was sent.
  *
  * One request handler serves every target and looks the behaviour up by the socket's local
  * address, so a thousand targets cost a thousand listening sockets and nothing more.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createTlsServer } from 'node:https';
+import type { TLSSocket } from 'node:tls';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { assertTargetIp } from './loopback.ts';
 
@@ -26,6 +33,19 @@ export interface TargetSpec {
   /** A fixed port (1-65535): the targets stand for instances' service ports. */
   port: number;
   behaviour: TargetBehaviour;
+  /** Serve HTTPS with this private key and certificate chain (PEM) instead of plain HTTP. */
+  tls?: { key: string; cert: string };
+  /** The host name the service answers to: a request with another Host gets 421. */
+  host?: string;
+}
+
+/** One request as the target saw it. */
+export interface SeenRequest {
+  /** The TLS SNI the client sent (null: none, or plain HTTP). */
+  servername: string | null;
+  /** The Host header. */
+  host: string | undefined;
+  path: string;
 }
 
 export interface ServiceTargets {
@@ -33,15 +53,25 @@ export interface ServiceTargets {
   setBehaviour(ip: string, port: number, behaviour: TargetBehaviour): Promise<void>;
   /** Requests the target at ip:port has received. */
   requests(ip: string, port: number): number;
+  /** Those requests as the target saw them, in order. */
+  seen(ip: string, port: number): SeenRequest[];
+  /** The SNI of each completed TLS handshake (null where none was sent), in order. */
+  handshakes(ip: string, port: number): (string | null)[];
   /** Stops every server and destroys open (e.g. hanging) connections. */
   close(): Promise<void>;
 }
 
 interface Target {
   behaviour: TargetBehaviour;
+  tls?: { key: string; cert: string };
+  host?: string;
   server?: Server;
-  requests: number;
+  seen: SeenRequest[];
+  handshakes: (string | null)[];
 }
+
+/** The name part of a Host header ("shop.example.com:8443" → "shop.example.com"), lower-cased. */
+const hostName = (header: string | undefined) => header?.replace(/:\d+$/, '').toLowerCase();
 
 const keyOf = (ip: string, port: number) => `${ip}:${port}`;
 
@@ -60,9 +90,14 @@ export async function startServiceTargets(specs: TargetSpec[]): Promise<ServiceT
   async function answer(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const target = targets.get(keyOf(req.socket.localAddress ?? '', req.socket.localPort ?? 0));
     if (!target) throw new Error(`no target for ${req.socket.localAddress}:${req.socket.localPort}`);
-    target.requests += 1;
+    const servername = (req.socket as Partial<TLSSocket>).encrypted ? (req.socket as TLSSocket).servername || null : null;
+    target.seen.push({ servername, host: req.headers.host, path: req.url ?? '' });
     const { behaviour } = target;
     if (behaviour === 'hang' || behaviour === 'refuse') return; // 'refuse' only while its server is being closed
+    if (target.host !== undefined && hostName(req.headers.host) !== target.host) {
+      res.writeHead(421, { 'content-type': 'text/plain; charset=utf-8', connection: 'close' }).end(`this server does not serve ${req.headers.host ?? 'a request without Host'}`);
+      return;
+    }
     const { status, delayMs = 0, body } =
       behaviour === 'ok' ? { status: 200, body: 'ok' } : behaviour === 'fail' ? { status: 500, body: 'fail' } : behaviour;
     if (delayMs > 0) await sleep(delayMs, undefined, { signal: closing.signal });
@@ -78,8 +113,9 @@ export async function startServiceTargets(specs: TargetSpec[]): Promise<ServiceT
     });
   }
 
-  async function listen(ip: string, port: number): Promise<Server> {
-    const server = createServer(handle);
+  async function listen(target: Target, ip: string, port: number): Promise<Server> {
+    const server: Server = target.tls ? createTlsServer({ key: target.tls.key, cert: target.tls.cert }, handle) : createServer(handle);
+    server.on('secureConnection', (socket: TLSSocket) => void target.handshakes.push(socket.servername || null));
     await new Promise<void>((resolve, reject) => {
       server.once('error', (error) => reject(new Error(`starting service target ${ip}:${port}: ${error.message}`, { cause: error })));
       server.listen(port, ip, resolve);
@@ -101,7 +137,7 @@ export async function startServiceTargets(specs: TargetSpec[]): Promise<ServiceT
       delete target.server;
       await stop(server);
     } else if (behaviour !== 'refuse' && !target.server) {
-      target.server = await listen(ip, port);
+      target.server = await listen(target, ip, port);
     }
   }
 
@@ -110,9 +146,9 @@ export async function startServiceTargets(specs: TargetSpec[]): Promise<ServiceT
     await Promise.all([...targets.values()].flatMap((t) => (t.server ? [stop(t.server)] : [])));
   }
 
-  for (const { ip, port } of specs) {
+  for (const { ip, port, tls, host } of specs) {
     if (targets.has(keyOf(ip, port))) throw new Error(`target ${keyOf(ip, port)} is given twice`);
-    targets.set(keyOf(ip, port), { behaviour: 'refuse', requests: 0 });
+    targets.set(keyOf(ip, port), { behaviour: 'refuse', seen: [], handshakes: [], ...(tls ? { tls } : {}), ...(host !== undefined ? { host: host.toLowerCase() } : {}) });
   }
   // allSettled, not all: every listen must have finished before a failure closes the rest.
   const started = await Promise.allSettled(specs.map(({ ip, port, behaviour }) => apply(targets.get(keyOf(ip, port)) as Target, ip, port, behaviour)));
@@ -130,7 +166,9 @@ export async function startServiceTargets(specs: TargetSpec[]): Promise<ServiceT
 
   return {
     setBehaviour: (ip, port, behaviour) => apply(known(ip, port), ip, port, behaviour),
-    requests: (ip, port) => known(ip, port).requests,
+    requests: (ip, port) => known(ip, port).seen.length,
+    seen: (ip, port) => [...known(ip, port).seen],
+    handshakes: (ip, port) => [...known(ip, port).handshakes],
     close,
   };
 }

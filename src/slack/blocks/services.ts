@@ -4,7 +4,7 @@
  * could not run.
  */
 import type { Block, SlackMessage } from '../../core/ports.ts';
-import { unprovableReason, type GroupCheck, type ServiceResult } from '../../checks/services.ts';
+import { describeOutcome, unprovableReason, type GroupCheck, type ServiceResult } from '../../checks/services.ts';
 import { code, escapeMrkdwn, mention, USER_ID_PATTERN } from '../mrkdwn.ts';
 import { context, message, packLines, section } from './kit.ts';
 import { OUR_LIMITS } from './limits.ts';
@@ -20,17 +20,21 @@ export function checkingServices(group: string, user: string): SlackMessage {
 }
 
 function resultLine(r: ServiceResult): string {
-  const outcome = r.ok ? `HTTP ${r.status}` : escapeMrkdwn(r.error ?? 'failed');
-  return `${r.ok ? ':white_check_mark:' : ':x:'} ${code(r.instanceId)} ${code(r.url)} ${outcome} · ${Math.round(r.latencyMs)} ms`;
+  // The URL names the host from groups.json when there is one; the member's address follows.
+  const where = r.host !== undefined ? `${code(r.url)} at ${code(r.ip)}` : code(r.url);
+  const icon = !r.ok ? ':x:' : r.certificate === 'not checked by name' ? ':large_yellow_circle:' : ':white_check_mark:';
+  return `${icon} ${code(r.instanceId)} ${where} ${escapeMrkdwn(describeOutcome(r))} · ${Math.round(r.latencyMs)} ms`;
 }
 
 function verdict(check: GroupCheck): string {
   const group = code(check.group.groupName);
   const reason = unprovableReason(check);
   if (reason) return `:warning: ${group}: nothing proven. ${escapeMrkdwn(reason)}.`;
-  const { total, failed, slowestMs } = check.report.summary;
-  if (failed > 0) return `:x: ${group}: *${failed} of ${plural(total, 'target')} failed*`;
-  return `:white_check_mark: ${group}: all ${plural(total, 'target')} answered (slowest ${Math.round(slowestMs)} ms)`;
+  const { total, failed, unverified, slowestMs } = check.report.summary;
+  // Never a silent pass: HTTPS proven by a handshake alone is counted in the verdict.
+  const note = unverified > 0 ? `; ${unverified} HTTPS by TLS handshake only, certificate not checked by name (no service host in groups.json)` : '';
+  if (failed > 0) return `:x: ${group}: *${failed} of ${plural(total, 'target')} failed*${note}`;
+  return `:white_check_mark: ${group}: all ${plural(total, 'target')} answered (slowest ${Math.round(slowestMs)} ms)${note}`;
 }
 
 /** `asker`: the Slack user who asked, or a plain reason such as "after the deploy of REQ-12". */
@@ -41,7 +45,7 @@ export function serviceCheckResults(check: GroupCheck, asker: string): SlackMess
   const lines = packLines(check.report.results.map(resultLine), {
     maxBlocks: RESULT_BLOCKS,
     maxChars: OUR_LIMITS.messageBlockText - head.length - about.length,
-    more: (n) => `…and ${plural(n, 'more target')} not shown (failures come first); ${code(`portcullis check-services --group ${check.group.groupName}`)} lists them all.`,
+    more: (n) => `…and ${plural(n, 'more target')} not shown (failures come first); ${code(`portcullis check-services --group ${check.group.groupName} --groups terraform/groups.json`)} lists them all.`,
   });
   const blocks: Block[] = [section(head), context([about]), ...lines.blocks];
   return message(head, blocks);

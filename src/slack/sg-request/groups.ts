@@ -1,18 +1,18 @@
 /**
  * The security groups a request may name: the keys of terraform/groups.json on the
  * default branch, read through the VcsPort and kept for a short while, so the modal opens
- * inside Slack's 3 s and a submission is validated without a GitLab round trip.
+ * inside Slack's 3 s and a submission is validated without a GitLab round trip. The file
+ * is checked as a whole (src/domain/groups.ts): a malformed one is refused, naming the
+ * group and key, rather than read in part.
  */
 import type { VcsPort } from '../../core/ports.ts';
-import { GROUP_KEY_PATTERN } from '../../domain/rule.ts';
+import { GROUPS_FILE, GroupsFileError, parseGroupsFile, type GroupSettings } from '../../domain/groups.ts';
 
-export const GROUPS_FILE = 'terraform/groups.json';
+export { GROUPS_FILE } from '../../domain/groups.ts';
 const DEFAULT_TTL_MS = 60_000;
 
-export interface GroupInfo {
-  /** Ports the service checks probe on the group's public members (groups.json service_ports). */
-  servicePorts: number[];
-}
+/** A group's groups.json settings: service_ports and service (what the service checks probe, and how). */
+export type GroupInfo = GroupSettings;
 
 export class GroupCatalog {
   #cached: { groups: string[]; details: Map<string, GroupInfo>; at: number } | null = null;
@@ -47,20 +47,8 @@ export class GroupCatalog {
   async #read(): Promise<string[]> {
     const ref = await this.vcs.defaultBranch();
     const text = await this.vcs.readFile(ref, GROUPS_FILE);
-    if (text === null) throw new Error(`reading ${GROUPS_FILE} on ${ref}: the file does not exist`);
-    let json: unknown;
-    try {
-      json = JSON.parse(text);
-    } catch (err) {
-      throw new Error(`reading ${GROUPS_FILE} on ${ref}: not JSON (${(err as Error).message})`);
-    }
-    if (typeof json !== 'object' || json === null || Array.isArray(json)) throw new Error(`reading ${GROUPS_FILE} on ${ref}: not an object of groups`);
-    const details = new Map<string, GroupInfo>();
-    for (const [key, value] of Object.entries(json)) {
-      if (!GROUP_KEY_PATTERN.test(key)) continue;
-      const ports = (value as { service_ports?: unknown })?.service_ports;
-      details.set(key, { servicePorts: Array.isArray(ports) ? ports.filter((p): p is number => Number.isInteger(p) && p >= 1 && p <= 65535) : [] });
-    }
+    if (text === null) throw new GroupsFileError(`${GROUPS_FILE} on ${ref}: the file does not exist`);
+    const details = parseGroupsFile(text, `${GROUPS_FILE} on ${ref}`);
     const groups = [...details.keys()].sort();
     this.#cached = { groups, details, at: this.now().getTime() };
     return groups;
