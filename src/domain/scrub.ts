@@ -77,7 +77,11 @@ const RULES: readonly Rule[] = [
     replace: (_m, scheme, user) => `${scheme}${user}:${MASK}@`,
   },
   // A lone userinfo long enough to be a token (`https://<token>@host`); `ssh://git@host` stays.
-  { pattern: /\b([a-z][a-z0-9+.-]{0,30}:\/\/)[^\s/?#@:"'<>]{16,}@/gi, replace: (_m, scheme) => `${scheme}${MASK}@` },
+  // (Its length is checked here: V8 runs a `{16,}` over a long run far slower than a `*`.)
+  {
+    pattern: /\b([a-z][a-z0-9+.-]{0,30}:\/\/)([^\s/?#@:"'<>]*)@/gi,
+    replace: (m, scheme, user) => (user!.length >= 16 ? `${scheme}${MASK}@` : m),
+  },
   // Prefixed tokens.
   { pattern: new RegExp(`(${GITLAB_PREFIXES.join('|')})-[A-Za-z0-9_-]{8,}(?:\\.[A-Za-z0-9_-]+)*`, 'g'), replace: (_m, prefix) => `${prefix}-${MASK}` },
   { pattern: /\bGR1348941[A-Za-z0-9_-]{20,}/g, replace: () => `GR1348941${MASK}` },
