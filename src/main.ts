@@ -47,7 +47,8 @@ export async function startBot(config: Config, log: Logger, env: NodeJS.ProcessE
   const deps: BotDeps = {
     store,
     vcs,
-    chat: createSlackChat(slack.app.client),
+    // The bot's own secrets never reach Slack, whatever a job or an error message prints.
+    chat: createSlackChat(slack.app.client, { secrets: botSecrets(config, env) }),
     cloud: config.awsRegion ? cloudFromEnv({ ...env, AWS_REGION: config.awsRegion }) : notConfiguredCloud('AWS_REGION is not set'),
     settings: {
       channel: config.slack.channelId,
@@ -108,6 +109,12 @@ export async function startBot(config: Config, log: Logger, env: NodeJS.ProcessE
       store.close();
     },
   };
+}
+
+/** The configured secrets, and the bot's own AWS credentials when the environment holds them. */
+function botSecrets(config: Config, env: NodeJS.ProcessEnv): string[] {
+  const aws = [env.AWS_SECRET_ACCESS_KEY, env.AWS_SESSION_TOKEN].filter((v): v is string => typeof v === 'string' && v !== '');
+  return [...configSecrets(config), ...aws];
 }
 
 export async function main(env: NodeJS.ProcessEnv = process.env): Promise<number> {

@@ -8,7 +8,7 @@ import { analysePlan } from '../plan/summary.ts';
 import type { RuleChange, RuleView } from '../plan/rule-views.ts';
 import { describeRule } from '../plan/describe.ts';
 import { ruleFacts } from './facts.ts';
-import type { Policy, PolicySet, Severity } from './policy.ts';
+import type { PolicySet, Severity } from './policy.ts';
 
 export interface Finding {
   policy: string;
@@ -50,7 +50,7 @@ export function judgeChanges(changes: readonly RuleChange[], policies: PolicySet
       continue;
     }
     report.checked += 1;
-    for (const finding of judgeRule(change.rule, change.action, change.resource, policies.policies)) {
+    for (const finding of judgeRule(change.rule, change.action, change.resource, policies)) {
       (finding.severity === 'deny' ? report.violations : report.warnings).push(finding);
     }
   }
@@ -58,11 +58,11 @@ export function judgeChanges(changes: readonly RuleChange[], policies: PolicySet
   return report;
 }
 
-function judgeRule(rule: RuleView, action: string, resource: string, policies: readonly Policy[]): Finding[] {
-  const facts = ruleFacts(rule, action, resource);
+function judgeRule(rule: RuleView, action: string, resource: string, set: PolicySet): Finding[] {
+  const facts = ruleFacts(rule, action, resource, set.privatePrefixLists);
   const hasUnknown = rule.unknown.length > 0;
   const findings: Finding[] = [];
-  for (const policy of policies) {
+  for (const policy of set.policies) {
     if (hasUnknown && !policy.appliesToUnknown) continue;
     let violated: boolean;
     let message = policy.description;

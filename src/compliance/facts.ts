@@ -1,6 +1,12 @@
 /**
  * What a policy expression sees as `rule`: a typed CEL object, so that a policy naming a
  * field that does not exist is refused when the policy is loaded, not when it runs.
+ *
+ * `source.public` is the one fact every "from the internet" policy keys on, so it fails
+ * closed: a source the engine cannot place in address space (a managed prefix list,
+ * whose entries the plan does not show, or an unknown source) counts as public, unless
+ * the policy files name that prefix list as private (`private_prefix_lists`). A security
+ * group or `self` is private: its members are the account's own interfaces.
  */
 import { Environment } from '@marcbachmann/cel-js';
 import { ALL_PROTOCOLS } from '../domain/protocol.ts';
@@ -12,7 +18,10 @@ export class SourceFacts {
   readonly kind: string;
   /** The normalised CIDR, prefix list id or group id ("" when unknown). */
   readonly value: string;
-  /** Reaches beyond private and reserved address space. */
+  /**
+   * Reaches beyond private and reserved address space; also true for a source the engine
+   * cannot place (a prefix list the policy does not name as private, an unknown source).
+   */
   readonly public: boolean;
   readonly ipv6: boolean;
   /** Prefix length of a CIDR source (-1 for other kinds). */
@@ -95,18 +104,29 @@ function isPublic(cidr: string): boolean {
   return known;
 }
 
-function sourceFacts(source: RuleView['source']): SourceFacts {
-  if (source.kind !== 'cidr') return new SourceFacts(source.kind, source.value, false, false, -1n);
-  try {
-    const prefix = BigInt(source.value.split('/')[1] ?? '-1');
-    return new SourceFacts('cidr', source.value, isPublic(source.value), ipVersion(source.value) === 6, prefix);
-  } catch {
-    // Not a CIDR AWS would accept; policy sees it as an unknown source.
-    return new SourceFacts('unknown', source.value, false, false, -1n);
+function sourceFacts(source: RuleView['source'], privatePrefixLists: ReadonlySet<string>): SourceFacts {
+  switch (source.kind) {
+    case 'security_group':
+    case 'self':
+      return new SourceFacts(source.kind, source.value, false, false, -1n);
+    case 'prefix_list':
+      return new SourceFacts('prefix_list', source.value, !privatePrefixLists.has(source.value), false, -1n);
+    case 'cidr':
+      try {
+        const prefix = BigInt(source.value.split('/')[1] ?? '-1');
+        return new SourceFacts('cidr', source.value, isPublic(source.value), ipVersion(source.value) === 6, prefix);
+      } catch {
+        // Not a CIDR AWS would accept: an unknown source, below.
+      }
   }
+  return new SourceFacts('unknown', source.value, true, false, -1n);
 }
 
-export function ruleFacts(rule: RuleView, action: string, resource: string): RuleFacts {
+/**
+ * The facts of one rule. `privatePrefixLists`: the prefix-list ids the policy files name
+ * as private (PolicySet.privatePrefixLists); every other prefix list is public.
+ */
+export function ruleFacts(rule: RuleView, action: string, resource: string, privatePrefixLists: ReadonlySet<string>): RuleFacts {
   const protocol = rule.protocol ?? '';
   const all = protocol === ALL_PROTOCOLS;
   const port = (value: number | null): bigint => (value === null ? -1n : BigInt(value));
@@ -116,7 +136,7 @@ export function ruleFacts(rule: RuleView, action: string, resource: string): Rul
     all,
     all ? 0n : port(rule.fromPort),
     all ? 65535n : port(rule.toPort),
-    sourceFacts(rule.source),
+    sourceFacts(rule.source, privatePrefixLists),
     rule.description,
     rule.securityGroup ?? '',
     action,

@@ -1,8 +1,10 @@
 /**
  * The security policy as data: every *.yml / *.yaml file in the policies directory holds
- * a list of policies, each a CEL condition over one rule. Raw files become a checked
- * PolicySet once, at load; a bad file is refused naming the file, the policy and the
- * problem, so an operator never finds out from a pipeline that half a policy was ignored.
+ * a list of policies, each a CEL condition over one rule, and may name the managed
+ * prefix lists that hold only private addresses (`private_prefix_lists`; every other
+ * prefix list is judged as public, see facts.ts). Raw files become a checked PolicySet
+ * once, at load; a bad file is refused naming the file, the policy and the problem, so an
+ * operator never finds out from a pipeline that half a policy was ignored.
  */
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -32,7 +34,17 @@ const policySchema = z
   })
   .strict();
 
-const policyFileSchema = z.object({ policies: z.array(z.unknown()).min(1) }).strict();
+/** A managed prefix list id as AWS writes it: `pl-` and 8 (AWS-managed lists) to 17 hex digits. */
+export const PREFIX_LIST_ID_PATTERN = /^pl-[0-9a-f]{8,17}$/;
+
+const policyFileSchema = z
+  .object({
+    policies: z.array(z.unknown()).min(1).optional(),
+    /** Prefix lists whose every entry is private: a rule from one is judged as from a private source. */
+    private_prefix_lists: z.array(z.string().regex(PREFIX_LIST_ID_PATTERN, 'a prefix list id such as "pl-0123456789abcdef0"')).min(1).optional(),
+  })
+  .strict()
+  .refine((f) => f.policies !== undefined || f.private_prefix_lists !== undefined, 'nothing in the file');
 
 export type Severity = 'deny' | 'warn';
 
@@ -52,6 +64,14 @@ export interface Policy {
 export interface PolicySet {
   dir: string;
   policies: Policy[];
+  /** Prefix-list ids the files name as private (`private_prefix_lists`); any other is public. */
+  privatePrefixLists: ReadonlySet<string>;
+}
+
+/** What one policy file declares. */
+export interface PolicyFile {
+  policies: Policy[];
+  privatePrefixLists: string[];
 }
 
 export class PolicyError extends InputError {
@@ -68,6 +88,7 @@ export async function loadPolicies(dir: string = DEFAULT_POLICY_DIR): Promise<Po
   if (names.length === 0) throw new PolicyError(`${dir}: no policy files (*.yml)`);
   const env = policyEnvironment();
   const policies: Policy[] = [];
+  const privatePrefixLists = new Set<string>();
   const seen = new Map<string, string>();
   for (const name of names) {
     const file = path.join(dir, name);
@@ -77,18 +98,22 @@ export async function loadPolicies(dir: string = DEFAULT_POLICY_DIR): Promise<Po
     } catch (err) {
       throw new PolicyError(`${file}: cannot read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
     }
-    for (const policy of parsePolicyFile(text, file, env)) {
+    const parsed = parsePolicyFile(text, file, env);
+    for (const policy of parsed.policies) {
       const other = seen.get(policy.id);
       if (other) throw new PolicyError(`${file}: policy "${policy.id}": id already used in ${other}`);
       seen.set(policy.id, file);
       policies.push(policy);
     }
+    for (const id of parsed.privatePrefixLists) privatePrefixLists.add(id);
   }
-  return { dir, policies };
+  // Files that only name prefix lists would judge nothing: every rule would pass.
+  if (policies.length === 0) throw new PolicyError(`${dir}: no policies in ${names.join(', ')}`);
+  return { dir, policies, privatePrefixLists };
 }
 
 /** Parses one policy file's text; exported for tests. */
-export function parsePolicyFile(text: string, file: string, env = policyEnvironment()): Policy[] {
+export function parsePolicyFile(text: string, file: string, env = policyEnvironment()): PolicyFile {
   let doc: unknown;
   try {
     doc = parseYaml(text);
@@ -96,8 +121,10 @@ export function parsePolicyFile(text: string, file: string, env = policyEnvironm
     throw new PolicyError(`${file}: not valid YAML: ${(err as Error).message.split('\n')[0]}`);
   }
   const top = policyFileSchema.safeParse(doc);
-  if (!top.success) throw new PolicyError(`${file}: ${issueText(top.error)} (expected a top-level "policies:" list)`);
-  return top.data.policies.map((raw, index) => {
+  if (!top.success) {
+    throw new PolicyError(`${file}: ${issueText(top.error)} (expected a top-level "policies:" list, and optionally "private_prefix_lists:")`);
+  }
+  const policies = (top.data.policies ?? []).map((raw, index): Policy => {
     const label = typeof (raw as { id?: unknown })?.id === 'string' ? `policy "${(raw as { id: string }).id}"` : `policy #${index + 1}`;
     const parsed = policySchema.safeParse(raw);
     if (!parsed.success) throw new PolicyError(`${file}: ${label}: ${issueText(parsed.error)}`);
@@ -122,6 +149,7 @@ export function parsePolicyFile(text: string, file: string, env = policyEnvironm
       require: compile('require'),
     };
   });
+  return { policies, privatePrefixLists: top.data.private_prefix_lists ?? [] };
 }
 
 function issueText(error: z.ZodError): string {

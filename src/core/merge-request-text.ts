@@ -1,6 +1,16 @@
 /**
  * What a request puts in GitLab, in GitLab's words: its one commit (message and file
  * change) and its merge request (title and Markdown description).
+ *
+ * Text a person gave (justification, ticket, requester name and id) is shown, never
+ * acted on. The rule-file schema lets a justification hold `[`, `]`, `(`, `)`, `!`, `@`,
+ * `#` (what AWS accepts in a rule description), so `[click](http://evil)`, `![x](…)`,
+ * `@all` or `#1` would be live Markdown, a tracking image, a mention that notifies
+ * everyone, a reference. In the description such text is an inline code span (GitLab
+ * renders no Markdown, HTML, link, image, mention or reference inside code); everywhere,
+ * it is one line and a word joiner (U+2060) follows each reference or mention sigil and
+ * splits `://` and `www.`, so neither GitLab's single-line renderers (titles, commit
+ * messages) nor anything that reads the raw text finds a mention, reference or link.
  */
 import { requestTitle, type ChangeRequest } from '../domain/request.ts';
 import { ruleFilePath, serializeRuleFile, type RuleFile } from '../domain/rule.ts';
@@ -11,6 +21,40 @@ export interface GitLabChange {
   action: FileAction;
   title: string;
   description: string;
+}
+
+const WORD_JOINER = '\u2060';
+
+/** Line breaks, control characters and bidirectional overrides (which reorder what a reviewer sees). */
+const UNSHOWN = /[\u0000-\u001f\u007f-\u009f\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]+/g;
+
+/**
+ * Person-given text made inert for GitLab, on one line: nothing in it is a mention
+ * (`@all`), a reference (`#1`, `!2`, `~label`, `%milestone`, `$snippet`, `&epic`,
+ * `^alert`, `*iteration:`, `group/project#3`) or an autolink (`http://…`, `www.…`).
+ */
+export function inertText(text: string): string {
+  return text
+    .replace(UNSHOWN, ' ')
+    .replace(/ {2,}/g, ' ')
+    .trim()
+    .replace(/([@#!~%$&^])(?=[\p{L}\p{N}_])|(\*)(?=iteration:)/gu, (_m, sigil?: string, star?: string) => `${sigil ?? star}${WORD_JOINER}`)
+    .replace(/:\/\//g, `:${WORD_JOINER}//`)
+    .replace(/\b(www)\./gi, `$1${WORD_JOINER}.`);
+}
+
+/**
+ * Person-given text as a GitLab Markdown inline code span: fenced by more backticks than
+ * any run inside, padded when it starts or ends with one (CommonMark strips one space
+ * each side), and inert (see inertText) besides.
+ */
+export function markdownCode(text: string): string {
+  const inner = inertText(text);
+  if (inner === '') return '(empty)';
+  const longest = Math.max(0, ...(inner.match(/`+/g) ?? []).map((run) => run.length));
+  const fence = '`'.repeat(longest + 1);
+  const pad = inner.startsWith('`') || inner.endsWith('`') ? ' ' : '';
+  return `${fence}${pad}${inner}${pad}${fence}`;
 }
 
 /** The commit and merge request of a request (a rule to add) or a revocation (a rule to remove). */
@@ -25,9 +69,9 @@ export function gitLabChange(request: ChangeRequest, rule: RuleFile, requesterNa
     };
   }
   return {
-    commitMessage: `${requestTitle(request)}\n\nRequested from Slack by ${rule.requester}.`,
+    commitMessage: `${requestTitle(request)}\n\nRequested from Slack by ${inertText(rule.requester)}.`,
     action: { action: 'create', path, content: serializeRuleFile(rule) },
-    title: `${requestTitle(request)} (for ${requesterName ?? rule.requester})`,
+    title: `${requestTitle(request)} (for ${inertText(requesterName ?? rule.requester)})`,
     description: mergeRequestDescription(rule, requesterName),
   };
 }
@@ -35,10 +79,10 @@ export function gitLabChange(request: ChangeRequest, rule: RuleFile, requesterNa
 /** GitLab Markdown; the Slack id is kept so the bot (and a reader) can find the person. */
 function mergeRequestDescription(rule: RuleFile, requesterName?: string): string {
   return [
-    `Requested from Slack by **${requesterName ?? rule.requester}** (Slack user ${rule.requester}) with /sg-request.`,
+    `Requested from Slack by ${markdownCode(requesterName ?? rule.requester)} (Slack user ${markdownCode(rule.requester)}) with /sg-request.`,
     '',
-    `- Justification: ${rule.description}`,
-    `- Ticket: ${rule.ticket ?? 'none'}`,
+    `- Justification: ${markdownCode(rule.description)}`,
+    `- Ticket: ${rule.ticket === null ? 'none' : markdownCode(rule.ticket)}`,
     `- Expires: ${rule.expires_at ?? 'never'}`,
     `- Rule file: \`${ruleFilePath(rule.id)}\``,
     '',
@@ -51,9 +95,9 @@ function revocationDescription(rule: RuleFile): string {
   return [
     `Rule \`${rule.id}\` expired at ${rule.expires_at}; Portcullis opened this merge request to remove it.`,
     '',
-    `- Originally requested by: Slack user ${rule.requester}`,
-    `- Justification: ${rule.description}`,
-    `- Ticket: ${rule.ticket ?? 'none'}`,
+    `- Originally requested by: Slack user ${markdownCode(rule.requester)}`,
+    `- Justification: ${markdownCode(rule.description)}`,
+    `- Ticket: ${rule.ticket === null ? 'none' : markdownCode(rule.ticket)}`,
     `- Rule file removed: \`${ruleFilePath(rule.id)}\``,
     '',
     'The pipeline plans the removal; the deploy job is approved in Slack.',

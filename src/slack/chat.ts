@@ -3,10 +3,16 @@
  * Retry-After and retries 5xx and network failures a few times with backoff (bounded
  * here, where the SDK's default would keep trying for half an hour), then the call fails
  * with a ChatError naming the method, and the caller tells the person.
+ *
+ * The last door to Slack: the bot's own secrets (`secrets`, e.g. configSecrets), as exact
+ * strings, are masked in everything sent — a job log, a GitLab error echoed in a reason,
+ * an uploaded plan. Masking never lengthens a text, so the builders' size budgets hold.
  */
 import type { WebClient } from '@slack/web-api';
 import type { ChatPort } from '../core/ports.ts';
 import { UpstreamError } from '../domain/errors.ts';
+import { createExactScrubber } from '../domain/scrub.ts';
+import { escapeCode, escapeMrkdwn } from './mrkdwn.ts';
 
 export const SLACK_RETRY = { retries: 3, factor: 2, minTimeout: 500, maxTimeout: 4000 };
 /** Per request: a Slack call that hangs must not hold a click or a webhook forever. */
@@ -26,14 +32,32 @@ async function calling<T>(method: string, call: () => Promise<T>): Promise<T> {
   }
 }
 
-export function createSlackChat(client: WebClient): ChatPort {
+export interface SlackChatOptions {
+  /** Values that must never reach Slack verbatim. */
+  secrets?: readonly string[];
+}
+
+/** Every string inside `value` (a message's blocks, a view) passed through `mask`. */
+function maskDeep<T>(value: T, mask: (text: string) => string): T {
+  if (typeof value === 'string') return mask(value) as T;
+  if (Array.isArray(value)) return value.map((v) => maskDeep(v, mask)) as T;
+  if (typeof value === 'object' && value !== null) {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, maskDeep(v, mask)])) as T;
+  }
+  return value;
+}
+
+export function createSlackChat(client: WebClient, options: SlackChatOptions = {}): ChatPort {
+  // Builders escape what they show (`&` is `&amp;` in mrkdwn): mask each secret as shown too.
+  const scrub = createExactScrubber((options.secrets ?? []).flatMap((s) => [s, escapeMrkdwn(s), escapeCode(s)]));
+  const clean = <T>(value: T): T => (scrub ? maskDeep(value, scrub) : value);
   return {
     async post(channel, message, threadTs) {
       const res = await calling('chat.postMessage', () =>
         client.chat.postMessage({
           channel,
-          text: message.text,
-          ...(message.blocks ? { blocks: message.blocks as never } : {}),
+          text: clean(message.text),
+          ...(message.blocks ? { blocks: clean(message.blocks) as never } : {}),
           ...(threadTs ? { thread_ts: threadTs } : {}),
           unfurl_links: false,
           unfurl_media: false,
@@ -43,19 +67,19 @@ export function createSlackChat(client: WebClient): ChatPort {
       return { ts: res.ts };
     },
     async update(channel, ts, message) {
-      await calling('chat.update', () => client.chat.update({ channel, ts, text: message.text, ...(message.blocks ? { blocks: message.blocks as never } : {}) }));
+      await calling('chat.update', () => client.chat.update({ channel, ts, text: clean(message.text), ...(message.blocks ? { blocks: clean(message.blocks) as never } : {}) }));
     },
     async postEphemeral(channel, user, text, threadTs) {
-      await calling('chat.postEphemeral', () => client.chat.postEphemeral({ channel, user, text, ...(threadTs ? { thread_ts: threadTs } : {}) }));
+      await calling('chat.postEphemeral', () => client.chat.postEphemeral({ channel, user, text: clean(text), ...(threadTs ? { thread_ts: threadTs } : {}) }));
     },
     async uploadText(channel, threadTs, file) {
-      await calling('files.uploadV2', () => client.filesUploadV2({ channel_id: channel, thread_ts: threadTs, file: Buffer.from(file.content), filename: file.filename, title: file.title }));
+      await calling('files.uploadV2', () => client.filesUploadV2({ channel_id: channel, thread_ts: threadTs, file: Buffer.from(clean(file.content)), filename: file.filename, title: clean(file.title) }));
     },
     async openModal(triggerId, view) {
-      await calling('views.open', () => client.views.open({ trigger_id: triggerId, view: view as never }));
+      await calling('views.open', () => client.views.open({ trigger_id: triggerId, view: clean(view) as never }));
     },
     async publishHome(user, view) {
-      await calling('views.publish', () => client.views.publish({ user_id: user, view: view as never }));
+      await calling('views.publish', () => client.views.publish({ user_id: user, view: clean(view) as never }));
     },
     async usergroupMembers(usergroupId) {
       const res = await calling('usergroups.users.list', () => client.usergroups.users.list({ usergroup: usergroupId }));

@@ -1,11 +1,12 @@
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { runCli } from '../helpers/cli.ts';
+import { DEFAULT_POLICY_DIR } from '../../src/compliance/policy.ts';
 import { plan, vpcRule } from '../helpers/plans.ts';
 
 const fixture = (name: string) => path.join(import.meta.dirname, '..', 'fixtures', 'plans', name);
@@ -15,6 +16,7 @@ const file = (name: string) => path.join(dir, name);
 before(async () => {
   dir = await mkdtemp(path.join(tmpdir(), 'portcullis-cli-'));
   await writeFile(file('ssh.json'), JSON.stringify(plan([vpcRule({ cidr: '0.0.0.0/0', from: 22, to: 22 })])));
+  await writeFile(file('prefix-list.json'), JSON.stringify(plan([vpcRule({ prefixList: 'pl-0123456789abcdef0', protocol: '-1', from: null, to: null, description: 'VPN users' })])));
   await writeFile(file('warn.json'), JSON.stringify(plan([vpcRule({ cidr: '10.0.0.0/8' })])));
   await writeFile(file('broken.json'), '{"format_version": "1.2", ');
   await writeFile(file('state.json'), JSON.stringify({ version: 4, serial: 1, resources: [] }));
@@ -82,6 +84,24 @@ describe('portcullis compliance --plan', () => {
     await writeFile(path.join(policies, 'p.yml'), 'policies:\n  - {id: any, severity: deny, description: d, remediation: r, require: "rule.from_port != 1"}\n');
     const r = await runCli('compliance', '--plan', file('ssh.json'), '--policies', policies);
     assert.equal(r.code, 0);
+  });
+
+  test('exit 1 for all traffic from a prefix list: a source the engine cannot place is judged as public', async () => {
+    const summary = await runCli('plan-summary', file('prefix-list.json'));
+    assert.match(summary.stdout, /^  \+ ingress all traffic from prefix list pl-0123456789abcdef0 → /m);
+    const r = await runCli('compliance', '--plan', file('prefix-list.json'), '--format', 'json');
+    assert.equal(r.code, 1);
+    assert.deepEqual(JSON.parse(r.stdout).violations.map((v: { policy: string }) => v.policy).sort(), ['public-ingress-no-admin-ports', 'public-ingress-web-only']);
+  });
+
+  test('exit 0 for the same plan when a policy file names the prefix list as private', async () => {
+    const policies = path.join(dir, 'with-vpn-list');
+    await mkdir(policies);
+    await copyFile(path.join(DEFAULT_POLICY_DIR, 'default.yml'), path.join(policies, 'default.yml'));
+    await writeFile(path.join(policies, 'prefix-lists.yml'), 'private_prefix_lists:\n  - pl-0123456789abcdef0  # VPN\n');
+    const r = await runCli('compliance', '--plan', file('prefix-list.json'), '--policies', policies);
+    assert.deepEqual([r.code, r.stderr], [0, '']);
+    assert.match(r.stdout, /^Compliance PASSED: 0 violations/);
   });
 
   const badInput: Array<[string, string[], RegExp]> = [

@@ -1,10 +1,13 @@
-import { describe, test, before } from 'node:test';
+import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFile } from 'node:fs/promises';
+import { copyFile, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { loadPolicies, type PolicySet } from '../../src/compliance/policy.ts';
+import { DEFAULT_POLICY_DIR, loadPolicies, type PolicySet } from '../../src/compliance/policy.ts';
 import { judgeChanges, judgePlan, type ComplianceReport } from '../../src/compliance/engine.ts';
+import { ruleFacts } from '../../src/compliance/facts.ts';
 import { proposedRuleChange } from '../../src/compliance/request.ts';
+import { analysePlan } from '../../src/plan/summary.ts';
 import { block, computedSourceGroup, configuration, inlineGroup, instance, legacyRule, plan, vpcRule } from '../helpers/plans.ts';
 
 let policies: PolicySet;
@@ -312,6 +315,94 @@ describe('a source that cannot be read is never a safe one', () => {
   test('a CIDR that does not parse is denied as unverifiable, never read as not public', () => {
     assert.deepEqual(denied(judge(vpcRule({ cidr: '0.0.0.0/0x', from: 22, to: 22 }))), ['known-at-plan-time']);
     assert.deepEqual(denied(judge(legacyRule({ cidrs: ['0.0.0.0 /0'], from: 22, to: 22 }))), ['known-at-plan-time']);
+  });
+});
+
+describe('sources the engine cannot place (prefix lists) are public unless the policy names them', () => {
+  const PL = 'pl-0123456789abcdef0';
+  const ALL = { protocol: '-1', from: null, to: null } as const;
+  const ADMIN = ['public-ingress-no-admin-ports', 'public-ingress-web-only'];
+  let allowing: PolicySet;
+  let dir: string;
+  before(async () => {
+    dir = await mkdtemp(path.join(tmpdir(), 'portcullis-pl-'));
+    await copyFile(path.join(DEFAULT_POLICY_DIR, 'default.yml'), path.join(dir, 'default.yml'));
+    await writeFile(path.join(dir, 'prefix-lists.yml'), `private_prefix_lists:\n  - ${PL}   # the VPN ranges\n`);
+    allowing = await loadPolicies(dir);
+  });
+  after(() => rm(dir, { recursive: true }));
+
+  const forms = () => [
+    vpcRule({ prefixList: PL, ...ALL }),
+    legacyRule({ cidrs: [], prefixLists: [PL], protocol: '-1', from: 0, to: 0 }),
+    inlineGroup({ action: 'create', after: { ingress: [block({ prefixLists: [PL], protocol: '-1', from: 0, to: 0 })] } }),
+  ];
+
+  const groupForms = () => [
+    vpcRule({ sourceGroup: 'sg-0aaaaaaaaaaaaaaa1', ...ALL }),
+    legacyRule({ cidrs: [], sourceGroup: 'sg-0aaaaaaaaaaaaaaa1', protocol: '-1', from: 0, to: 0 }),
+    inlineGroup({ action: 'create', after: { ingress: [block({ groups: ['sg-0aaaaaaaaaaaaaaa1'], protocol: '-1', from: 0, to: 0 })] } }),
+  ];
+
+  test('all traffic from a prefix list is denied by the default policy in every rule form; from a security group it passes', () => {
+    for (const form of forms()) {
+      const r = judge(form);
+      assert.deepEqual([r.checked, denied(r)], [1, ADMIN], form.type);
+      assert.match(r.violations[0]!.rule, new RegExp(`^ingress all traffic from prefix list ${PL} `), form.type);
+    }
+    for (const form of groupForms()) assert.deepEqual(judge(form).violations, [], form.type);
+  });
+
+  test('the same rules pass when the policy names the prefix list as private', () => {
+    for (const form of forms()) {
+      const r = judgePlan(plan([form]), allowing);
+      assert.deepEqual([r.checked, r.violations], [1, []], form.type);
+    }
+  });
+
+  test('another prefix list stays public under that policy: all traffic is denied, the web ports pass', () => {
+    assert.deepEqual(denied(judgePlan(plan([vpcRule({ prefixList: 'pl-0fffffffffffffff0', ...ALL })]), allowing)), ADMIN);
+    assert.equal(judgePlan(plan([vpcRule({ prefixList: 'pl-0fffffffffffffff0' })]), allowing).compliant, true);
+  });
+
+  test('every rule form carries its source kind; policy sees it, and sees which sources are public', () => {
+    const changes = analysePlan(
+      plan([
+        vpcRule({ address: 'v.pl', prefixList: PL }),
+        vpcRule({ address: 'v.sg', sourceGroup: 'sg-0aaaaaaaaaaaaaaa1' }),
+        vpcRule({ address: 'v.cidr', cidr: '10.0.0.0/16' }),
+        legacyRule({ address: 'l.mixed', cidrs: ['0.0.0.0/0'], prefixLists: [PL], sourceGroup: null, self: true }),
+        legacyRule({ address: 'l.sg', cidrs: [], sourceGroup: 'sg-0aaaaaaaaaaaaaaa1' }),
+        inlineGroup({ action: 'create', after: { ingress: [block({ prefixLists: [PL], groups: ['sg-0aaaaaaaaaaaaaaa1'] })] } }),
+      ]),
+    ).changes;
+    const seen = (set: ReadonlySet<string>) =>
+      changes.map((c) => {
+        const f = ruleFacts(c.rule, c.action, c.resource, set);
+        return `${c.resource} ${f.source.kind} ${f.source.value} ${f.source.public}`;
+      });
+    assert.deepEqual(seen(new Set()), [
+      `v.pl prefix_list ${PL} true`,
+      'v.sg security_group sg-0aaaaaaaaaaaaaaa1 false',
+      'v.cidr cidr 10.0.0.0/16 false',
+      'l.mixed cidr 0.0.0.0/0 true',
+      `l.mixed prefix_list ${PL} true`,
+      'l.mixed self self false',
+      'l.sg security_group sg-0aaaaaaaaaaaaaaa1 false',
+      `aws_security_group.web prefix_list ${PL} true`,
+      'aws_security_group.web security_group sg-0aaaaaaaaaaaaaaa1 false',
+    ]);
+    assert.deepEqual(seen(new Set([PL])).filter((l) => l.includes(PL)), [
+      `v.pl prefix_list ${PL} false`,
+      `l.mixed prefix_list ${PL} false`,
+      `aws_security_group.web prefix_list ${PL} false`,
+    ]);
+  });
+
+  test('an unknown source counts as public for a policy that judges unknown values', () => {
+    const [change] = analysePlan(plan([vpcRule({ cidr: '0.0.0.0/0', unknown: { cidr_ipv4: true } })])).changes;
+    const facts = ruleFacts(change!.rule, change!.action, change!.resource, new Set());
+    assert.deepEqual([facts.source.kind, facts.source.public], ['unknown', true]);
   });
 });
 

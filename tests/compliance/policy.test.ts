@@ -40,12 +40,34 @@ describe('loading policies', () => {
     ['a CEL syntax error', policy({ when: 'rule.direction ==' }), /f\.yml: policy "p1": when:/],
     ['a condition that is not a bool', policy({ require: 'rule.from_port + 1' }), /f\.yml: policy "p1": require: must be a condition \(bool\), is int/],
     ['a bad id', policy({ id: 'No Spaces' }), /f\.yml: policy "No Spaces": id/],
+    ['a prefix list id that is not one', `${policy({})}private_prefix_lists:\n  - sg-0123456789abcdef0\n`, /f\.yml: private_prefix_lists\.0: a prefix list id/],
+    ['a prefix list given as a CIDR', `${policy({})}private_prefix_lists:\n  - 10.0.0.0/8\n`, /f\.yml: private_prefix_lists\.0: a prefix list id/],
+    ['an empty private_prefix_lists', `${policy({})}private_prefix_lists: []\n`, /f\.yml: private_prefix_lists: /],
   ];
   for (const [what, text, message] of refusals) {
     test(`a file with ${what} is refused, naming file, policy and problem`, () => {
       assert.throws(() => parsePolicyFile(text, 'policies/f.yml'), (err: unknown) => err instanceof PolicyError && message.test(err.message));
     });
   }
+
+  test('private_prefix_lists may stand in a file of its own; the lists of all files add up', async () => {
+    const dir = await policyDir({
+      'a.yml': `${policy({})}private_prefix_lists: [pl-0123456789abcdef0]\n`,
+      'prefix-lists.yml': 'private_prefix_lists:\n  - pl-63a5400a   # an 8-digit id\n',
+    });
+    const set = await loadPolicies(dir);
+    assert.deepEqual([...set.privatePrefixLists].sort(), ['pl-0123456789abcdef0', 'pl-63a5400a']);
+    assert.deepEqual(set.policies.map((p) => p.id), ['p1']);
+    await writeFile(path.join(dir, 'prefix-lists.yml'), 'private_prefix_list:\n  - pl-63a5400a\n');
+    await assert.rejects(loadPolicies(dir), /prefix-lists\.yml: .*"private_prefix_list"/, 'a misspelt key is refused, never ignored');
+    await rm(dir, { recursive: true });
+  });
+
+  test('files that name prefix lists but no policy are refused: they would judge nothing', async () => {
+    const dir = await policyDir({ 'prefix-lists.yml': 'private_prefix_lists: [pl-0123456789abcdef0]\n' });
+    await assert.rejects(loadPolicies(dir), /no policies in prefix-lists\.yml/);
+    await rm(dir, { recursive: true });
+  });
 
   test('the same id in two files is refused', async () => {
     const dir = await policyDir({ 'a.yml': policy({}), 'b.yaml': policy({}) });

@@ -3,7 +3,7 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { APPROVER, CHANNEL, Harness, OTHER_APPROVER, REQUESTER } from './harness.ts';
+import { APPROVER, CHANNEL, Harness, OTHER_APPROVER, REQUESTER, WEBHOOK_SECRET } from './harness.ts';
 import { startServiceTargets, type ServiceTargets } from '../../src/fakes/services/index.ts';
 
 const FRONT_IP = '127.77.0.10';
@@ -73,6 +73,45 @@ describe('failures', () => {
       const failed = await h.waitFor('the failed job message', () => h.threadMessage('REQ-12', /Job plan failed/));
       assert.match(JSON.stringify(failed.blocks), /Invalid provider configuration/);
       await h.waitFor('the parent to say failed', () => /Failed/.test(JSON.stringify(h.parentOf('REQ-12')?.blocks)));
+    } finally {
+      h.fakes.gitlab.driver.clearJobScripts();
+    }
+  });
+
+  test('a failing job that prints credentials: none of them reaches the channel', async () => {
+    const secrets = {
+      // The bot's own: masked as exact strings, whatever their shape.
+      webhook: WEBHOOK_SECRET,
+      botGitlabToken: h.env.GITLAB_TOKEN!,
+      botAwsSecret: h.env.AWS_SECRET_ACCESS_KEY!,
+      // The job's: masked by their shape.
+      keyId: 'AKIAIOSFODNN7EXAMPLE',
+      secretKey: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY',
+      gitlab: 'glpat-Zy9XwVuT8sRqPo7NmLk6',
+      slack: 'xoxb-1234567890-0987654321-AbCdEfGhIjKlMnOp',
+      keyBody: 'MIIEowIBAAKCAQEAu1SU1LfVLPHCozMxH2Mo4lgOEePzNm0tRgeLezV6ffAt0gun',
+      urlPassword: 'hunter2hunter2',
+    };
+    const log = [
+      `echo webhook ${secrets.webhook} token ${secrets.botGitlabToken} aws ${secrets.botAwsSecret}`,
+      `AWS_ACCESS_KEY_ID=${secrets.keyId}`,
+      `AWS_SECRET_ACCESS_KEY=${secrets.secretKey}`,
+      `curl --header "PRIVATE-TOKEN: ${secrets.gitlab}" -d token=${secrets.slack}`,
+      '-----BEGIN RSA PRIVATE KEY-----',
+      secrets.keyBody,
+      '-----END RSA PRIVATE KEY-----',
+      `fatal: unable to access 'https://ci:${secrets.urlPassword}@127.0.0.1:8929/infra/firewall.git/'`,
+    ].join('\n');
+    h.fakes.gitlab.driver.scriptJob('plan', { fail: 'Error: leaked on purpose', log });
+    try {
+      await h.request('REQ-13');
+      const failed = await h.waitFor('the failed job message', () => h.threadMessage('REQ-13', /Job plan failed/));
+      const shown = JSON.stringify(failed);
+      assert.match(shown, /leaked on purpose/, 'the log tail is shown');
+      for (const [kind, secret] of Object.entries(secrets)) assert.ok(!shown.includes(secret), `${kind} reached Slack: ${shown}`);
+      assert.match(shown, /AWS_SECRET_ACCESS_KEY=\[MASKED\]/);
+      const everything = JSON.stringify(h.parents().map((p) => [p, h.fakes.slack.driver.thread(CHANNEL, p.ts)]));
+      for (const [kind, secret] of Object.entries(secrets)) assert.ok(!everything.includes(secret), `${kind} is somewhere in the channel`);
     } finally {
       h.fakes.gitlab.driver.clearJobScripts();
     }

@@ -73,6 +73,10 @@ export interface VpcRuleOptions {
   from?: number | null;
   to?: number | null;
   cidr?: string;
+  /** A managed prefix list as the source (prefix_list_id) instead of the CIDR. */
+  prefixList?: string;
+  /** A security group as the source (referenced_security_group_id) instead of the CIDR. */
+  sourceGroup?: string;
   description?: string;
   group?: string;
   request?: string;
@@ -81,19 +85,19 @@ export interface VpcRuleOptions {
 }
 
 function vpcAttrs(o: VpcRuleOptions): Attrs {
-  const cidr = o.cidr ?? '203.0.113.0/24';
+  const cidr = o.prefixList !== undefined || o.sourceGroup !== undefined ? '' : (o.cidr ?? '203.0.113.0/24');
   const tags = o.request ? { Name: o.request, 'portcullis:request': o.request, 'portcullis:group': o.group ?? 'sg-front' } : {};
   return {
     arn: null,
-    cidr_ipv4: cidr.includes(':') ? null : cidr,
+    cidr_ipv4: cidr === '' || cidr.includes(':') ? null : cidr,
     cidr_ipv6: cidr.includes(':') ? cidr : null,
     description: o.description ?? 'partner API',
     from_port: o.from === undefined ? 443 : o.from,
     to_port: o.to === undefined ? 443 : o.to,
     ip_protocol: o.protocol ?? 'tcp',
     id: null,
-    prefix_list_id: null,
-    referenced_security_group_id: null,
+    prefix_list_id: o.prefixList ?? null,
+    referenced_security_group_id: o.sourceGroup ?? null,
     security_group_id: 'sg-0123456789abcdef0',
     security_group_rule_id: null,
     tags,
@@ -156,6 +160,7 @@ export interface InlineBlock {
   to?: number;
   cidrs?: string[];
   ipv6?: string[];
+  prefixLists?: string[];
   groups?: string[];
   description?: string;
 }
@@ -164,7 +169,7 @@ export function block(b: InlineBlock = {}): Attrs {
   return {
     cidr_blocks: b.cidrs ?? [],
     ipv6_cidr_blocks: b.ipv6 ?? [],
-    prefix_list_ids: [],
+    prefix_list_ids: b.prefixLists ?? [],
     security_groups: b.groups ?? [],
     self: false,
     protocol: b.protocol ?? 'tcp',

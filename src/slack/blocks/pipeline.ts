@@ -2,6 +2,7 @@
 import { stripVTControlCharacters } from 'node:util';
 import type { Block, SlackMessage } from '../../core/ports.ts';
 import { requestTitle, type ChangeRequest } from '../../domain/request.ts';
+import { scrubSecrets } from '../../domain/scrub.ts';
 import { code, escapeCode, escapeMrkdwn, fence, link, truncateStart } from '../mrkdwn.ts';
 import { context, message, packLines, section } from './kit.ts';
 import { OUR_LIMITS, SLACK_LIMITS } from './limits.ts';
@@ -24,7 +25,10 @@ export function pipelineStarted(links: PipelineLinks): SlackMessage {
 
 export interface FailedJob {
   jobName: string;
-  /** The end of the job's log as GitLab returns it (ANSI colours, section markers and all). */
+  /**
+   * The end of the job's log as GitLab returns it (ANSI colours, section markers and
+   * all). Credentials in it are masked before it is shown (domain/scrub.ts).
+   */
   logTail: string;
   jobUrl: string | null;
 }
@@ -64,10 +68,19 @@ function logTailText(lines: readonly string[], max: number): string {
   return complete ? kept.join('\n') : [CUT_MARKER, ...kept].join('\n');
 }
 
+/**
+ * The log as shown, with credentials masked: on the readable text (a colour code inside
+ * a token no longer hides it) and before the tail is cut to fit, so that a cut never
+ * leaves the unrecognisable half of a secret.
+ */
+function shownLog(raw: string): string[] {
+  return scrubSecrets(readableLog(raw).join('\n')).split('\n');
+}
+
 export function jobFailed(job: FailedJob): SlackMessage {
   const where = job.jobUrl ? ` · ${link(job.jobUrl, 'open the job')}` : '';
   const fenceOverhead = fence('').length;
-  const log = logTailText(readableLog(job.logTail), SLACK_LIMITS.sectionText - fenceOverhead);
+  const log = logTailText(shownLog(job.logTail), SLACK_LIMITS.sectionText - fenceOverhead);
   return message(`Job ${escapeMrkdwn(job.jobName)} failed`, [
     section(`:x: Job ${code(job.jobName)} failed${where}`),
     section(fence(log)),
