@@ -25,7 +25,7 @@ import { KeyedMutex } from './core/keyed-mutex.ts';
 import { InboxWorker } from './core/worker.ts';
 import { startReconciler } from './core/reconcile.ts';
 import type { BotDeps } from './core/deps.ts';
-import { createHttpServer, listen } from './http.ts';
+import { createHttpServer, listen, type ClientProblem } from './http.ts';
 
 export interface RunningBot {
   port: number;
@@ -80,6 +80,7 @@ export async function startBot(config: Config, log: Logger, env: NodeJS.ProcessE
       return { ready: Object.values(checks).every(Boolean), checks };
     },
     onError: (err) => log.error({ err }, 'http handler failed'),
+    onClientProblem: clientProblemLog(log),
   });
   // Deliveries stored before a restart are processed first; then Slack, then new webhooks.
   worker.start();
@@ -102,6 +103,23 @@ export async function startBot(config: Config, log: Logger, env: NodeJS.ProcessE
       await slack.app.stop();
       store.close();
     },
+  };
+}
+
+/**
+ * Malformed and slow requests are anyone's to send, so they are logged at debug only;
+ * dropped connections (the limit reached) at warn, at most once a minute with a count.
+ */
+function clientProblemLog(log: Logger): (problem: ClientProblem) => void {
+  let dropped = 0;
+  let lastWarn = 0;
+  return (problem) => {
+    if (problem.kind === 'bad_request') return void log.debug({ status: problem.status, code: problem.code }, 'refused a malformed or slow request');
+    dropped += 1;
+    if (Date.now() - lastWarn < 60_000) return;
+    log.warn({ dropped, maxConnections: problem.maxConnections }, 'dropped connections: too many open at once');
+    lastWarn = Date.now();
+    dropped = 0;
   };
 }
 
