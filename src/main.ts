@@ -74,7 +74,22 @@ export async function startBot(config: Config, log: Logger, env: NodeJS.ProcessE
   // Deliveries that arrive together are stored in one transaction.
   const inbox = new InboxBatcher(store.inbox);
   const server = createHttpServer({
-    webhook: (req, res) => handleGitLabWebhook(req, res, { secret: config.gitlab.webhookSecret, inbox, onStored: () => worker.wake(), now: () => new Date() }),
+    webhook: (req, res) =>
+      handleGitLabWebhook(req, res, {
+        secret: config.gitlab.webhookSecret,
+        project: config.gitlab.project,
+        inbox,
+        onStored: () => worker.wake(),
+        onOutcome: (outcome) => {
+          if (outcome.result === 'other_project') {
+            const { id, path } = outcome.project;
+            log.warn({ event: outcome.event, projectId: id, projectPath: path, configured: config.gitlab.project }, 'webhook delivery of another GitLab project; answered 200, not stored');
+          } else if (outcome.result === 'store_failed') {
+            log.error({ err: outcome.error }, 'storing a webhook delivery failed; answered 500 so GitLab sends it again');
+          }
+        },
+        now: () => new Date(),
+      }),
     ready: () => {
       const checks = { slack: slack.connected(), store: store.inbox.pending() >= 0 };
       return { ready: Object.values(checks).every(Boolean), checks };
