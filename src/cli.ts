@@ -9,6 +9,7 @@ import { planSummaryCommand } from './cli/plan-summary.ts';
 import { fakesCommand } from './cli/fakes.ts';
 import { checkServicesCommand } from './cli/check-services.ts';
 import { consistencyCommand } from './cli/consistency.ts';
+import { inboxCommand } from './cli/inbox.ts';
 import { exitCodeFor, type Command, type Io } from './cli/command.ts';
 
 import { oneLine } from './domain/text.ts';
@@ -20,6 +21,7 @@ const COMMANDS: Record<string, Command> = {
   'plan-summary': planSummaryCommand,
   'check-services': checkServicesCommand,
   consistency: consistencyCommand,
+  inbox: inboxCommand,
   fakes: fakesCommand,
 };
 
