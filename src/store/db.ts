@@ -8,6 +8,7 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { InputError } from '../domain/errors.ts';
+import { chainExistingAudit } from './audit-chain.ts';
 
 export type Db = Database.Database;
 
@@ -91,7 +92,13 @@ export const MIGRATIONS: readonly Migration[] = [
   CREATE INDEX inbox_due ON inbox (seq) WHERE processed_at IS NULL AND failed_at IS NULL;
   CREATE INDEX inbox_failed ON inbox (seq) WHERE failed_at IS NOT NULL;
   `,
+  // 3: the audit log becomes a hash chain (prev_hash, hash), the entries already there
+  // chained in id order; `portcullis audit verify` checks it.
+  chainExistingAudit,
 ];
+
+/** The schema version from which the audit log is a hash chain. */
+export const AUDIT_CHAIN_VERSION = MIGRATIONS.indexOf(chainExistingAudit) + 1;
 
 export class StoreVersionError extends InputError {
   readonly code = 'STORE_TOO_NEW';
@@ -126,7 +133,7 @@ export function openDatabase(path: string, options: OpenOptions = {}): Db {
   }
 }
 
-function schemaVersion(db: Db): number {
+export function schemaVersion(db: Db): number {
   return db.pragma('user_version', { simple: true }) as number;
 }
 

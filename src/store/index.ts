@@ -6,7 +6,8 @@ import { inboxTable, type InboxTable } from './inbox.ts';
 import { messagesTable } from './messages.ts';
 import { requestsTable } from './requests.ts';
 
-export { StoreVersionError, StoreMissingError, MIGRATIONS } from './db.ts';
+export { StoreVersionError, StoreMissingError, MIGRATIONS, AUDIT_CHAIN_VERSION, schemaVersion } from './db.ts';
+export { verifyAuditChain, readAuditEntries, type ChainCheck, type ChainedEntry } from './audit-chain.ts';
 export type { InboxEntry, RetryResult } from './inbox.ts';
 
 export interface StoreOptions extends OpenOptions {
