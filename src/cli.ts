@@ -10,6 +10,7 @@ import { fakesCommand } from './cli/fakes.ts';
 import { checkServicesCommand } from './cli/check-services.ts';
 import { consistencyCommand } from './cli/consistency.ts';
 import { inboxCommand } from './cli/inbox.ts';
+import { auditCommand } from './cli/audit.ts';
 import { exitCodeFor, type Command, type Io } from './cli/command.ts';
 
 import { oneLine } from './domain/text.ts';
@@ -22,6 +23,7 @@ const COMMANDS: Record<string, Command> = {
   'check-services': checkServicesCommand,
   consistency: consistencyCommand,
   inbox: inboxCommand,
+  audit: auditCommand,
   fakes: fakesCommand,
 };
 
