@@ -120,11 +120,12 @@ export function openDatabase(path: string, options: OpenOptions = {}): Db {
     db.pragma(`busy_timeout = ${Math.trunc(options.busyTimeoutMs ?? 5000)}`);
     db.pragma('journal_mode = WAL');
     db.pragma('foreign_keys = ON');
-    // In WAL mode NORMAL still survives a crash of this process (SIGKILL, OOM): a commit
-    // is in the WAL, in the OS's hands, before it returns. Only an OS crash or power loss
-    // can drop the last commits, never corrupt the file; FULL would fsync every webhook
-    // delivery, and reconciliation polling catches up on anything lost that way.
-    db.pragma('synchronous = NORMAL');
+    // FULL: in WAL mode every commit fsyncs the WAL before it returns, so a webhook
+    // delivery answered 2xx, a state change or an audit entry survives a power loss or an
+    // OS crash, not only a crash of this process (NORMAL syncs only at checkpoints, and
+    // could drop the last commits then). The price is one fsync per commit; deliveries
+    // arriving together share one commit (InboxBatcher). See `npm run bench -- webhook-ingest`.
+    db.pragma('synchronous = FULL');
     migrate(db, path);
     return db;
   } catch (err) {

@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { MIGRATIONS, StoreMissingError, StoreVersionError, openStore } from '../../src/store/index.ts';
+import { openDatabase } from '../../src/store/db.ts';
 
 function tempDir(t: { after(fn: () => void): void }): string {
   const dir = mkdtempSync(join(tmpdir(), 'portcullis-store-'));
@@ -125,4 +126,12 @@ test('mustExist refuses a path with no database instead of creating one', (t) =>
   const path = join(tempDir(t), 'missing', 'db.sqlite');
   assert.throws(() => openStore(path, { mustExist: true }), (err: unknown) => err instanceof StoreMissingError && err.message.includes(path));
   assert.throws(() => userVersion(path));
+});
+
+test('every commit is synced to disk before it returns: WAL with synchronous=FULL, so it survives a power loss', (t) => {
+  const db = openDatabase(join(tempDir(t), 'db.sqlite'));
+  t.after(() => db.close());
+  assert.equal(db.pragma('journal_mode', { simple: true }), 'wal');
+  // 2 is FULL: the WAL is fsynced at every commit (NORMAL, 1, only at checkpoints).
+  assert.equal(db.pragma('synchronous', { simple: true }), 2);
 });
