@@ -57,6 +57,7 @@ export async function startBot(config: Config, log: Logger, env: NodeJS.ProcessE
       approvalTtlMs: config.approvals.ttlMs,
       autoApproveExpiredRevocations: config.approvals.autoApproveExpiredRevocations,
     },
+    policies,
     log,
     checks: { servicePorts: async (group) => (await groups.details()).get(group)?.servicePorts ?? [], allowTarget },
     locks: new KeyedMutex(),
@@ -66,7 +67,7 @@ export async function startBot(config: Config, log: Logger, env: NodeJS.ProcessE
   };
   registerListeners(slack.app, deps);
   registerHome(slack.app, deps);
-  registerSgRequest(slack.app, { ...deps, policies, groups });
+  registerSgRequest(slack.app, { ...deps, groups });
   registerCheckServices(slack.app, { ...deps, groups: () => groups.details(), allowTarget });
   slack.app.error(async (err) => void log.error({ err }, 'unhandled error in a Slack listener'));
 

@@ -7,7 +7,9 @@ import { judgeApproval } from '../domain/approval.ts';
 import type { ChangeRequest, RequestState } from '../domain/request.ts';
 import { approvers } from './approvers.ts';
 import type { BotDeps } from './deps.ts';
+import { judgePipeline } from './gate.ts';
 import { withRequest, type RequestTx } from './lifecycle.ts';
+import { readPipeline } from './pipeline.ts';
 import { syncPipeline } from './sync.ts';
 import { tellRefusal } from './thread.ts';
 
@@ -32,6 +34,9 @@ export async function approve(deps: BotDeps, click: Click): Promise<void> {
             { request, clicker: click.user, now: deps.now(), branchHead, approvedBy: deps.store.approvals.list(request.id) },
           );
     if (!verdict.ok) return refuse(deps, click, verdict.code, verdict.reason);
+    // The bot's own verdict on the plan it would deploy, read again now: whatever the message showed.
+    const gate = await judgePipeline(deps, request, await readPipeline(deps, click.pipelineId));
+    if (!gate.ok) return refuse(deps, click, 'plan_refused', `Portcullis will not deploy this plan: ${gate.problems.join('; ')}`);
 
     deps.store.approvals.add(request.id, click.user, deps.now().toISOString());
     tx.audit({ actor: click.user, action: 'approve', outcome: 'ok', detail: `pipeline ${request.pipelineId}` });
@@ -42,7 +47,9 @@ export async function approve(deps: BotDeps, click: Click): Promise<void> {
 
 async function playDeploy(deps: BotDeps, tx: RequestTx, click: Click): Promise<void> {
   // The compare-and-set is what makes a double click, or two approvers at once, play once.
-  if (!tx.transition('awaiting_approval', 'deploying')) return;
+  if (!tx.transition('awaiting_approval', 'deploying')) {
+    return tellRefusal(deps, click, `your approval is recorded, but the request is ${tx.current().state.replace('_', ' ')} now, so it did not start the deploy`);
+  }
   const { deployJobId } = tx.current();
   try {
     if (deployJobId === null) throw new Error('the pipeline has no deploy job');

@@ -1,4 +1,5 @@
 /** Everything the core needs, passed in once by main (and by tests). */
+import type { PolicySet } from '../compliance/policy.ts';
 import type { Logger } from '../log.ts';
 import type { ChangeRequest } from '../domain/request.ts';
 import type { ChatPort, CloudPort, Store, VcsPort } from './ports.ts';
@@ -52,6 +53,8 @@ export interface BotDeps {
   cloud: CloudPort;
   checks?: CheckSettings;
   settings: BotSettings;
+  /** The policies the bot judges every plan with before it offers or plays a deploy (loaded at start, as the image has them). */
+  policies: PolicySet;
   log: Logger;
   /** Serialises work on one request (webhooks, reconciliation, clicks). */
   locks: KeyedMutex;

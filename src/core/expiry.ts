@@ -7,14 +7,15 @@
  * must look), and stays visible in its thread.
  *
  * With AUTO_APPROVE_EXPIRED_REVOCATIONS the bot plays the deploy itself, since removing a
- * rule only closes access — but only when the plan does exactly that: remove this rule
- * and nothing else. Anything more waits for a person.
+ * rule only closes access — but only when its own verdict on the plan (gate.ts) says the
+ * plan does exactly that: remove this rule and nothing else. Anything more waits for a
+ * person.
  */
 import { createHash } from 'node:crypto';
 import type { ChangeRequest } from '../domain/request.ts';
 import { parseRuleFile, RULE_ID_PATTERN, ruleFilePath, RULES_DIR, type RuleFile } from '../domain/rule.ts';
-import { analysePlan, formatCounts } from '../plan/summary.ts';
 import type { BotDeps } from './deps.ts';
+import { judgePipeline } from './gate.ts';
 import type { RequestTx } from './lifecycle.ts';
 import type { PipelineFacts } from './pipeline.ts';
 import { recordAndOpen } from './queue.ts';
@@ -81,21 +82,6 @@ async function readRule(deps: BotDeps, ref: string, path: string): Promise<RuleF
 }
 
 /**
- * Why a plan is not just the removal of rule `ruleId`, or null when it is: only deletes,
- * every one of them a security-group rule tagged with that rule id, at least one.
- */
-export function notPureRemoval(planJson: unknown, ruleId: string): string | null {
-  const { counts, changes, otherResources } = analysePlan(planJson);
-  if (counts.add + counts.change + counts.replace > 0 || otherResources > 0) {
-    return `the plan does more than remove a rule (${formatCounts(counts)}, ${otherResources} other resources)`;
-  }
-  if (changes.length === 0) return 'the plan removes no rule';
-  const other = changes.find((c) => c.action !== 'delete' || c.rule.requestId !== ruleId);
-  if (other) return `the plan touches ${other.resource}, which is not rule ${ruleId}`;
-  return null;
-}
-
-/**
  * With the setting on, plays the deploy of a revocation waiting for approval when its
  * plan is a pure removal of its rule, and audits the bot as its approver; true when it
  * played. syncPipeline calls it in its unit of work on the request, right after rendering
@@ -106,9 +92,10 @@ export async function autoApproveRevocation(deps: BotDeps, tx: RequestTx, facts:
   const { rule, deployJobId } = request;
   if (!deps.settings.autoApproveExpiredRevocations || request.kind !== 'revocation' || request.state !== 'awaiting_approval') return false;
   if (rule === null || deployJobId === null) return false;
-  const why = await planProblem(rule.id, facts);
-  if (why !== null) {
-    deps.log.info({ requestId: request.id, why }, 'revocation not auto-approved; it waits for a person');
+  // Only a plan the bot read and judged itself to remove exactly this rule, and nothing else.
+  const verdict = await judgePipeline(deps, request, facts);
+  if (!verdict.ok) {
+    deps.log.info({ requestId: request.id, why: verdict.problems }, 'revocation not auto-approved; it waits for a person');
     return false;
   }
   // The same compare-and-set as a person's approval: a click at the same moment plays once.
@@ -124,22 +111,4 @@ export async function autoApproveRevocation(deps: BotDeps, tx: RequestTx, facts:
   tx.audit({ actor: 'bot', action: 'approve', outcome: 'ok', detail: AUTO_APPROVAL_DETAIL });
   tx.audit({ actor: 'bot', action: 'play', outcome: 'ok', detail: `job ${deployJobId}` });
   return true;
-}
-
-async function planProblem(ruleId: string, facts: PipelineFacts): Promise<string | null> {
-  const plan = await facts.plan();
-  switch (plan.status) {
-    case 'not-ready':
-      return 'the plan job has not succeeded';
-    case 'missing':
-      return 'the plan job has no plan.json';
-    case 'unreadable':
-      return `plan.json cannot be read: ${plan.reason}`;
-    case 'read':
-      try {
-        return notPureRemoval(plan.json, ruleId);
-      } catch (err) {
-        return `plan.json cannot be read: ${(err as Error).message}`;
-      }
-  }
 }

@@ -28,7 +28,7 @@ export async function reconcileOnce(deps: BotDeps): Promise<void> {
   for (const request of deps.store.requests.open()) {
     try {
       if (request.state === 'awaiting_approval' && isExpired(request, deps.settings.approvalTtlMs, deps.now())) await expire(deps, request);
-      const pipelineId = request.pipelineId ?? (await deps.vcs.listBranchPipelines(request.branch))[0]?.id;
+      const pipelineId = request.pipelineId ?? (await deps.vcs.listBranchPipelines(request.branch)).find((p) => p.source !== 'parent_pipeline')?.id;
       if (pipelineId !== undefined) await syncPipeline(deps, pipelineId);
       else if (request.state === 'submitted' && deps.now().getTime() - Date.parse(request.createdAt) > STUCK_SUBMISSION_MS) {
         const why = new Error(`no pipeline started within ${STUCK_SUBMISSION_MS / 60_000} minutes (the bot stopped part way?)`);

@@ -77,6 +77,7 @@ async function ruleOnBranch(deps: BotDeps, id: string, sha: string): Promise<Rul
 
 export async function syncPipeline(deps: BotDeps, pipelineId: number): Promise<ChangeRequest | null> {
   const facts = await readPipeline(deps, pipelineId);
+  if (facts.pipeline.source === 'parent_pipeline') return null; // a child pipeline is never a request's: its parent is
   const found = await requestFor(deps, facts);
   if (!found) return null;
   const id = 'known' in found ? found.known.id : found.created.id;

@@ -11,10 +11,11 @@ import { requestParent, type RequestLinks } from '../slack/blocks/request.ts';
 import { pipelineStarted, jobFailed, deployResult } from '../slack/blocks/pipeline.ts';
 import { complianceReport } from '../slack/blocks/compliance.ts';
 import { planSummary } from '../slack/blocks/plan.ts';
-import { approvalDecided, approvalRequest, refusal, type ApprovalContext, type ApprovalDecision } from '../slack/blocks/approval.ts';
+import { approvalBlocked, approvalDecided, approvalRequest, refusal, type ApprovalContext, type ApprovalDecision } from '../slack/blocks/approval.ts';
 import { submitFailed } from '../slack/blocks/sg-request.ts';
 import { converge } from './converge.ts';
 import { afterDeploy } from './after-deploy.ts';
+import { judgePipeline } from './gate.ts';
 import type { BotDeps } from './deps.ts';
 import { markDone, markedDone } from './markers.ts';
 import type { PipelineFacts } from './pipeline.ts';
@@ -67,7 +68,11 @@ export async function renderThread(deps: BotDeps, request: ChangeRequest, facts:
     requiredApprovals: deps.settings.requiredApprovals,
     approvedBy: deps.store.approvals.list(request.id),
   };
-  if (request.state === 'awaiting_approval') await say(approvalTopic, approvalRequest(request, context));
+  if (request.state === 'awaiting_approval') {
+    // Approve is offered only on a plan the bot judged itself; the click is judged again.
+    const verdict = await judgePipeline(deps, request, facts);
+    await say(approvalTopic, verdict.ok ? approvalRequest(request, context) : approvalBlocked(request, verdict.problems, context));
+  }
   else if (posted(approvalTopic)) {
     const decision = decisionOf(deps, request);
     if (decision) await say(approvalTopic, approvalDecided(request, decision, context));

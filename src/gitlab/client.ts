@@ -9,6 +9,7 @@ import type { Logger } from '../log.ts';
 import { decodeText } from '../domain/text.ts';
 import { GitLabHttpFailure, toVcsError } from './errors.ts';
 import { boundedRequesterFn, type RequestPolicy } from './requester.ts';
+import { knownStatus } from './status.ts';
 
 export interface GitLabVcsOptions {
   /** Instance base URL, e.g. https://gitlab.example.com (the API is under /api/v4). */
@@ -95,10 +96,9 @@ export function createGitLabVcs(options: GitLabVcsOptions): VcsPort {
       }),
 
     terraformState: (name) =>
-      orNull(`reading Terraform state ${name}`, async () => {
-        const state: unknown = await api.ProjectTerraformState.show(pid, name);
-        return typeof state === 'string' ? state : JSON.stringify(state);
-      }),
+      // GitLab serves the state file as it was stored, as application/octet-stream: a Blob
+      // here. A state that exists without a file answers 204 (null).
+      orNull(`reading Terraform state ${name}`, async () => bodyText(await api.ProjectTerraformState.show(pid, name))),
 
     getPipeline: (pipelineId) => call(`reading pipeline ${pipelineId}`, async () => toPipeline(await api.Pipelines.show(pid, pipelineId))),
 
@@ -124,7 +124,7 @@ export function createGitLabVcs(options: GitLabVcsOptions): VcsPort {
         // As a stream: the file's own bytes, whatever content type GitLab names (the JSON
         // parse gitbeaker does for application/json fails on a UTF-16 plan.json).
         const options = { jobId, artifactPath, asStream: true };
-        return artifactText(await api.JobArtifacts.downloadArchive(pid, options));
+        return (await bodyText(await api.JobArtifacts.downloadArchive(pid, options))) ?? '';
       }),
 
     jobLogTail: (jobId, lines) =>
@@ -191,11 +191,11 @@ interface RawMergeRequest {
 }
 
 function toPipeline(p: RawPipeline): PipelineInfo {
-  return { id: p.id, ref: p.ref, sha: p.sha, status: p.status, source: p.source ?? 'unknown', webUrl: p.web_url };
+  return { id: p.id, ref: p.ref, sha: p.sha, status: knownStatus(p.status), source: p.source ?? 'unknown', webUrl: p.web_url };
 }
 
 function toJob(j: RawJob): JobInfo {
-  return { id: j.id, name: j.name, stage: j.stage, status: j.status, webUrl: j.web_url, failureReason: j.failure_reason ?? null };
+  return { id: j.id, name: j.name, stage: j.stage, status: knownStatus(j.status), webUrl: j.web_url, failureReason: j.failure_reason ?? null };
 }
 
 function toMergeRequest(m: RawMergeRequest): MergeRequestInfo {
@@ -204,12 +204,16 @@ function toMergeRequest(m: RawMergeRequest): MergeRequestInfo {
 }
 
 /**
- * An artifact's bytes as text, decoded by byte-order mark the way the CLI reads a plan
- * file (decodeText): plan.json from `terraform show -json` under PowerShell is UTF-16.
- * Asked as a stream, gitbeaker hands over the response body; the other shapes are what
- * it gives without asStream (parsed JSON, a string for text/*, a Blob).
+ * A raw download as text. gitbeaker (and our requester, which mirrors it) hands a body
+ * over by its content type: parsed JSON for application/json, a string for text/*, a
+ * Blob for anything else (application/octet-stream, as GitLab serves a Terraform state),
+ * null for a 204; asked as a stream, the response body itself. Bytes are decoded by
+ * byte-order mark the way the CLI reads a plan file (decodeText): plan.json from
+ * `terraform show -json` under PowerShell is UTF-16. Parsed JSON is written back out, so
+ * the port always returns the file's text.
  */
-async function artifactText(body: unknown): Promise<string> {
+async function bodyText(body: unknown): Promise<string | null> {
+  if (body === null || body === undefined) return null;
   if (body instanceof ReadableStream) return decodeText(new Uint8Array(await new Response(body).arrayBuffer()));
   if (body instanceof Blob) return decodeText(new Uint8Array(await body.arrayBuffer()));
   if (typeof body === 'string') return body;

@@ -143,7 +143,8 @@ describe('portcullis consistency with the state from TF_HTTP_ADDRESS', () => {
       if (req.headers.authorization !== `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`) {
         res.writeHead(401, { 'content-type': 'application/json' }).end('{"message":"401 Unauthorized"}');
       } else if (req.method === 'GET' && req.url === '/api/v4/projects/1/terraform/state/portcullis') {
-        res.writeHead(200, { 'content-type': 'application/json' }).end(state);
+        // As GitLab serves it: the stored file, as binary.
+        res.writeHead(200, { 'content-type': 'application/octet-stream' }).end(state);
       } else {
         res.writeHead(404, { 'content-type': 'application/json' }).end('{"message":"404 Not Found"}');
       }

@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { afterEach, test } from 'node:test';
 import { WebClient } from '@slack/web-api';
-import { autoApproveRevocation, notPureRemoval, openDueRevocations, revocationIdFor, AUTO_APPROVAL_DETAIL } from '../../src/core/expiry.ts';
+import { autoApproveRevocation, openDueRevocations, revocationIdFor, AUTO_APPROVAL_DETAIL } from '../../src/core/expiry.ts';
 import type { BotDeps } from '../../src/core/deps.ts';
 import { KeyedMutex } from '../../src/core/keyed-mutex.ts';
 import { withRequest } from '../../src/core/lifecycle.ts';
@@ -20,7 +20,6 @@ import { startFakes, type Fakes } from '../../src/fakes/all.ts';
 import { createGitLabVcs } from '../../src/gitlab/client.ts';
 import { createSlackChat } from '../../src/slack/chat.ts';
 import { changeRequest, testDeps } from '../helpers/deps.ts';
-import { instance, plan, vpcRule } from '../helpers/plans.ts';
 
 const CHANNEL = 'C0SECOPS';
 const PAST = '2026-01-01T00:00:00Z';
@@ -87,15 +86,6 @@ test('revocation ids: REV-<rule id>, and a rule id too long for that keeps a hea
   }
   assert.equal(revocationIdFor(long), revocationIdFor(long), 'deterministic');
   assert.notEqual(revocationIdFor(long), revocationIdFor(other), 'ids sharing a head stay apart');
-});
-
-test('a pure removal is the deletion of that rule only', () => {
-  assert.equal(notPureRemoval(plan([vpcRule({ action: 'delete', request: 'REQ-5' })]), 'REQ-5'), null);
-  assert.match(notPureRemoval(plan([vpcRule({ action: 'delete', request: 'REQ-5' }), vpcRule({ action: 'create', request: 'REQ-6' })]), 'REQ-5')!, /1 to add/);
-  assert.match(notPureRemoval(plan([vpcRule({ action: 'delete', request: 'REQ-6' })]), 'REQ-5')!, /not rule REQ-5/);
-  assert.match(notPureRemoval(plan([vpcRule({ action: 'delete', request: 'REQ-5' }), instance('delete')]), 'REQ-5')!, /1 other resources/);
-  assert.match(notPureRemoval(plan([vpcRule({ action: 'update', request: 'REQ-5', before: { cidr: '198.51.100.0/24' } })]), 'REQ-5')!, /1 to change/);
-  assert.equal(notPureRemoval(plan([]), 'REQ-5'), 'the plan removes no rule');
 });
 
 test('a rule past its expiry gets exactly one revocation: a branch deleting its file, a merge request, one pipeline', async () => {

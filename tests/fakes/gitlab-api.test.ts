@@ -185,8 +185,13 @@ test('Terraform state: POST, GET raw bytes, and the lock answers 409 to another 
   assert.equal((await fetch(`${base}/lock?ID=lock-b`, { method: 'DELETE', headers: basic })).status, 409);
   assert.equal((await fetch(`${base}/lock?ID=lock-a`, { method: 'DELETE', headers: basic })).status, 200);
 
-  const state = (await api.ProjectTerraformState.show(pid, 'test-state')) as unknown as { lineage: string };
-  assert.equal(state.lineage, 'l-1');
+  // GitLab serves the file as binary, not as JSON: gitbeaker hands it over as a Blob.
+  const raw = await fetch(base, { headers: basic });
+  assert.equal(raw.headers.get('content-type'), 'application/octet-stream');
+  assert.equal(await raw.text(), body, 'the bytes as stored');
+  const shown: unknown = await api.ProjectTerraformState.show(pid, 'test-state');
+  assert.ok(shown instanceof Blob, `gitbeaker returned ${typeof shown}`);
+  assert.equal((JSON.parse(await shown.text()) as { lineage: string }).lineage, 'l-1');
 });
 
 async function waitForJob(jobId: number, status: string): Promise<void> {

@@ -120,6 +120,24 @@ test('a rule goes from a branch and merge request through plan, compliance and t
   assert.equal(await waitForStatus(pipeline.id, ['success', 'failed']), 'success');
   jobs = await jobsByName(pipeline.id);
   assert.equal(jobs.get('consistency')?.status, 'success');
+  // service-checks ran as a child pipeline: its own pipeline, on the same ref and commit.
+  const [bridge] = await api.Jobs.allPipelineBridges(pid, pipeline.id);
+  assert.equal(bridge?.status, 'success');
+  const childId = (bridge?.downstream_pipeline as { id: number } | null)?.id;
+  assert.ok(childId !== undefined && childId > pipeline.id, `downstream_pipeline ${JSON.stringify(bridge?.downstream_pipeline)}`);
+  const child = await api.Pipelines.show(pid, childId);
+  assert.deepEqual([child.source, child.ref, child.sha, child.status], ['parent_pipeline', 'request/REQ-900', commit.id, 'success']);
+  const childJobs = await jobsByName(childId);
+  assert.deepEqual([...childJobs.keys()], ['service-checks']);
+  assert.match(await api.Jobs.showLog(pid, childJobs.get('service-checks')!.id), /Using Docker executor with image 127\.0\.0\.1:5050\/portcullis\/firewall:0\.1\.0 /);
+  // Only the trigger job's variables and the one top-level variable it inherits reach the child.
+  const passed = await api.Pipelines.allVariables(pid, childId);
+  assert.deepEqual(passed.map((v) => [v.key, v.value]).sort(), [['PORTCULLIS_IMAGE', '127.0.0.1:5050/portcullis/firewall:0.1.0'], ['SERVICE_CHECK_GROUP', 'sg-front']]);
+  // As in GitLab, the list leaves child pipelines out unless asked for them.
+  assert.deepEqual((await api.Pipelines.all(pid, { ref: 'request/REQ-900' })).map((p) => p.id), [pipeline.id]);
+  assert.deepEqual((await api.Pipelines.all(pid, { ref: 'request/REQ-900', source: 'parent_pipeline' })).map((p) => p.id), [childId]);
+  const head = (await api.MergeRequests.show(pid, mr.iid)).head_pipeline as { id: number } | null;
+  assert.equal(head?.id, pipeline.id, 'a child is never the head pipeline');
   assert.match(await api.Jobs.showLog(pid, jobs.get('deploy')!.id), /Apply complete! Resources: 1 added, 0 changed, 0 destroyed\./);
 
   const live = aws.driver.rules().find((r) => r.tags['portcullis:request'] === 'REQ-900');
@@ -128,7 +146,9 @@ test('a rule goes from a branch and merge request through plan, compliance and t
   assert.equal(live.fromPort, 443);
   assert.equal(live.tags['portcullis:requester'], 'U0123');
 
-  const state = (await api.ProjectTerraformState.show(pid, 'portcullis')) as unknown as {
+  // GitLab serves the state file as binary: gitbeaker hands over a Blob.
+  const stateBlob = (await api.ProjectTerraformState.show(pid, 'portcullis')) as unknown as Blob;
+  const state = JSON.parse(await stateBlob.text()) as {
     version: number;
     resources: Array<{ type: string; instances: Array<{ index_key: string; attributes: Record<string, unknown> }> }>;
     outputs: { rule_ids: { value: Record<string, string> } };
@@ -236,4 +256,57 @@ test('scripted outcomes: a failing job fails the pipeline, a retry gets a new id
   } finally {
     gitlab.driver.clearJobScripts();
   }
+});
+
+test('a failing child pipeline fails its depend trigger job and the parent; cancelling the parent cancels the child', async () => {
+  const pid = gitlab.projectId;
+  gitlab.driver.push('children/one', { 'terraform/rules/REQ-902.json': ruleText('REQ-902', '203.0.113.9/32') });
+  gitlab.driver.scriptJob('service-checks', { fail: 'GET http://127.77.0.10:80/ refused' });
+  try {
+    const failing = await api.Pipelines.create(pid, 'children/one');
+    assert.equal(await waitForStatus(failing.id, ['manual', 'failed']), 'manual');
+    await api.Jobs.play(pid, (await jobsByName(failing.id)).get('deploy')!.id);
+    assert.equal(await waitForStatus(failing.id, ['success', 'failed']), 'failed');
+    const [bridge] = await api.Jobs.allPipelineBridges(pid, failing.id);
+    assert.equal(bridge?.status, 'failed', 'strategy: depend hands the child\'s failure to the trigger job');
+    const child = await api.Pipelines.show(pid, (bridge!.downstream_pipeline as { id: number }).id);
+    assert.equal(child.status, 'failed');
+  } finally {
+    gitlab.driver.clearJobScripts();
+  }
+
+  // A child that takes its time: the trigger job waits (pending), then the parent is cancelled.
+  gitlab.driver.scriptJob('service-checks', { durationMs: 5000 });
+  try {
+    const slow = await api.Pipelines.create(pid, 'children/one');
+    assert.equal(await waitForStatus(slow.id, ['manual', 'failed']), 'manual');
+    await api.Jobs.play(pid, (await jobsByName(slow.id)).get('deploy')!.id);
+    const deadline = Date.now() + 5000;
+    let bridge = (await api.Jobs.allPipelineBridges(pid, slow.id))[0]!;
+    while (!bridge.downstream_pipeline) {
+      if (Date.now() > deadline) throw new Error('no child pipeline');
+      await new Promise((r) => setTimeout(r, 10));
+      bridge = (await api.Jobs.allPipelineBridges(pid, slow.id))[0]!;
+    }
+    assert.equal(bridge.status, 'pending', 'a depend trigger job waits for its child as pending');
+    assert.equal((await api.Pipelines.show(pid, slow.id)).status, 'running');
+    await api.Pipelines.cancel(pid, slow.id);
+    const childId = (bridge.downstream_pipeline as { id: number }).id;
+    assert.equal((await api.Pipelines.show(pid, childId)).status, 'canceled');
+    assert.equal((await api.Jobs.allPipelineBridges(pid, slow.id))[0]?.status, 'canceled');
+    assert.equal((await api.Pipelines.show(pid, slow.id)).status, 'canceled');
+  } finally {
+    gitlab.driver.clearJobScripts();
+  }
+});
+
+test('a trigger job whose child cannot be created fails with downstream_pipeline_creation_failed', async () => {
+  const pid = gitlab.projectId;
+  gitlab.driver.push('children/none', { 'terraform/ci/service-checks.yml': null, 'terraform/rules/REQ-903.json': ruleText('REQ-903', '203.0.113.10/32') });
+  const pipeline = await api.Pipelines.create(pid, 'children/none');
+  assert.equal(await waitForStatus(pipeline.id, ['manual', 'failed']), 'manual');
+  await api.Jobs.play(pid, (await jobsByName(pipeline.id)).get('deploy')!.id);
+  assert.equal(await waitForStatus(pipeline.id, ['success', 'failed']), 'failed');
+  const [bridge] = await api.Jobs.allPipelineBridges(pid, pipeline.id);
+  assert.deepEqual([bridge?.status, bridge?.failure_reason, bridge?.downstream_pipeline], ['failed', 'downstream_pipeline_creation_failed', null]);
 });

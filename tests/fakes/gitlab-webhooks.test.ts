@@ -22,8 +22,16 @@ release:
   script: [make release]
 children:
   stage: verify
+  variables: { TARGET: staging }
   trigger:
     include: [{ local: child.yml }]
+    strategy: depend
+`;
+
+const CHILD_FILE = `
+smoke:
+  stage: test
+  script: [make smoke]
 `;
 
 interface Received {
@@ -77,7 +85,7 @@ beforeEach(async () => {
   receiver = new Receiver();
   await receiver.start();
   gitlab = await startGitLabFake({
-    seed: { files: { 'terraform/.gitlab-ci.yml': CI_FILE } },
+    seed: { files: { 'terraform/.gitlab-ci.yml': CI_FILE, 'child.yml': CHILD_FILE } },
     jobDurationMs: 2,
     webhooks: { retryDelayMs: 10, maxAttempts: 3 },
   });
@@ -137,8 +145,56 @@ test('hooks added over REST get Pipeline and Job Hooks with GitLab headers and p
 
   const release = (await api.Jobs.all(gitlab.projectId, { pipelineId })).find((j) => j.name === 'release')!;
   await api.Jobs.play(gitlab.projectId, release.id);
-  await receiver.waitFor((rs) => rs.some(isPipeline('success')), 'the success pipeline hook');
+  await receiver.waitFor((rs) => rs.some((r) => isPipeline('success')(r) && r.body.object_attributes.id === pipelineId), 'the success pipeline hook');
   assert.equal(receiver.received.some((r) => r.body.build_name === 'children'), false, 'trigger jobs send no Job Hook');
+
+  // The trigger job's child pipeline sends hooks of its own, naming its parent.
+  const bridge = (await api.Jobs.allPipelineBridges(gitlab.projectId, pipelineId))[0]!;
+  const sourcePipeline = { project: { id: gitlab.projectId, web_url: `${gitlab.url}/${gitlab.projectPath}`, path_with_namespace: gitlab.projectPath }, job_id: bridge.id, pipeline_id: pipelineId };
+  const child = receiver.received.find((r) => r.body.object_kind === 'pipeline' && r.body.object_attributes.source === 'parent_pipeline' && r.body.object_attributes.status === 'success')!;
+  assert.ok(child.body.object_attributes.id > pipelineId);
+  assert.deepEqual([child.body.object_attributes.ref, child.body.object_attributes.sha], [manual.body.object_attributes.ref, manual.body.object_attributes.sha]);
+  assert.deepEqual(child.body.source_pipeline, sourcePipeline);
+  assert.deepEqual(child.body.object_attributes.variables, [{ key: 'TARGET', value: 'staging' }]);
+  assert.deepEqual(child.body.builds.map((b: { name: string }) => b.name), ['smoke']);
+  const smoke = receiver.received.find(isJob('smoke', 'success'))!;
+  assert.equal(smoke.body.pipeline_id, child.body.object_attributes.id);
+  assert.deepEqual(smoke.body.source_pipeline, sourcePipeline);
+  // A pipeline that nothing triggered names no source pipeline.
+  assert.equal('source_pipeline' in manual.body, false);
+  assert.equal('source_pipeline' in buildDone.body, false);
+  // The parent succeeds only once its child did (strategy: depend).
+  const finished = (id: number) => gitlab.driver.pipelines().find((p) => p.id === id)!.finishedAt!.getTime();
+  assert.ok(finished(pipelineId) >= finished(child.body.object_attributes.id));
+});
+
+test('hook payloads carry what GitLab always sends: failure_reason (null when none), a runner once started, the environment', async () => {
+  const ci = CI_FILE.replace('  when: manual\n', '  when: manual\n  environment: { name: production }\n');
+  gitlab.driver.push('main', { 'terraform/.gitlab-ci.yml': ci });
+  gitlab.driver.addHook({ url: receiver.url, pipelineEvents: true, jobEvents: true });
+  gitlab.driver.scriptJob('build', { fail: 'make: *** [all] Error 2' });
+  try {
+    const pipeline = await api.Pipelines.create(gitlab.projectId, 'main');
+    await gitlab.driver.waitForPipeline(pipeline.id, 'failed');
+    await receiver.waitFor((rs) => rs.some(isPipeline('failed')), 'the failed pipeline hook');
+  } finally {
+    gitlab.driver.clearJobScripts();
+  }
+  const failed = receiver.received.find(isPipeline('failed'))!;
+  const builds = new Map<string, Record<string, any>>(failed.body.builds.map((b: Record<string, any>) => [b.name, b]));
+  assert.equal(builds.get('build')!.failure_reason, 'script_failure');
+  assert.ok('failure_reason' in builds.get('release')!, 'sent for every build');
+  assert.equal(builds.get('release')!.failure_reason, null);
+  assert.deepEqual(Object.keys(builds.get('build')!.runner).sort(), ['active', 'description', 'id', 'is_shared', 'runner_type', 'tags']);
+  assert.equal(builds.get('release')!.runner, null, 'never picked up');
+  assert.deepEqual(builds.get('release')!.environment, { name: 'production', action: 'start', deployment_tier: 'production' });
+  assert.equal(builds.get('build')!.environment, null);
+  const jobFailed = receiver.received.find(isJob('build', 'failed'))!;
+  assert.equal(jobFailed.body.build_failure_reason, 'script_failure');
+  assert.match(jobFailed.body.build_finished_at, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
+  assert.match(jobFailed.body.build_finished_at_iso, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
+  assert.equal(jobFailed.body.commit.name, null);
+  assert.ok(jobFailed.body.runner);
 });
 
 test('a duplicated delivery repeats the same Idempotency-Key', async () => {

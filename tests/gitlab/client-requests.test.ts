@@ -37,7 +37,13 @@ test('a branch, a commit, a merge request and a pipeline, then the files and the
   assert.deepEqual((await vcs.listFiles(sha, 'terraform/rules')).sort(), ['terraform/rules/REQ-1.json', 'terraform/rules/REQ-5.json']);
   assert.deepEqual(await vcs.listFiles('main', 'no/such/dir'), []);
   assert.equal(await vcs.terraformState('portcullis'), null, 'nothing deployed yet');
+  // A state GitLab knows without a file yet (locked before the first write) answers 204.
+  const lock = { ID: 'lock-1', Operation: 'OperationTypeApply', Info: '', Who: 'ci@runner', Version: '1.9.8', Created: new Date().toISOString(), Path: '' };
+  const locked = await fetch(`${gitlab.url}/api/v4/projects/${gitlab.projectId}/terraform/state/empty/lock`, { method: 'POST', headers: { 'private-token': gitlab.token, 'content-type': 'application/json' }, body: JSON.stringify(lock) });
+  assert.equal(locked.status, 200);
+  assert.equal(await vcs.terraformState('empty'), null, 'a state without a file is none');
   gitlab.driver.deployBranch();
+  // Served as application/octet-stream, as GitLab does: the text of the file, not "{}".
   const state = JSON.parse((await vcs.terraformState('portcullis'))!) as { version: number; resources: unknown[] };
   assert.equal(state.version, 4);
   assert.ok(state.resources.length > 0);

@@ -1,6 +1,7 @@
 /**
  * parseDelivery on the GitLab fake's real Pipeline and Job Hook payloads, and on bodies
- * that are broken, partial, or from a GitLab that knows statuses we do not.
+ * that are broken, partial, from a child pipeline, or from a GitLab that knows statuses
+ * or timestamp formats we do not. (GitLab's own documented payloads: tests/conformance/.)
  */
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
@@ -10,7 +11,7 @@ import type { AddressInfo } from 'node:net';
 import { after, before, test } from 'node:test';
 import { Gitlab } from '@gitbeaker/rest';
 import { startGitLabFake, type GitLabFake } from '../../src/fakes/gitlab/index.ts';
-import { deliveryProject, hookName, parseDelivery, projectMatch, type GitLabEvent } from '../../src/gitlab/events.ts';
+import { deliveryProject, hookName, parseDelivery, projectMatch, type GitLabEvent, type JobEvent, type PipelineEvent } from '../../src/gitlab/events.ts';
 import { MINIMAL_CI_FILE } from '../helpers/ci-files.ts';
 
 const CI_FILE = MINIMAL_CI_FILE;
@@ -57,7 +58,9 @@ test('the fake\'s Pipeline Hooks become pipeline events', () => {
   const pipelines = parsedAll().filter((e): e is Extract<GitLabEvent, { kind: 'pipeline' }> => e?.kind === 'pipeline');
   assert.ok(pipelines.length >= 2);
   // Deliveries race each other on the wire, so find the one for "manual" rather than the last.
-  assert.deepEqual(pipelines.find((p) => p.status === 'manual'), { kind: 'pipeline', pipelineId, ref: 'main', sha, status: 'manual', source: 'api', projectId: gitlab.projectId });
+  const manual = pipelines.find((p) => p.status === 'manual')!;
+  assert.deepEqual({ ...manual, createdAt: null }, { kind: 'pipeline', pipelineId, child: null, ref: 'main', sha, status: 'manual', source: 'api', projectId: gitlab.projectId, createdAt: null, finishedAt: null });
+  assert.match(manual.createdAt!, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.000Z$/, 'the hook\'s "YYYY-MM-DD HH:MM:SS UTC" read as ISO');
 });
 
 test('the fake\'s Job Hooks become job events with the pipeline id', () => {
@@ -86,13 +89,68 @@ test('a job body without pipeline_id falls back to commit.id, which GitLab sets 
   assert.equal(parseDelivery('Job Hook', JSON.stringify(body)), null);
 });
 
-test('a status this code does not know is "unknown", not an error', () => {
+function realPipelineBody(): Record<string, any> {
+  return JSON.parse(received.find((r) => r.event === 'Pipeline Hook')!.body);
+}
+
+test('statuses beyond ours collapse to a known meaning, never an error', () => {
   const job = realJobBody();
-  job.build_status = 'waiting_for_callback';
-  assert.equal(parseDelivery('Job Hook', JSON.stringify(job))?.status, 'unknown');
-  const pipeline = JSON.parse(received.find((r) => r.event === 'Pipeline Hook')!.body);
-  pipeline.object_attributes.status = 'brand_new_status';
-  assert.equal(parseDelivery('Pipeline Hook', JSON.stringify(pipeline))?.status, 'unknown');
+  const pipeline = realPipelineBody();
+  const jobStatus = (value: unknown) => parseDelivery('Job Hook', JSON.stringify({ ...job, build_status: value }))?.status;
+  const pipelineStatus = (value: unknown) => parseDelivery('Pipeline Hook', JSON.stringify({ ...pipeline, object_attributes: { ...pipeline.object_attributes, status: value } }))?.status;
+  // An external service runs the job while GitLab waits for its callback: under way.
+  assert.equal(jobStatus('waiting_for_callback'), 'running');
+  assert.equal(pipelineStatus('waiting_for_callback'), 'running');
+  for (const known of ['preparing', 'scheduled', 'waiting_for_resource', 'canceling', 'manual']) {
+    assert.equal(jobStatus(known), known);
+    assert.equal(pipelineStatus(known), known);
+  }
+  // One GitLab has not invented yet: not finished, nothing decided.
+  assert.equal(jobStatus('brand_new_status'), 'running');
+  assert.equal(pipelineStatus(42), 'running');
+});
+
+test('timestamps in both of GitLab\'s formats read the same; an unreadable one is null, not a dropped delivery', () => {
+  const job = realJobBody();
+  const pipeline = realPipelineBody();
+  const at = (created: unknown) => (parseDelivery('Pipeline Hook', JSON.stringify({ ...pipeline, object_attributes: { ...pipeline.object_attributes, created_at: created } })) as PipelineEvent).createdAt;
+  assert.equal(at('2016-08-12 15:23:28 UTC'), '2016-08-12T15:23:28.000Z');
+  assert.equal(at('2016-08-12T15:23:28Z'), '2016-08-12T15:23:28.000Z');
+  assert.equal(at('2016-08-12T17:23:28+02:00'), '2016-08-12T15:23:28.000Z');
+  assert.equal(at('2016-08-12 17:23:28 +0200'), '2016-08-12T15:23:28.000Z');
+  assert.equal(at('last Tuesday'), null);
+  assert.equal(at(undefined), null);
+  const finished = (fields: Record<string, unknown>) => (parseDelivery('Job Hook', JSON.stringify({ ...job, ...fields })) as JobEvent).finishedAt;
+  assert.equal(finished({ build_finished_at: '2023-01-10 13:50:54 UTC', build_finished_at_iso: undefined }), '2023-01-10T13:50:54.000Z');
+  assert.equal(finished({ build_finished_at: '2021-02-23T02:41:37.886Z', build_finished_at_iso: '2021-02-23T02:41:37Z' }), '2021-02-23T02:41:37.000Z');
+});
+
+test('a failure reason is kept only for a failed job (GitLab fills the field in regardless)', () => {
+  const job = realJobBody();
+  const reason = (fields: Record<string, unknown>) => (parseDelivery('Job Hook', JSON.stringify({ ...job, ...fields })) as JobEvent).failureReason;
+  assert.equal(reason({ build_status: 'failed', build_failure_reason: 'script_failure' }), 'script_failure');
+  assert.equal(reason({ build_status: 'success', build_failure_reason: 'unknown_failure' }), null);
+  assert.equal(reason({ build_status: 'failed', build_failure_reason: null }), 'unknown_failure');
+});
+
+test('a child pipeline\'s hooks are news of its parent; a child that names no parent is dropped', () => {
+  const pipeline = realPipelineBody();
+  const project = { id: gitlab.projectId, web_url: `${gitlab.url}/${gitlab.projectPath}`, path_with_namespace: gitlab.projectPath };
+  const childBody = { ...pipeline, object_attributes: { ...pipeline.object_attributes, id: pipelineId + 1, source: 'parent_pipeline' }, source_pipeline: { project, job_id: 4321, pipeline_id: pipelineId } };
+  const child = parseDelivery('Pipeline Hook', JSON.stringify(childBody)) as PipelineEvent;
+  assert.equal(child.pipelineId, pipelineId, 'synced as its parent');
+  assert.deepEqual(child.child, { pipelineId: pipelineId + 1, bridgeJobId: 4321 });
+  assert.equal(parseDelivery('Pipeline Hook', JSON.stringify({ ...childBody, source_pipeline: undefined })), null);
+  assert.equal(parseDelivery('Pipeline Hook', JSON.stringify({ ...childBody, source_pipeline: { ...childBody.source_pipeline, project: { ...project, id: 999 } } })), null, 'a parent in another project is none of ours');
+
+  const job = realJobBody();
+  const childJob = parseDelivery('Job Hook', JSON.stringify({ ...job, pipeline_id: pipelineId + 1, source_pipeline: { project, job_id: 4321, pipeline_id: pipelineId } })) as JobEvent;
+  assert.equal(childJob.pipelineId, pipelineId);
+  assert.deepEqual(childJob.child, { pipelineId: pipelineId + 1, bridgeJobId: 4321 });
+  // A pipeline of ours triggered from another project is a pipeline of its own.
+  const downstream = parseDelivery('Job Hook', JSON.stringify({ ...job, source_pipeline: { project: { ...project, id: 999 }, job_id: 1, pipeline_id: 2 } })) as JobEvent;
+  assert.equal(downstream.pipelineId, pipelineId);
+  assert.equal(downstream.child, null);
 });
 
 test('malformed bodies are null', () => {

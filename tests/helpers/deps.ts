@@ -5,6 +5,7 @@
  * what it expects the core to use.
  */
 import { notConfiguredCloud } from '../../src/aws/not-configured.ts';
+import { loadPolicies } from '../../src/compliance/policy.ts';
 import type { BotDeps, BotSettings } from '../../src/core/deps.ts';
 import { followUps } from '../../src/core/follow-ups.ts';
 import { HomeViewers } from '../../src/core/home-viewers.ts';
@@ -16,6 +17,8 @@ import { createLogger } from '../../src/log.ts';
 import { openStore } from '../../src/store/index.ts';
 
 export const TEST_CHANNEL = 'C0SECOPS';
+/** policies/, as the bot loads them at start. */
+export const POLICIES = await loadPolicies();
 
 /** A port whose every call fails unless the test gives it; the failure names the call. */
 export function strictPort<T extends object>(kind: string, calls: Partial<T> = {}): T {
@@ -38,6 +41,7 @@ export function testDeps(overrides: TestDepsOverrides = {}): BotDeps {
     vcs: stubVcs(),
     chat: stubChat(),
     cloud: notConfiguredCloud('not used by this test'),
+    policies: POLICIES,
     log: createLogger({ level: 'silent' }),
     locks: new KeyedMutex(),
     homeViewers: new HomeViewers(),

@@ -13,6 +13,7 @@ import { createSlackApp, type SlackApp } from '../../src/slack/app.ts';
 import { createSlackChat } from '../../src/slack/chat.ts';
 import { registerHome } from '../../src/slack/home.ts';
 import { registerListeners } from '../../src/slack/listeners.ts';
+import { plan, vpcRule } from '../helpers/plans.ts';
 import { answeringVcs, APPROVER, BYSTANDER, GROUP, GROUP_APPROVER, homeDeps, REQUESTER, stored } from '../core/home-fixtures.ts';
 
 const SHA = '0123456789abcdef0123456789abcdef01234567';
@@ -37,7 +38,9 @@ describe('App Home through Bolt and the Slack fake', () => {
     const vcs = answeringVcs({
       getPipeline: async (id) => ({ id, ref: 'sg-request/REQ-1', sha: SHA, status: 'manual', source: 'api', webUrl: `http://127.0.0.1:8929/p/${id}` }),
       branchHead: async () => branchHead,
-      readArtifact: async () => null,
+      // A passed compliance job and a plan that adds exactly REQ-1's rule: the bot's gate lets it through.
+      listPipelineJobs: async (id) => ['plan', 'compliance', 'deploy'].map((name, i) => ({ id: id * 10 + i, name, stage: name, status: name === 'deploy' ? 'manual' : 'success', webUrl: `http://127.0.0.1:8929/j/${id * 10 + i}`, failureReason: null })),
+      readArtifact: async (_job, path) => (path === 'plan.json' ? JSON.stringify(plan([vpcRule({ request: 'REQ-1' })])) : null),
     });
     // Two approvals needed: a first click is recorded without playing the deploy job.
     deps = homeDeps({ after: (fn) => cleanups.push(fn) }, { vcs, chat: createSlackChat(slack.app.client), requiredApprovals: 2 });

@@ -4,7 +4,6 @@
  * policies/), an in-memory store. `vcs` can be wrapped, e.g. to hold a call back.
  */
 import { fileURLToPath } from 'node:url';
-import { loadPolicies } from '../../src/compliance/policy.ts';
 import type { VcsPort } from '../../src/core/ports.ts';
 import { startGitLabFake, type GitLabFake } from '../../src/fakes/gitlab/index.ts';
 import { startSlackFake, type SlackFake } from '../../src/fakes/slack/index.ts';
@@ -34,7 +33,6 @@ export async function startHarness(wrapVcs: (vcs: VcsPort) => VcsPort = (v) => v
   const now = () => new Date();
   const deps: SgRequestDeps = {
     ...testDeps({ vcs, chat: createSlackChat(app.app.client), log, now, settings: { channel: CHANNEL } }),
-    policies: await loadPolicies(),
     groups: new GroupCatalog(vcs, now),
   };
   const { store } = deps;

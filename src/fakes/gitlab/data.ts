@@ -62,8 +62,9 @@ export class GitLabData {
     return this.repo.branchHead(mr.sourceBranch)?.id ?? mr.frozenSha;
   }
 
+  /** The newest pipeline of a ref (and commit); a child pipeline is never a ref's or a merge request's pipeline. */
   latestPipelineFor(ref: string, sha?: string): Pipeline | undefined {
-    return [...this.pipelines].reverse().find((p) => p.ref === ref && (sha === undefined || p.sha === sha));
+    return [...this.pipelines].reverse().find((p) => p.source !== 'parent_pipeline' && p.ref === ref && (sha === undefined || p.sha === sha));
   }
 
   webUrl(path: string): string {

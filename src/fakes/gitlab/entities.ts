@@ -258,8 +258,13 @@ export function jobEntity(data: GitLabData, job: Job, pipeline: Pipeline) {
     runner: null,
     runner_manager: null,
     failure_reason: job.failureReason ?? undefined,
-    ...(job.bridge ? { downstream_pipeline: null } : {}),
+    ...(job.bridge ? { downstream_pipeline: bridgeDownstream(data, job) } : {}),
   };
+}
+
+function bridgeDownstream(data: GitLabData, bridge: Job) {
+  const child = data.pipelines.find((p) => p.id === bridge.downstreamPipelineId);
+  return child ? basicPipelineEntity(data, child) : null;
 }
 
 export function pipelineJobsFor(pipeline: Pipeline, opts: { bridges: boolean; includeRetried: boolean; scope: string[] }): Job[] {

@@ -83,8 +83,12 @@ export interface Job {
   allowFailure: boolean;
   /** Names of the jobs this one waits for (`needs:`); null = the previous stages. */
   needs: string[] | null;
-  /** Trigger jobs are bridges: listed separately, no Job Hook. */
+  /** Trigger jobs are bridges: listed separately, no Job Hook, no runner. */
   bridge: boolean;
+  /** The child pipeline a bridge started (GitLab's `downstream_pipeline`). */
+  downstreamPipelineId: number | null;
+  /** The job's `environment:` (GitLab renders it in hooks), null without one. */
+  environment: { name: string; action: string; tier: string } | null;
   image: string | null;
   status: JobStatus;
   failureReason: string | null;
@@ -101,7 +105,7 @@ export interface Job {
   artifacts: Map<string, Buffer>;
 }
 
-export type PipelineSource = 'api' | 'push' | 'web' | 'trigger' | 'merge_request_event';
+export type PipelineSource = 'api' | 'push' | 'web' | 'trigger' | 'merge_request_event' | 'parent_pipeline';
 
 export interface Pipeline {
   id: number;
@@ -111,6 +115,8 @@ export interface Pipeline {
   sha: string;
   beforeSha: string;
   source: PipelineSource;
+  /** For a child pipeline: the parent and its trigger job (GitLab's `source_pipeline`). */
+  upstream: { pipelineId: number; jobId: number } | null;
   status: PipelineStatus;
   stages: string[];
   variables: Variable[];

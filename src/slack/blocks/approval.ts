@@ -97,6 +97,24 @@ export function approvalRequest(request: ChangeRequest, ctx: ApprovalContext): S
   return message(`${title} is waiting for approval`, [section(':raised_hand: *Approval needed*'), ...approvalBody(request, ctx), buttons]);
 }
 
+/**
+ * A request waiting for approval whose plan Portcullis will not deploy: why, and no
+ * Approve button (a click on an older message is refused too). Reject stays, so a person
+ * can close it; a new commit on the branch gets a new pipeline and a new verdict.
+ */
+export function approvalBlocked(request: ChangeRequest, problems: readonly string[], ctx: ApprovalContext): SlackMessage {
+  const value = decisionValue(request);
+  const title = escapeMrkdwn(requestTitle(request));
+  const why = problems.map((p) => `• ${escapeMrkdwn(p)}`).join('\n');
+  return message(`${title} cannot be approved: Portcullis will not deploy this plan`, [
+    section(':no_entry_sign: *Portcullis will not deploy this plan*'),
+    ...approvalBody(request, ctx),
+    section(fit(why, L.sectionText)),
+    context(['Put the branch right (or reject the request): its next pipeline is judged again.']),
+    actions(DECISION_BLOCK, [button({ text: 'Reject', actionId: REJECT_ACTION, value, style: 'danger' })]),
+  ]);
+}
+
 /** Who decided: a person, or the bot itself (an expired rule's revocation, when allowed to skip approval). */
 const decider = (by: string) => (by === 'bot' ? 'Portcullis (expired rule, approval skipped by setting)' : mention(by));
 

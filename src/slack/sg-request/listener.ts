@@ -4,7 +4,6 @@
  * `submitRequest`, whose GitLab work therefore always runs after the ack.
  */
 import type { App, SlashCommand, ViewOutput } from '@slack/bolt';
-import type { PolicySet } from '../../compliance/policy.ts';
 import type { BotDeps } from '../../core/deps.ts';
 import { precheck, submitRequest } from '../../core/submit.ts';
 import type { RequestInput } from '../../domain/request.ts';
@@ -32,8 +31,6 @@ export const SG_REQUEST_COMMAND: CommandName = '/sg-request';
 const GROUPS_BUDGET_MS = 1500;
 
 export interface SgRequestDeps extends BotDeps {
-  /** Loaded once at startup, the same set the pipeline's compliance job uses. */
-  policies: PolicySet;
   groups: GroupCatalog;
   /** Longest expiry a request may ask for (default 90 days). */
   maxTtlMs?: number;

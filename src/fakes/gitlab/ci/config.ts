@@ -1,7 +1,7 @@
 /**
  * Reads a .gitlab-ci.yml into the job graph the simulator runs: stages in order and, per
- * job, its stage, `when`, `allow_failure`, `needs`, whether it is a trigger job, and its
- * image. Generic GitLab semantics (hidden jobs, `extends`, `default:`), nothing specific
+ * job, its stage, `when`, `allow_failure`, `needs`, its trigger (child pipeline includes
+ * and strategy), inherited variables, environment and image. Generic GitLab semantics (hidden jobs, `extends`, `default:`), nothing specific
  * to one pipeline. Errors read like GitLab's `yaml_errors`.
  */
 import { parse as parseYaml } from 'yaml';
@@ -13,13 +13,26 @@ export interface CiJobSpec {
   when: When;
   allowFailure: boolean;
   needs: string[] | null;
-  trigger: boolean;
+  /** A trigger (bridge) job's downstream pipeline; null for a job a runner runs. */
+  trigger: TriggerSpec | null;
+  /** Which top-level variables the job inherits (`inherit:variables`): all, none, or these. */
+  inheritVariables: boolean | string[];
+  environment: { name: string; action: string; tier: string } | null;
   image: string | null;
   variables: Record<string, string>;
   /** The script lines, echoed into the job log. */
   script: string[];
   /** When the job's artifacts are kept (`artifacts:when`). */
   artifactsWhen: 'on_success' | 'on_failure' | 'always';
+}
+
+/** `trigger:` of a child pipeline: the files it includes and whether the bridge waits for it. */
+export interface TriggerSpec {
+  /** Paths of `include: local` files; an include of another kind is named in `unsupported`. */
+  include: string[];
+  unsupported: string[];
+  /** `strategy: depend`: the bridge takes the child's final status instead of succeeding at once. */
+  depend: boolean;
 }
 
 export interface CiConfig {
@@ -40,6 +53,15 @@ type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 export function parseCiConfig(text: string): CiConfig {
+  return configOf(parseDocument(text));
+}
+
+/** Several files read as one configuration, as `include:` merges them (later files win, deeply). */
+export function parseCiFiles(texts: string[]): CiConfig {
+  return configOf(texts.map(parseDocument).reduce((merged, doc) => deepMerge(merged, doc), {}));
+}
+
+function parseDocument(text: string): Obj {
   let doc: unknown;
   try {
     // GitLab CI files use YAML 1.1-style anchors and merge keys (`<<: *base`).
@@ -48,6 +70,10 @@ export function parseCiConfig(text: string): CiConfig {
     throw new CiConfigError(`Invalid configuration format: ${(err as Error).message.split('\n')[0]}`);
   }
   if (!isObj(doc)) throw new CiConfigError('Invalid configuration format');
+  return doc;
+}
+
+function configOf(doc: Obj): CiConfig {
 
   const stages = ['.pre', ...(Array.isArray(doc.stages) ? doc.stages.map(String) : DEFAULT_STAGES), '.post'];
   // Top-level image/before_script are the old spelling of `default:`.
@@ -88,12 +114,57 @@ function toSpec(name: string, job: Obj, stages: string[]): CiJobSpec {
     when,
     allowFailure,
     needs: Array.isArray(job.needs) ? job.needs.map((n) => (isObj(n) ? String(n.job) : String(n))) : null,
-    trigger: 'trigger' in job,
+    trigger: 'trigger' in job ? triggerSpec(name, job.trigger) : null,
+    inheritVariables: inheritedVariables(job.inherit),
+    environment: environmentSpec(job.environment),
     image: typeof image === 'string' ? image : isObj(image) && typeof image.name === 'string' ? image.name : null,
     variables: stringMap(job.variables),
     script: [job.before_script, job.script].flatMap((lines) => (Array.isArray(lines) ? lines.flat().map(String) : typeof lines === 'string' ? [lines] : [])),
     artifactsWhen: isObj(job.artifacts) && (job.artifacts.when === 'always' || job.artifacts.when === 'on_failure') ? job.artifacts.when : 'on_success',
   };
+}
+
+function triggerSpec(name: string, trigger: unknown): TriggerSpec {
+  // `trigger: group/project` (or `project:`) starts a multi-project pipeline elsewhere.
+  if (typeof trigger === 'string') return { include: [], unsupported: [`project ${trigger}`], depend: false };
+  if (!isObj(trigger)) throw new CiConfigError(`jobs:${name}:trigger config should be a hash or a string`);
+  const depend = trigger.strategy === 'depend';
+  if (trigger.strategy !== undefined && !depend) throw new CiConfigError(`jobs:${name}:trigger:strategy config must be one of: depend`);
+  if (trigger.include === undefined) return { include: [], unsupported: [`project ${String(trigger.project)}`], depend };
+  const entries = Array.isArray(trigger.include) ? trigger.include : [trigger.include];
+  const include: string[] = [];
+  const unsupported: string[] = [];
+  for (const entry of entries) {
+    if (typeof entry === 'string') include.push(entry.replace(/^\//, ''));
+    else if (isObj(entry) && typeof entry.local === 'string') include.push(entry.local.replace(/^\//, ''));
+    else unsupported.push(JSON.stringify(entry));
+  }
+  return { include, unsupported, depend };
+}
+
+function inheritedVariables(inherit: unknown): boolean | string[] {
+  if (!isObj(inherit) || inherit.variables === undefined) return true;
+  if (typeof inherit.variables === 'boolean') return inherit.variables;
+  return Array.isArray(inherit.variables) ? inherit.variables.map(String) : true;
+}
+
+function environmentSpec(environment: unknown): CiJobSpec['environment'] {
+  if (typeof environment === 'string') return { name: environment, action: 'start', tier: guessTier(environment) };
+  if (!isObj(environment) || typeof environment.name !== 'string') return null;
+  return {
+    name: environment.name,
+    action: typeof environment.action === 'string' ? environment.action : 'start',
+    tier: typeof environment.deployment_tier === 'string' ? environment.deployment_tier : guessTier(environment.name),
+  };
+}
+
+/** The deployment tier GitLab guesses from an environment's name when none is given (Environment#guess_tier). */
+function guessTier(name: string): string {
+  if (/(dev|review\/|trunk)/i.test(name)) return 'development';
+  if (/(test|tst|int|ac(ce|)pt|qa|qc|control|quality)/i.test(name)) return 'testing';
+  if (/(st(a|)g|mod(e|)l|pre|demo|non)/i.test(name)) return 'staging';
+  if (/(pr(o|)d|live)/i.test(name)) return 'production';
+  return 'other';
 }
 
 /** `extends:` deep-merges the named templates under the job, later ones winning. */

@@ -52,6 +52,17 @@ export function simulatedJobs(deps: SimulatedJobDeps): (job: Job) => JobBehaviou
     plan: (ctx) => plan(ctx, deps),
     compliance: (ctx) => compliance(ctx, deps),
     deploy: (ctx) => deploy(ctx, deps),
+    // The child pipeline's job (terraform/ci/service-checks.yml): its first line refuses
+    // to run without the group, which only the trigger job can pass down.
+    'service-checks': (ctx) => {
+      const group = ctx.variables.SERVICE_CHECK_GROUP;
+      if (!group) {
+        ctx.log('SERVICE_CHECK_GROUP is not set: pass the group to check from the trigger job');
+        return 2;
+      }
+      ctx.log(`Checking the public members of ${group}`);
+      return 0;
+    },
   };
   const succeed: JobBehaviour = () => 0;
   return (job) => table[job.name] ?? succeed;

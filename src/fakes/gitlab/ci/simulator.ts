@@ -2,14 +2,15 @@
  * The pipeline simulator: creates a pipeline's jobs from the CI file at the pipeline's
  * commit and moves them through GitLab's statuses on timers (created -> pending ->
  * running -> success/failed; manual jobs wait in `manual`), stage by stage or by
- * `needs`. Every status change is reported to the listener (webhooks).
+ * `needs`. A trigger job starts a child pipeline (`trigger: include`) that runs the
+ * same way. Every status change is reported to the listener (webhooks).
  */
 import type { GitLabData } from '../data.ts';
 import { apiError, forbidden } from '../http/errors.ts';
 import { FINISHED_STATUSES, latestJobs, type Job, type JobStatus, type Pipeline, type PipelineSource, type User, type Variable } from '../model.ts';
 import { filesOf } from '../repository/store.ts';
 import type { Timers } from '../timers.ts';
-import { CiConfigError, parseCiConfig, type CiConfig, type CiJobSpec } from './config.ts';
+import { CiConfigError, parseCiConfig, parseCiFiles, type CiConfig, type CiJobSpec, type TriggerSpec } from './config.ts';
 import { runJob, type JobScript } from './job-runner.ts';
 import type { JobBehaviour } from './simulated-jobs.ts';
 import { compositeStatus, readiness } from './status.ts';
@@ -54,15 +55,24 @@ export class PipelineSimulator {
       if (err instanceof CiConfigError) throw apiError(400, { base: [err.message] });
       throw err;
     }
+    return this.instantiate(config, { ...opts, ref, sha: commit.id, beforeSha: commit.parentIds[0], upstream: null });
+  }
+
+  private instantiate(
+    config: CiConfig,
+    opts: { ref: string; sha: string; beforeSha: string | undefined; source: PipelineSource; variables: Variable[]; user: User; mergeRequestIid?: number; upstream: Pipeline['upstream'] },
+  ): Pipeline {
+    const { data } = this.deps;
     const now = new Date();
     const pipeline: Pipeline = {
       id: data.nextId('pipeline'),
       iid: data.pipelines.length + 1,
       projectId: data.project.id,
-      ref,
-      sha: commit.id,
-      beforeSha: commit.parentIds[0] ?? '0000000000000000000000000000000000000000',
+      ref: opts.ref,
+      sha: opts.sha,
+      beforeSha: opts.beforeSha ?? '0000000000000000000000000000000000000000',
       source: opts.source,
+      upstream: opts.upstream,
       status: 'created',
       stages: config.stages,
       variables: opts.variables,
@@ -97,7 +107,12 @@ export class PipelineSimulator {
     this.advance(pipeline);
   }
 
+  /** Cancels the pipeline and, as GitLab does, the child pipelines its bridges started. */
   cancelPipeline(pipeline: Pipeline): void {
+    for (const job of latestJobs(pipeline)) {
+      const child = job.downstreamPipelineId === null ? undefined : this.deps.data.pipelines.find((p) => p.id === job.downstreamPipelineId);
+      if (child && !FINISHED_STATUSES.has(child.status)) this.cancelPipeline(child);
+    }
     for (const job of latestJobs(pipeline)) if (CANCELABLE.has(job.status)) this.setStatus(pipeline, job, 'canceled');
     this.advance(pipeline);
   }
@@ -129,7 +144,9 @@ export class PipelineSimulator {
       when: spec.when,
       allowFailure: spec.allowFailure,
       needs: spec.needs,
-      bridge: spec.trigger,
+      bridge: spec.trigger !== null,
+      downstreamPipelineId: null,
+      environment: spec.environment && { ...spec.environment },
       image: spec.trigger ? null : spec.image,
       status: 'created',
       failureReason: null,
@@ -190,17 +207,23 @@ export class PipelineSimulator {
 
   private async start(pipeline: Pipeline, job: Job): Promise<void> {
     if (job.status !== 'pending') return;
-    this.setStatus(pipeline, job, 'running');
     const spec = this.specOf(pipeline, job);
+    if (spec.trigger) {
+      this.triggerChild(pipeline, job, spec, spec.trigger);
+      return;
+    }
+    this.setStatus(pipeline, job, 'running');
     const context = this.jobContext(pipeline, job, spec);
     // Variables may refer to variables (PORTCULLIS_IMAGE: ${CI_REGISTRY_IMAGE}:0.1.0).
-    job.image = job.image === null ? null : expandVariables(expandVariables(job.image, context.variables), context.variables);
+    const expand = (text: string) => expandVariables(expandVariables(text, context.variables), context.variables);
+    job.image = job.image === null ? null : expand(job.image);
+    if (job.environment) job.environment.name = expand(job.environment.name);
     const outcome = await runJob({
       job,
       pipeline,
       script: spec.script,
       artifactsWhen: spec.artifactsWhen,
-      behaviour: job.bridge ? () => 0 : this.deps.behaviourFor(job),
+      behaviour: this.deps.behaviourFor(job),
       scripted: this.scripts.get(job.name),
       durationMs: this.deps.jobDurationMs,
       context,
@@ -212,6 +235,69 @@ export class PipelineSimulator {
     if (!outcome.ok) job.failureReason = 'script_failure';
     this.setStatus(pipeline, job, outcome.ok ? 'success' : 'failed');
     this.advance(pipeline);
+  }
+
+  /**
+   * A pending bridge starts its child pipeline (Ci::CreateDownstreamPipelineService):
+   * the included files at the parent's sha, on the parent's ref, `source:
+   * parent_pipeline`, with the bridge's variables (its own and the top-level ones it
+   * inherits, expanded) as pipeline variables. Without `strategy: depend` the bridge
+   * succeeds once the child exists; with it the bridge stays pending until the child
+   * finishes (see childFinished). A child that cannot be created fails the bridge with
+   * `downstream_pipeline_creation_failed`.
+   */
+  private triggerChild(pipeline: Pipeline, job: Job, spec: CiJobSpec, trigger: TriggerSpec): void {
+    const { data } = this.deps;
+    const commit = data.repo.commit(pipeline.sha)!;
+    let config: CiConfig;
+    try {
+      if (trigger.unsupported.length > 0) throw new CiConfigError(`the fake runs child pipelines from include: local only, not ${trigger.unsupported.join(', ')}`);
+      if (trigger.include.length === 0) throw new CiConfigError('Included file is empty or does not exist');
+      config = parseCiFiles(
+        trigger.include.map((path) => {
+          const file = commit.tree.get(path);
+          if (!file) throw new CiConfigError(`Local file \`${path}\` does not exist!`);
+          return file.toString('utf8');
+        }),
+      );
+      if (config.jobs.length === 0) throw new CiConfigError('No stages / jobs for this pipeline.');
+    } catch (err) {
+      if (!(err instanceof CiConfigError)) throw err;
+      job.trace.push(`Downstream pipeline cannot be created: ${err.message}`);
+      job.failureReason = 'downstream_pipeline_creation_failed';
+      this.setStatus(pipeline, job, 'failed');
+      this.advance(pipeline);
+      return;
+    }
+    const context = this.jobContext(pipeline, job, spec);
+    const expand = (text: string) => expandVariables(expandVariables(text, context.variables), context.variables);
+    const inherited = Object.entries(pipeline.yamlVariables).filter(([key]) => spec.inheritVariables === true || (Array.isArray(spec.inheritVariables) && spec.inheritVariables.includes(key)));
+    const passed = new Map([...inherited, ...Object.entries(spec.variables)].map(([key, value]) => [key, expand(value)]));
+    const child = this.instantiate(config, {
+      ref: pipeline.ref,
+      sha: pipeline.sha,
+      beforeSha: pipeline.beforeSha,
+      source: 'parent_pipeline',
+      variables: [...passed].map(([key, value]) => ({ key, value, variable_type: 'env_var' as const })),
+      user: job.user,
+      upstream: { pipelineId: pipeline.id, jobId: job.id },
+    });
+    job.downstreamPipelineId = child.id;
+    if (!trigger.depend) {
+      this.setStatus(pipeline, job, 'success');
+      this.advance(pipeline);
+    }
+  }
+
+  /** A finished child hands its status to a `strategy: depend` bridge (Ci::Bridge#inherit_status_from_downstream!). */
+  private childFinished(child: Pipeline): void {
+    const parent = this.deps.data.pipelines.find((p) => p.id === child.upstream!.pipelineId);
+    const bridge = parent?.jobs.find((j) => j.id === child.upstream!.jobId);
+    if (!parent || !bridge || bridge.downstreamPipelineId !== child.id || bridge.status !== 'pending') return;
+    if (!this.specOf(parent, bridge).trigger?.depend) return;
+    const status = child.status === 'success' ? 'success' : child.status === 'canceled' ? 'canceled' : 'failed';
+    this.setStatus(parent, bridge, status);
+    this.advance(parent);
   }
 
   private jobContext(pipeline: Pipeline, job: Job, spec: CiJobSpec) {
@@ -268,6 +354,7 @@ export class PipelineSimulator {
     if (status === 'running' && !pipeline.startedAt) pipeline.startedAt = now;
     pipeline.finishedAt = FINISHED_STATUSES.has(status) ? now : null;
     this.deps.listener.pipelineChanged(pipeline);
+    if (pipeline.upstream && FINISHED_STATUSES.has(status)) this.childFinished(pipeline);
   }
 }
 

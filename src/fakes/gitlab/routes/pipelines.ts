@@ -1,6 +1,7 @@
 /**
  * Pipelines and jobs (lib/api/ci/pipelines.rb, jobs.rb, job_artifacts.rb): create with
- * variables, show, list, cancel (200), retry (201); jobs by pipeline with scope[], play
+ * variables, show (any pipeline, a child too), list (children only when asked for),
+ * cancel (200), retry (201); jobs by pipeline with scope[], play
  * (200, 400 "Unplayable Job"), cancel and retry (201), trace as text/plain, one artifact
  * file by path.
  */
@@ -33,7 +34,11 @@ export function registerPipelineRoutes(router: Router, data: GitLabData, simulat
   router.get('/projects/:id/pipelines', (req) => {
     data.requireProject(req.params.id);
     const filters = ['ref', 'sha', 'status', 'source'] as const;
-    const list = [...data.pipelines].reverse().filter((p) => filters.every((f) => req.query.get(f) === null || req.query.get(f) === String(p[f])));
+    // Child pipelines are left out unless asked for with source=parent_pipeline (GitLab 17.0+).
+    const children = req.query.get('source') === 'parent_pipeline';
+    const list = [...data.pipelines]
+      .reverse()
+      .filter((p) => (p.source === 'parent_pipeline') === children && filters.every((f) => req.query.get(f) === null || req.query.get(f) === String(p[f])));
     return paginate(req, data.baseUrl, list, (p) => pipelineEntity(data, p));
   });
 

@@ -1,6 +1,6 @@
 /**
  * GitLab-managed Terraform state, the HTTP backend API (lib/api/terraform/state.rb):
- * GET the raw state, POST a new one, DELETE it, and the lock with 409 for another holder.
+ * GET the raw state (application/octet-stream), POST a new one, DELETE it, and the lock with 409 for another holder.
  */
 import type { GitLabData } from '../data.ts';
 import { apiError, notFound } from '../http/errors.ts';
@@ -19,7 +19,9 @@ export function registerTerraformStateRoutes(router: Router, data: GitLabData, s
     const bytes = store.raw(name(req));
     if (bytes === undefined) throw notFound();
     if (bytes === null) return { status: 204 };
-    return { status: 200, bytes, contentType: 'application/json' };
+    // The stored file as-is: GitLab sets `api.format = :binary` here (no JSON
+    // serialisation), so clients get application/octet-stream, not JSON.
+    return { status: 200, bytes, contentType: 'application/octet-stream' };
   });
 
   router.post('/projects/:id/terraform/state/:name', (req) => {

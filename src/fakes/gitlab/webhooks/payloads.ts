@@ -1,13 +1,17 @@
 /**
  * Pipeline Hook and Job Hook bodies as GitLab builds them (Gitlab::DataBuilder::Pipeline
- * and ::Build, and GitLab's webhook events documentation). Timestamps use the hooks' "2016-08-12 15:23:28 UTC"
- * style. Note the Job Hook's `commit.id` is the pipeline id, as in GitLab.
+ * and ::Build), key for key as its webhook documentation shows
+ * them (checked against the documented payloads in tests/conformance/). Pipeline Hooks
+ * use the "2016-08-12 15:23:28 UTC" timestamp style, Job Hooks ISO 8601 with `_iso`
+ * twins, as documented. A child pipeline's hooks carry `source_pipeline`. The Job
+ * Hook's `commit.id` is the pipeline id, as in GitLab.
  */
 import type { GitLabData } from '../data.ts';
 import { latestJobs, seconds, type Job, type Pipeline, type User } from '../model.ts';
 
 const hookTime = (d: Date | null) => (d ? `${d.toISOString().slice(0, 19).replace('T', ' ')} UTC` : null);
 const hookIso = (d: Date | null) => (d ? d.toISOString().replace(/\.\d+Z$/, 'Z') : null);
+const hookIsoMs = (d: Date | null) => (d ? d.toISOString() : null);
 
 const DETAILED_STATUS: Record<string, string> = {
   success: 'passed',
@@ -34,6 +38,29 @@ function hookProject(data: GitLabData) {
     path_with_namespace: p.pathWithNamespace,
     default_branch: p.defaultBranch,
     ci_config_path: p.ciConfigPath,
+  };
+}
+
+/** The runner that picked a job up; none before it started, and never for a bridge. */
+function hookRunner(job: Job) {
+  if (job.bridge || !job.startedAt) return null;
+  return { id: 1, description: 'portcullis-fake-runner', runner_type: 'instance_type', active: true, is_shared: true, tags: [] as string[] };
+}
+
+function hookEnvironment(job: Job) {
+  return job.environment ? { name: job.environment.name, action: job.environment.action, deployment_tier: job.environment.tier } : null;
+}
+
+/** `source_pipeline` of a child pipeline: its parent and the trigger job that started it. */
+function sourcePipeline(data: GitLabData, pipeline: Pipeline) {
+  if (!pipeline.upstream) return {};
+  const p = data.project;
+  return {
+    source_pipeline: {
+      project: { id: p.id, web_url: p.webUrl, path_with_namespace: p.pathWithNamespace },
+      job_id: pipeline.upstream.jobId,
+      pipeline_id: pipeline.upstream.pipelineId,
+    },
   };
 }
 
@@ -82,11 +109,11 @@ export function pipelineHookPayload(data: GitLabData, pipeline: Pipeline) {
     commit: {
       id: commit.id,
       message: commit.message,
-      title: commit.title,
       timestamp: hookIso(commit.createdAt),
       url: data.webUrl(`commit/${commit.id}`),
       author: { name: commit.authorName, email: commit.authorEmail },
     },
+    ...sourcePipeline(data, pipeline),
     // Bridges (trigger jobs) are not builds.
     builds: latestJobs(pipeline)
       .filter((j) => !j.bridge)
@@ -100,14 +127,15 @@ export function pipelineHookPayload(data: GitLabData, pipeline: Pipeline) {
         finished_at: hookTime(job.finishedAt),
         duration: seconds(job.startedAt, job.finishedAt),
         queued_duration: seconds(job.queuedAt, job.startedAt),
-        ...(job.status === 'failed' ? { failure_reason: job.failureReason ?? 'unknown_failure' } : {}),
+        // Always sent: the reason for a failed job, else null.
+        failure_reason: job.status === 'failed' ? (job.failureReason ?? 'unknown_failure') : null,
         when: job.when,
         manual: job.when === 'manual',
         allow_failure: job.allowFailure,
         user: hookUser(job.user),
-        runner: null,
+        runner: hookRunner(job),
         artifacts_file: { filename: job.artifacts.size > 0 ? 'artifacts.zip' : null, size: job.artifacts.size > 0 ? [...job.artifacts.values()].reduce((n, b) => n + b.length, 0) : null },
-        environment: null,
+        environment: hookEnvironment(job),
       })),
   };
 }
@@ -126,9 +154,9 @@ export function jobHookPayload(data: GitLabData, job: Job, pipeline: Pipeline) {
     build_name: job.name,
     build_stage: job.stage,
     build_status: job.status,
-    build_created_at: hookTime(job.createdAt),
-    build_started_at: hookTime(job.startedAt),
-    build_finished_at: hookTime(job.finishedAt),
+    build_created_at: hookIsoMs(job.createdAt),
+    build_started_at: hookIsoMs(job.startedAt),
+    build_finished_at: hookIsoMs(job.finishedAt),
     build_created_at_iso: hookIso(job.createdAt),
     build_started_at_iso: hookIso(job.startedAt),
     build_finished_at_iso: hookIso(job.finishedAt),
@@ -137,6 +165,7 @@ export function jobHookPayload(data: GitLabData, job: Job, pipeline: Pipeline) {
     build_allow_failure: job.allowFailure,
     build_failure_reason: job.failureReason ?? 'unknown_failure',
     pipeline_id: pipeline.id,
+    runner: hookRunner(job),
     project_id: data.project.id,
     project_name: `${project.namespace.replace(/\//g, ' / ')} / ${project.name}`,
     user: hookUser(job.user),
@@ -150,8 +179,10 @@ export function jobHookPayload(data: GitLabData, job: Job, pipeline: Pipeline) {
       author_url: `mailto:${commit.authorEmail}`,
       status: pipeline.status,
       duration: pipeline.startedAt && pipeline.finishedAt ? Math.round(seconds(pipeline.startedAt, pipeline.finishedAt)!) : null,
-      started_at: hookTime(pipeline.startedAt),
-      finished_at: hookTime(pipeline.finishedAt),
+      started_at: hookIsoMs(pipeline.startedAt),
+      finished_at: hookIsoMs(pipeline.finishedAt),
+      started_at_iso: hookIso(pipeline.startedAt),
+      finished_at_iso: hookIso(pipeline.finishedAt),
     },
     repository: {
       name: project.name,
@@ -163,7 +194,7 @@ export function jobHookPayload(data: GitLabData, job: Job, pipeline: Pipeline) {
       visibility_level: 0,
     },
     project,
-    runner: job.startedAt ? { id: 1, description: 'portcullis-fake-runner', runner_type: 'instance_type', active: true, is_shared: true, tags: [] } : null,
-    environment: null,
+    environment: hookEnvironment(job),
+    ...sourcePipeline(data, pipeline),
   };
 }

@@ -1,0 +1,79 @@
+/**
+ * Whether Portcullis will deploy this pipeline's plan, judged by the bot itself rather
+ * than by what the pipeline's own jobs say (a branch can change its CI file): the
+ * pipeline's compliance job passed, the plan job's plan.json reads as a plan, the bot's
+ * own policies (loaded at start, as the image has them) find no violation in it, and for
+ * a request the bot opened, the plan does exactly what was asked and nothing else. The
+ * approval message offers Approve only on a plan that passes; a click is judged again.
+ */
+import { judgeChanges } from '../compliance/engine.ts';
+import type { ChangeRequest } from '../domain/request.ts';
+import { COMPLIANCE_JOB } from '../domain/request.ts';
+import type { RuleFile } from '../domain/rule.ts';
+import { describeChange } from '../plan/describe.ts';
+import type { RuleChange } from '../plan/rule-views.ts';
+import { analysePlan, formatCounts, type PlanAnalysis } from '../plan/summary.ts';
+import type { BotDeps } from './deps.ts';
+import type { PipelineFacts } from './pipeline.ts';
+
+export type GateVerdict = { ok: true } | { ok: false; problems: string[] };
+
+/** At most this many problems are listed; the rest are counted. */
+const MAX_PROBLEMS = 10;
+
+export async function judgePipeline(deps: Pick<BotDeps, 'policies'>, request: ChangeRequest, facts: PipelineFacts): Promise<GateVerdict> {
+  const problems: string[] = [];
+  const compliance = facts.jobsByName.get(COMPLIANCE_JOB);
+  if (!compliance) problems.push('the pipeline has no compliance job');
+  else if (compliance.status !== 'success') problems.push(`the pipeline's compliance job did not pass (it is ${compliance.status})`);
+
+  const plan = await facts.plan();
+  if (plan.status !== 'read') {
+    problems.push(plan.status === 'unreadable' ? `plan.json cannot be read as a plan: ${plan.reason}` : plan.status === 'missing' ? 'the plan job left no plan.json' : 'the plan job has not succeeded');
+    return refuse(problems);
+  }
+  const analysis = analysePlan(plan.json);
+  const report = judgeChanges(analysis.changes, deps.policies);
+  for (const v of report.violations) problems.push(`policy ${v.policy}: ${v.message} (${v.rule})`);
+  if (request.rule !== null && request.kind !== 'external') problems.push(...notTheRequest(analysis, request.kind, request.rule));
+  return problems.length === 0 ? { ok: true } : refuse(problems);
+}
+
+function refuse(problems: string[]): GateVerdict {
+  if (problems.length <= MAX_PROBLEMS) return { ok: false, problems };
+  return { ok: false, problems: [...problems.slice(0, MAX_PROBLEMS), `and ${problems.length - MAX_PROBLEMS} more`] };
+}
+
+/**
+ * What the plan does beyond, or instead of, the request: a request creates exactly its
+ * rule (tagged with its id, with the asked-for group, protocol, ports, source and
+ * description); a revocation deletes exactly the rule's resources. Empty when it is so.
+ */
+export function notTheRequest(analysis: PlanAnalysis, kind: 'request' | 'revocation', rule: RuleFile): string[] {
+  const { counts, changes, otherResources } = analysis;
+  const expected = kind === 'request' ? (c: RuleChange) => c.action === 'create' && isRule(c, rule) : (c: RuleChange) => c.action === 'delete' && c.rule.requestId === rule.id;
+  const problems = changes.filter((c) => !expected(c)).map((c) => `the plan also does: ${describeChange(c)}`);
+  if (otherResources > 0) problems.push(`the plan also changes ${otherResources} resource${otherResources === 1 ? '' : 's'} that ${otherResources === 1 ? 'is' : 'are'} not a rule (${formatCounts(counts)} in all)`);
+  const matching = changes.filter(expected).length;
+  if (kind === 'request' && matching !== 1) problems.push(matching === 0 ? `the plan does not create rule ${rule.id} as it was asked for` : `the plan creates rule ${rule.id} ${matching} times`);
+  if (kind === 'revocation' && matching === 0) problems.push(`the plan does not remove rule ${rule.id}`);
+  return problems;
+}
+
+const port = (p: number | null) => p ?? -1;
+
+function isRule(c: RuleChange, rule: RuleFile): boolean {
+  const v = c.rule;
+  return (
+    v.unknown.length === 0 &&
+    v.requestId === rule.id &&
+    v.direction === rule.direction &&
+    v.securityGroup === rule.group &&
+    v.protocol === rule.protocol &&
+    port(v.fromPort) === port(rule.from_port) &&
+    port(v.toPort) === port(rule.to_port) &&
+    v.source.kind === 'cidr' &&
+    v.source.value === rule.cidr &&
+    v.description === rule.description
+  );
+}

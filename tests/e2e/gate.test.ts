@@ -1,0 +1,73 @@
+/**
+ * Ways around the gate, tried with push rights as an attacker would, against the bot as
+ * a process: a branch that relaxes its own CI file to get a non-compliant plan to the
+ * manual deploy, and a rule pushed onto a request branch to ride along with the request.
+ * Neither gets an Approve button, a click on an old one is refused, nothing is played.
+ */
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { parse, stringify } from 'yaml';
+import { APPROVER, Harness, REQUESTER } from './harness.ts';
+
+let h: Harness;
+before(async () => {
+  h = await Harness.start();
+});
+after(() => h.close());
+
+/** Bob opens his Home tab and clicks Approve on the request whose button carries `value`. */
+async function approveFromHome(value: string): Promise<void> {
+  const slack = h.fakes.slack.driver;
+  await slack.openHome(APPROVER);
+  const home = await h.waitFor(`Approve ${value} in the Home tab`, () => {
+    const view = slack.homeView(APPROVER);
+    return view && JSON.stringify(view.blocks).includes(`"value":"${value}"`) ? view : undefined;
+  });
+  await slack.clickButton({ user: APPROVER, viewId: home.id, actionId: 'approve', value });
+}
+
+const buttonsOf = (blocks: unknown): string[] => JSON.stringify(blocks ?? []).match(/"action_id":"(approve|reject)"/g) ?? [];
+
+test('a branch that lets its compliance job fail and opens SSH to the world gets no Approve, and a click is refused', async () => {
+  const project = h.fakes.gitlab.projectId;
+  const ci = parse(h.fakes.gitlab.driver.readFile('main', 'terraform/.gitlab-ci.yml')!) as Record<string, Record<string, unknown>>;
+  ci.compliance!.allow_failure = true;
+  const rule = { id: 'SSH-1', group: 'sg-front', direction: 'ingress', protocol: 'tcp', from_port: 22, to_port: 22, cidr: '0.0.0.0/0', description: 'debugging', requester: REQUESTER, ticket: null, expires_at: null };
+  h.fakes.gitlab.driver.push('feature/relaxed', { 'terraform/.gitlab-ci.yml': stringify(ci), 'terraform/rules/SSH-1.json': `${JSON.stringify(rule, null, 2)}\n` });
+  const pipeline = await h.gitlab.Pipelines.create(project, 'feature/relaxed');
+  await h.fakes.gitlab.driver.waitForPipeline(pipeline.id, 'manual', 15_000);
+  const jobs = await h.gitlab.Jobs.all(project, { pipelineId: pipeline.id });
+  assert.equal(jobs.find((j) => j.name === 'compliance')?.status, 'failed', 'the forged pipeline really reached its manual deploy past a failed compliance job');
+
+  const id = `PL-${pipeline.id}`;
+  const message = await h.waitFor('the refusal to deploy', () => h.threadMessage(id, /cannot be approved/));
+  assert.deepEqual(buttonsOf(message.blocks), ['"action_id":"reject"'], 'Reject only');
+  assert.match(JSON.stringify(message.blocks), /compliance job did not pass/);
+  assert.match(JSON.stringify(message.blocks), /policy [a-z-]+:/);
+
+  // The approver's Home tab lists the request with an Approve button: the click is judged again, and refused.
+  await approveFromHome(`${id}@${pipeline.id}`);
+  await h.waitFor('the refusal', () => h.fakes.slack.driver.ephemerals(APPROVER).find((e) => e.text.includes('will not deploy this plan')));
+  assert.equal(h.plays(), 0);
+  assert.ok(!h.fakes.aws.driver.rules().some((r) => r.tags['portcullis:request'] === 'SSH-1'));
+});
+
+test('a rule pushed onto a request branch is named in the approval message, and Approve is refused until the branch is put right', async () => {
+  const project = h.fakes.gitlab.projectId;
+  const { branch } = await h.request('REQ-71');
+  const first = await h.waitForApprovalRequest('REQ-71');
+  assert.ok(buttonsOf(first.blocks).includes('"action_id":"approve"'), 'the request alone can be approved');
+
+  // Someone with push rights adds a second rule on the same branch: one the policy allows, so only the gate can stop it.
+  const extra = { id: 'REQ-71x', group: 'sg-front', direction: 'ingress', protocol: 'tcp', from_port: 443, to_port: 443, cidr: '198.51.100.0/24', description: 'partner API', requester: REQUESTER, ticket: null, expires_at: null };
+  await h.gitlab.Commits.create(project, branch, 'one more', [{ action: 'create', filePath: 'terraform/rules/REQ-71x.json', content: `${JSON.stringify(extra, null, 2)}\n` }]);
+  const pipeline = await h.gitlab.Pipelines.create(project, branch);
+  const blocked = await h.waitFor('the refusal to deploy the widened plan', () => h.thread('REQ-71').find((m) => /cannot be approved/.test(m.text) && JSON.stringify(m.blocks).includes(`@${pipeline.id}`)));
+  assert.match(JSON.stringify(blocked.blocks), /the plan also does: \+ ingress tcp\/443 from 198\.51\.100\.0\/24/);
+  assert.deepEqual(buttonsOf(blocked.blocks), ['"action_id":"reject"']);
+
+  await approveFromHome(`REQ-71@${pipeline.id}`);
+  await h.waitFor('the refusal', () => h.fakes.slack.driver.ephemerals(APPROVER).find((e) => e.text.includes('also does')));
+  assert.equal(h.plays(), 0);
+  assert.ok(!h.fakes.aws.driver.rules().some((r) => r.tags['portcullis:request'] === 'REQ-71x'));
+});
