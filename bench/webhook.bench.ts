@@ -120,8 +120,10 @@ export async function webhookIngest(): Promise<BenchResult> {
   const file = path.join(dir, 'portcullis.sqlite');
   const store = openStore(file);
   const batcher = new InboxBatcher(store.inbox);
+  // The deliveries are the fake's project's, so each passes the project check and is stored.
+  const project = (JSON.parse(delivery.body) as { project: { id: number } }).project.id;
   const bot = createHttpServer({
-    webhook: (req, res) => handleGitLabWebhook(req, res, { secret: SECRET, inbox: batcher }),
+    webhook: (req, res) => handleGitLabWebhook(req, res, { secret: SECRET, project, inbox: batcher }),
     ready: () => ({ ready: true, checks: {} }),
     onError: (err) => process.stderr.write(`webhook bench: handler failed: ${String(err)}\n`),
   });

@@ -9,6 +9,8 @@ import { planSummaryCommand } from './cli/plan-summary.ts';
 import { fakesCommand } from './cli/fakes.ts';
 import { checkServicesCommand } from './cli/check-services.ts';
 import { consistencyCommand } from './cli/consistency.ts';
+import { inboxCommand } from './cli/inbox.ts';
+import { auditCommand } from './cli/audit.ts';
 import { exitCodeFor, type Command, type Io } from './cli/command.ts';
 
 import { oneLine } from './domain/text.ts';
@@ -20,6 +22,8 @@ const COMMANDS: Record<string, Command> = {
   'plan-summary': planSummaryCommand,
   'check-services': checkServicesCommand,
   consistency: consistencyCommand,
+  inbox: inboxCommand,
+  audit: auditCommand,
   fakes: fakesCommand,
 };
 

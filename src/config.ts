@@ -123,13 +123,16 @@ const EXPECTED: Record<Variable, string> = {
 /** Every variable the bot reads, in documentation order (.env.example lists the same). */
 export const CONFIG_VARIABLES = Object.keys(EXPECTED) as readonly Variable[];
 
+/** Where the bot keeps its SQLite database unless DATABASE_PATH says otherwise; the operator's commands default to it too. */
+export const DEFAULT_DATABASE_PATH = './data/portcullis.sqlite';
+
 const DEFAULTS: Partial<Record<Variable, string>> = {
   SLACK_API_URL: 'https://slack.com/api/',
   REQUIRED_APPROVALS: '1',
   APPROVAL_TTL: '24h',
   AUTO_APPROVE_EXPIRED_REVOCATIONS: 'false',
   PORT: '3000',
-  DATABASE_PATH: './data/portcullis.sqlite',
+  DATABASE_PATH: DEFAULT_DATABASE_PATH,
   RECONCILE_INTERVAL: '2m',
   LOG_LEVEL: 'info',
 };

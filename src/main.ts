@@ -25,7 +25,7 @@ import { KeyedMutex } from './core/keyed-mutex.ts';
 import { InboxWorker } from './core/worker.ts';
 import { startReconciler } from './core/reconcile.ts';
 import type { BotDeps } from './core/deps.ts';
-import { createHttpServer, listen } from './http.ts';
+import { createHttpServer, listen, type ClientProblem } from './http.ts';
 
 export interface RunningBot {
   port: number;
@@ -80,12 +80,28 @@ export async function startBot(config: Config, log: Logger, env: NodeJS.ProcessE
   // Deliveries that arrive together are stored in one transaction.
   const inbox = new InboxBatcher(store.inbox);
   const server = createHttpServer({
-    webhook: (req, res) => handleGitLabWebhook(req, res, { secret: config.gitlab.webhookSecret, inbox, onStored: () => worker.wake(), now: () => new Date() }),
+    webhook: (req, res) =>
+      handleGitLabWebhook(req, res, {
+        secret: config.gitlab.webhookSecret,
+        project: config.gitlab.project,
+        inbox,
+        onStored: () => worker.wake(),
+        onOutcome: (outcome) => {
+          if (outcome.result === 'other_project') {
+            const { id, path } = outcome.project;
+            log.warn({ event: outcome.event, projectId: id, projectPath: path, configured: config.gitlab.project }, 'webhook delivery of another GitLab project; answered 200, not stored');
+          } else if (outcome.result === 'store_failed') {
+            log.error({ err: outcome.error }, 'storing a webhook delivery failed; answered 500 so GitLab sends it again');
+          }
+        },
+        now: () => new Date(),
+      }),
     ready: () => {
       const checks = { slack: slack.connected(), store: store.inbox.pending() >= 0 };
       return { ready: Object.values(checks).every(Boolean), checks };
     },
     onError: (err) => log.error({ err }, 'http handler failed'),
+    onClientProblem: clientProblemLog(log),
   });
   // Deliveries stored before a restart are processed first; then Slack, then new webhooks.
   worker.start();
@@ -115,6 +131,23 @@ export async function startBot(config: Config, log: Logger, env: NodeJS.ProcessE
 function botSecrets(config: Config, env: NodeJS.ProcessEnv): string[] {
   const aws = [env.AWS_SECRET_ACCESS_KEY, env.AWS_SESSION_TOKEN].filter((v): v is string => typeof v === 'string' && v !== '');
   return [...configSecrets(config), ...aws];
+}
+
+/**
+ * Malformed and slow requests are anyone's to send, so they are logged at debug only;
+ * dropped connections (the limit reached) at warn, at most once a minute with a count.
+ */
+function clientProblemLog(log: Logger): (problem: ClientProblem) => void {
+  let dropped = 0;
+  let lastWarn = 0;
+  return (problem) => {
+    if (problem.kind === 'bad_request') return void log.debug({ status: problem.status, code: problem.code }, 'refused a malformed or slow request');
+    dropped += 1;
+    if (Date.now() - lastWarn < 60_000) return;
+    log.warn({ dropped, maxConnections: problem.maxConnections }, 'dropped connections: too many open at once');
+    lastWarn = Date.now();
+    dropped = 0;
+  };
 }
 
 export async function main(env: NodeJS.ProcessEnv = process.env): Promise<number> {

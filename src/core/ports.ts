@@ -170,6 +170,12 @@ export interface Store {
     done(seq: number): void;
     /** Leaves the delivery in the inbox to be tried again at `retryAt`. */
     retryLater(seq: number, error: string, retryAt: Date): void;
+    /**
+     * Parks the delivery as failed after its last attempt: next() no longer returns it;
+     * it stays in the inbox, listed as failed, until an operator puts it back.
+     */
+    fail(seq: number, error: string): void;
+    /** Deliveries waiting to be processed (failed ones not counted). */
     pending(): number;
     /**
      * Forgets deliveries processed before the given time; returns how many. Until then a

@@ -184,3 +184,37 @@ export function parseDelivery(event: string, body: string): GitLabEvent | null {
   }
   return null;
 }
+
+/** The project a delivery names, as far as its body says: null where it does not. */
+export interface DeliveryProject {
+  id: number | null;
+  path: string | null;
+}
+
+/**
+ * `project.id` and `project.path_with_namespace` (both hooks carry the `project` object),
+ * else a Job Hook's `project_id`. Never `project_name` ("Group / Name" is a display
+ * name, not a path) nor `source_pipeline.project` (the upstream project of a child).
+ */
+export function deliveryProject(body: unknown): DeliveryProject {
+  const b = (typeof body === 'object' && body !== null ? body : {}) as { project?: unknown; project_id?: unknown };
+  const p = (typeof b.project === 'object' && b.project !== null ? b.project : {}) as { id?: unknown; path_with_namespace?: unknown };
+  const positive = (v: unknown) => (typeof v === 'number' && Number.isSafeInteger(v) && v > 0 ? v : null);
+  return {
+    id: positive(p.id) ?? positive(b.project_id),
+    path: typeof p.path_with_namespace === 'string' && p.path_with_namespace !== '' ? p.path_with_namespace : null,
+  };
+}
+
+/**
+ * Whether a delivery is of the configured project (GITLAB_PROJECT: a numeric id or a
+ * path). Only like is compared with like: an id with an id, a path with a path (without
+ * regard to case, as GitLab resolves paths). 'unknown' when the body lacks the one the
+ * configuration gives — such a delivery is let in, and its pipeline is then read through
+ * the configured project, where another project's pipeline does not exist.
+ */
+export function projectMatch(configured: number | string, delivered: DeliveryProject): 'same' | 'other' | 'unknown' {
+  if (typeof configured === 'number') return delivered.id === null ? 'unknown' : delivered.id === configured ? 'same' : 'other';
+  if (delivered.path === null) return 'unknown';
+  return delivered.path.toLowerCase() === configured.toLowerCase() ? 'same' : 'other';
+}

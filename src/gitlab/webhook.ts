@@ -7,11 +7,17 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { InboxDelivery, Store } from '../core/ports.ts';
-import { hookName } from './events.ts';
+import { deliveryProject, hookName, projectMatch, type DeliveryProject } from './events.ts';
 
 export interface WebhookOptions {
   /** GITLAB_WEBHOOK_SECRET: the X-Gitlab-Token every delivery must carry. */
   secret: string;
+  /**
+   * GITLAB_PROJECT, a numeric id or a path: a delivery that names another project is
+   * answered 200 (GitLab disables a hook that gets 4xx) and not stored. One whose body
+   * cannot be compared (no id when an id is configured, no path when a path is) is stored.
+   */
+  project: number | string;
   /** Where deliveries are stored, group-committed. */
   inbox: InboxBatcher;
   /** Called after a new delivery was stored, to wake the worker. */
@@ -27,6 +33,7 @@ export interface WebhookOptions {
 export type WebhookOutcome =
   | { result: 'stored' | 'duplicate'; status: 200; event: string; key: string }
   | { result: 'ignored'; status: 200; event: string | undefined }
+  | { result: 'other_project'; status: 200; event: string; project: DeliveryProject }
   | { result: 'method_not_allowed' | 'unauthorized' | 'too_large' | 'malformed'; status: 405 | 401 | 413 | 400 }
   | { result: 'aborted'; status: null }
   | { result: 'store_failed'; status: 500; error: unknown };
@@ -40,7 +47,7 @@ export async function handleGitLabWebhook(req: IncomingMessage, res: ServerRespo
 }
 
 async function handle(req: IncomingMessage, res: ServerResponse, options: WebhookOptions): Promise<WebhookOutcome> {
-  const { secret, inbox, onStored, maxBytes = DEFAULT_MAX_BYTES, now = () => new Date() } = options;
+  const { secret, project, inbox, onStored, maxBytes = DEFAULT_MAX_BYTES, now = () => new Date() } = options;
 
   if (req.method !== 'POST') {
     refuse(res, 405, '405 Method Not Allowed', { allow: 'POST' });
@@ -70,11 +77,17 @@ async function handle(req: IncomingMessage, res: ServerResponse, options: Webhoo
     return { result: 'malformed', status: 400 };
   }
   const eventHeader = header(req, 'x-gitlab-event');
-  const event = hookName(eventHeader, parsed.objectKind);
+  const event = hookName(eventHeader, (parsed.json as { object_kind?: unknown }).object_kind);
   if (event === null) {
     // GitLab counts 4xx as failures and disables the hook: an event we do not use gets 200.
     answer(res, 200, { status: 'ignored' });
     return { result: 'ignored', status: 200, event: eventHeader };
+  }
+  const delivered = deliveryProject(parsed.json);
+  if (projectMatch(project, delivered) === 'other') {
+    // Not this gate's project: stored, it would be retried against a pipeline our project does not have.
+    answer(res, 200, { status: 'ignored' });
+    return { result: 'other_project', status: 200, event, project: delivered };
   }
 
   const key = header(req, 'idempotency-key') ?? header(req, 'x-gitlab-event-uuid') ?? createHash('sha256').update(body).digest('hex');
@@ -158,12 +171,12 @@ function readBody(req: IncomingMessage, maxBytes: number): Promise<Buffer | 'too
   });
 }
 
-/** The `object_kind` of a JSON object body (undefined when it has none); not ok for anything else. */
-function parseObject(text: string): { ok: true; objectKind: unknown } | { ok: false } {
+/** A body that is a JSON object; not ok for anything else. */
+function parseObject(text: string): { ok: true; json: object } | { ok: false } {
   try {
     const json: unknown = JSON.parse(text);
     if (typeof json !== 'object' || json === null || Array.isArray(json)) return { ok: false };
-    return { ok: true, objectKind: (json as { object_kind?: unknown }).object_kind };
+    return { ok: true, json };
   } catch {
     return { ok: false };
   }

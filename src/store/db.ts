@@ -4,20 +4,26 @@
  * reopen applies nothing and a database written by a newer Portcullis is refused rather
  * than misread.
  */
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { InputError } from '../domain/errors.ts';
+import { chainExistingAudit } from './audit-chain.ts';
 
 export type Db = Database.Database;
 
 export interface OpenOptions {
   /** How long a statement waits for another connection's lock before failing (ms). */
   busyTimeoutMs?: number;
+  /** Refuse to create the file: an operator's command pointed at a wrong path must not make an empty database. */
+  mustExist?: boolean;
 }
 
+/** A schema step: SQL, or code for a step SQL cannot express (hashing rows, say). */
+export type Migration = string | ((db: Db) => void);
+
 /** Append only: never edit a migration that has shipped; add a new one. */
-export const MIGRATIONS: readonly string[] = [
+export const MIGRATIONS: readonly Migration[] = [
   `
   CREATE TABLE inbox (
     seq             INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -78,27 +84,48 @@ export const MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX audit_request ON audit (request_id, id);
   `,
+  // 2: a delivery that keeps failing is parked as failed (failed_at) instead of being
+  // retried for ever; `portcullis inbox` lists it and `inbox retry` puts it back.
+  `
+  ALTER TABLE inbox ADD COLUMN failed_at TEXT;
+  DROP INDEX inbox_pending;
+  CREATE INDEX inbox_due ON inbox (seq) WHERE processed_at IS NULL AND failed_at IS NULL;
+  CREATE INDEX inbox_failed ON inbox (seq) WHERE failed_at IS NOT NULL;
+  `,
+  // 3: the audit log becomes a hash chain (prev_hash, hash), the entries already there
+  // chained in id order; `portcullis audit verify` checks it.
+  chainExistingAudit,
 ];
+
+/** The schema version from which the audit log is a hash chain. */
+export const AUDIT_CHAIN_VERSION = MIGRATIONS.indexOf(chainExistingAudit) + 1;
 
 export class StoreVersionError extends InputError {
   readonly code = 'STORE_TOO_NEW';
 }
 
+export class StoreMissingError extends InputError {
+  readonly code = 'STORE_MISSING';
+}
+
 /** Opens (creating if needed) and migrates the database at `path`; `:memory:` for tests. */
 export function openDatabase(path: string, options: OpenOptions = {}): Db {
   // The default DATABASE_PATH sits in ./data, which a fresh checkout or volume lacks.
-  if (path !== ':memory:' && path !== '') mkdirSync(dirname(path), { recursive: true });
+  const inMemory = path === ':memory:' || path === '';
+  if (options.mustExist && !inMemory && !existsSync(path)) throw new StoreMissingError(`database ${path} does not exist (set DATABASE_PATH or --database)`);
+  if (!inMemory) mkdirSync(dirname(path), { recursive: true });
   const db = new Database(path);
   try {
     // First, so that switching a new file to WAL also waits for another opener's lock.
     db.pragma(`busy_timeout = ${Math.trunc(options.busyTimeoutMs ?? 5000)}`);
     db.pragma('journal_mode = WAL');
     db.pragma('foreign_keys = ON');
-    // In WAL mode NORMAL still survives a crash of this process (SIGKILL, OOM): a commit
-    // is in the WAL, in the OS's hands, before it returns. Only an OS crash or power loss
-    // can drop the last commits, never corrupt the file; FULL would fsync every webhook
-    // delivery, and reconciliation polling catches up on anything lost that way.
-    db.pragma('synchronous = NORMAL');
+    // FULL: in WAL mode every commit fsyncs the WAL before it returns, so a webhook
+    // delivery answered 2xx, a state change or an audit entry survives a power loss or an
+    // OS crash, not only a crash of this process (NORMAL syncs only at checkpoints, and
+    // could drop the last commits then). The price is one fsync per commit; deliveries
+    // arriving together share one commit (InboxBatcher). See `npm run bench -- webhook-ingest`.
+    db.pragma('synchronous = FULL');
     migrate(db, path);
     return db;
   } catch (err) {
@@ -107,7 +134,7 @@ export function openDatabase(path: string, options: OpenOptions = {}): Db {
   }
 }
 
-function schemaVersion(db: Db): number {
+export function schemaVersion(db: Db): number {
   return db.pragma('user_version', { simple: true }) as number;
 }
 
@@ -119,13 +146,14 @@ function migrate(db: Db, path: string): void {
         'run the newer release or point DATABASE_PATH at another file',
     );
   }
-  MIGRATIONS.forEach((sql, index) => {
+  MIGRATIONS.forEach((step, index) => {
     const version = index + 1;
     // IMMEDIATE takes the write lock before re-reading the version, so two processes
     // opening the same new file cannot both apply a step.
     db.transaction(() => {
       if (schemaVersion(db) >= version) return;
-      db.exec(sql);
+      if (typeof step === 'string') db.exec(step);
+      else step(db);
       db.pragma(`user_version = ${version}`);
     }).immediate();
   });

@@ -5,6 +5,8 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { APPROVER, Harness, WEBHOOK_SECRET } from './harness.ts';
+import { connect } from 'node:net';
+import Database from 'better-sqlite3';
 import { openStore } from '../../src/store/index.ts';
 
 let h: Harness;
@@ -86,6 +88,54 @@ test('the webhook door: a wrong secret is 401, an oversized body 413, malformed 
   assert.equal(await post({ ...event, 'x-gitlab-token': WEBHOOK_SECRET }, '{"object_kind":'), 400);
   const health = await fetch(`http://127.0.0.1:${h.bot!.port}/readyz`).then((r) => r.json());
   assert.deepEqual(health, { status: 'ready', checks: { slack: true, store: true } });
+});
+
+test('a malformed request line, sent again and again, does not kill the bot: 400 each time, the process lives, /healthz answers', async () => {
+  const bot = h.bot!;
+  const raw = (data: string) =>
+    new Promise<string>((resolve) => {
+      const socket = connect(bot.port, '127.0.0.1');
+      let text = '';
+      socket.on('data', (c: Buffer) => (text += c.toString('latin1')));
+      socket.on('close', () => resolve(text));
+      socket.on('error', () => resolve(text));
+      socket.setTimeout(5000, () => socket.destroy());
+      socket.end(data);
+    });
+  for (let i = 0; i < 10; i++) {
+    assert.match(await raw('GET //[ HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n'), /^HTTP\/1\.1 400 /);
+    assert.match(await raw('GARBAGE\x00 //[ NOT-HTTP\r\n\r\n'), /^HTTP\/1\.1 400 /);
+  }
+  const exited = await Promise.race([bot.exited.then(() => true), new Promise<false>((r) => setTimeout(() => r(false), 500))]);
+  assert.equal(exited, false, 'the bot process is still running');
+  assert.equal(bot.process.exitCode, null);
+  const health = await fetch(`http://127.0.0.1:${bot.port}/healthz`, { signal: AbortSignal.timeout(5000) });
+  assert.equal(health.status, 200);
+  assert.deepEqual(await health.json(), { status: 'ok' });
+});
+
+test('a delivery of another GitLab project is answered 200, not stored, and logged', async () => {
+  const body = JSON.stringify({
+    object_kind: 'pipeline',
+    object_attributes: { id: 424242, ref: 'main', sha: 'f'.repeat(40), status: 'running', source: 'push' },
+    project: { id: 999, path_with_namespace: 'someone/else' },
+  });
+  const res = await fetch(`http://127.0.0.1:${h.bot!.port}/webhooks/gitlab`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'x-gitlab-event': 'Pipeline Hook', 'x-gitlab-token': WEBHOOK_SECRET, 'idempotency-key': 'foreign-delivery-1' },
+    body,
+    signal: AbortSignal.timeout(10_000),
+  });
+  assert.equal(res.status, 200);
+  assert.deepEqual(await res.json(), { status: 'ignored' });
+  const db = new Database(h.env.DATABASE_PATH!, { readonly: true });
+  try {
+    assert.equal(db.prepare("SELECT count(*) FROM inbox WHERE key = 'foreign-delivery-1'").pluck().get(), 0);
+  } finally {
+    db.close();
+  }
+  const line = await h.waitFor('the log line', () => h.bot!.lines.find((l) => l.includes('another GitLab project')));
+  assert.equal((JSON.parse(line) as { projectPath: string }).projectPath, 'someone/else');
 });
 
 test('a webhook\'s log lines carry its delivery id, pipeline id and request id', () => {

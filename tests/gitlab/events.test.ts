@@ -4,12 +4,14 @@
  * or timestamp formats we do not. (GitLab's own documented payloads: tests/conformance/.)
  */
 import assert from 'node:assert/strict';
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, test } from 'node:test';
 import { Gitlab } from '@gitbeaker/rest';
 import { startGitLabFake, type GitLabFake } from '../../src/fakes/gitlab/index.ts';
-import { hookName, parseDelivery, type GitLabEvent, type JobEvent, type PipelineEvent } from '../../src/gitlab/events.ts';
+import { deliveryProject, hookName, parseDelivery, projectMatch, type GitLabEvent, type JobEvent, type PipelineEvent } from '../../src/gitlab/events.ts';
 import { MINIMAL_CI_FILE } from '../helpers/ci-files.ts';
 
 const CI_FILE = MINIMAL_CI_FILE;
@@ -176,4 +178,42 @@ test('hookName: the header wins, object_kind when there is none', () => {
   assert.equal(hookName(undefined, 'pipeline'), 'Pipeline Hook');
   assert.equal(hookName(undefined, 'push'), null);
   assert.equal(hookName(undefined, undefined), null);
+});
+
+// ------------------------------------------------------------ whose project a delivery is
+
+const HOOKS = path.resolve(import.meta.dirname, '..', '..', '..', 'shared', 'corpus', 'gitlab-hooks');
+
+if (!existsSync(HOOKS)) {
+  test(`project of GitLab's documented payloads skipped: ${HOOKS} not found`, { skip: true }, () => {});
+} else {
+  test('the project of GitLab\'s documented and recorded payloads: project.id and path_with_namespace, else project_id; never the upstream project', () => {
+    const read = (name: string) => deliveryProject(JSON.parse(readFileSync(path.join(HOOKS, name), 'utf8')));
+    // Both carry source_pipeline.project {id: 41, gitlab-org/upstream-project}: the upstream, not this project.
+    assert.deepEqual(read('pipeline.json'), { id: 1, path: 'gitlab-org/gitlab-test' });
+    assert.deepEqual(read('job.json'), { id: 380, path: 'gitlab-org/gitlab-test' });
+    // Recorded Job Hooks without a project object: the id only; "John Smith / release-tools-fake" is a display name.
+    assert.deepEqual(read('go-gitlab-job.json'), { id: 31537070, path: null });
+    assert.deepEqual(read('go-gitlab-build.json'), { id: 380, path: null });
+  });
+}
+
+test('the project of the fake\'s deliveries is the fake\'s project', () => {
+  for (const r of received) assert.deepEqual(deliveryProject(JSON.parse(r.body)), { id: gitlab.projectId, path: 'portcullis/firewall' }, r.event);
+});
+
+test('deliveryProject reads only well-typed values', () => {
+  assert.deepEqual(deliveryProject(null), { id: null, path: null });
+  assert.deepEqual(deliveryProject({ project: { id: '7', path_with_namespace: 42 } }), { id: null, path: null });
+  assert.deepEqual(deliveryProject({ project: { id: -1, path_with_namespace: '' }, project_id: 1.5 }), { id: null, path: null });
+  assert.deepEqual(deliveryProject({ project: null, project_id: 9 }), { id: 9, path: null });
+});
+
+test('projectMatch compares an id with an id and a path with a path, paths without regard to case', () => {
+  assert.equal(projectMatch(7, { id: 7, path: 'a/b' }), 'same');
+  assert.equal(projectMatch(7, { id: 8, path: 'a/b' }), 'other');
+  assert.equal(projectMatch(7, { id: null, path: 'a/b' }), 'unknown', 'a path says nothing about an id');
+  assert.equal(projectMatch('Platform/Firewall', { id: 7, path: 'platform/firewall' }), 'same');
+  assert.equal(projectMatch('platform/firewall', { id: 7, path: 'platform/firewall-fork' }), 'other');
+  assert.equal(projectMatch('platform/firewall', { id: 7, path: null }), 'unknown', 'an id says nothing about a path');
 });

@@ -18,6 +18,8 @@ import { MINIMAL_CI_FILE } from '../helpers/ci-files.ts';
 const SECRET = 'a-webhook-secret-of-some-length';
 const PATH = '/webhooks/gitlab';
 const MiB = 1024 * 1024;
+/** The project this door serves: the GitLab fake's default id, and the one pipelineBody names. */
+const PROJECT_ID = 1;
 
 let server: Server;
 let base: string;
@@ -29,6 +31,7 @@ before(async () => {
   server = createServer((req, res) => {
     void handleGitLabWebhook(req, res, {
       secret: SECRET,
+      project: PROJECT_ID,
       inbox: new InboxBatcher(store.inbox),
       onStored: () => (wakeups += 1),
       onOutcome: (o) => outcomes.push(o),
@@ -164,7 +167,7 @@ test('a delivery is stored under its Idempotency-Key, else its event UUID, else 
 
 test('a store that fails is a 500, so GitLab sends the delivery again', async () => {
   const broken = { inbox: { addMany: () => { throw new Error('disk I/O error'); } } };
-  const failing = createServer((req, res) => void handleGitLabWebhook(req, res, { secret: SECRET, inbox: new InboxBatcher(broken.inbox), onOutcome: (o) => outcomes.push(o) }));
+  const failing = createServer((req, res) => void handleGitLabWebhook(req, res, { secret: SECRET, project: PROJECT_ID, inbox: new InboxBatcher(broken.inbox), onOutcome: (o) => outcomes.push(o) }));
   await new Promise<void>((resolve) => failing.listen(0, '127.0.0.1', resolve));
   try {
     const res = await fetch(`http://127.0.0.1:${(failing.address() as AddressInfo).port}${PATH}`, { method: 'POST', headers: authed, body: pipelineBody });
@@ -236,7 +239,7 @@ test('a duplicate delivery from the GitLab fake is answered 200 duplicate and st
 });
 
 test('the handler answers and stores without the optional callbacks too', async () => {
-  const bare = createServer((req, res) => void handleGitLabWebhook(req, res, { secret: SECRET, inbox: new InboxBatcher(store.inbox) }));
+  const bare = createServer((req, res) => void handleGitLabWebhook(req, res, { secret: SECRET, project: PROJECT_ID, inbox: new InboxBatcher(store.inbox) }));
   await new Promise<void>((resolve) => bare.listen(0, '127.0.0.1', resolve));
   try {
     const url = `http://127.0.0.1:${(bare.address() as AddressInfo).port}/webhooks/gitlab`;
@@ -262,4 +265,41 @@ test('deliveries arriving together are stored together, each exactly once, and e
   const answers = await Promise.all(['k1', 'k2', 'k3', 'k1', 'k4', 'k2'].map(post));
   assert.deepEqual(answers.map((a) => a.status).sort(), ['duplicate', 'duplicate', 'stored', 'stored', 'stored', 'stored']);
   assert.deepEqual(inbox().map((i) => i.key).sort(), ['k1', 'k2', 'k3', 'k4']);
+});
+
+test('a delivery of another project is answered 200 (GitLab would disable the hook on 4xx), not stored, and reported', async () => {
+  const foreignPipeline = JSON.stringify({ ...JSON.parse(pipelineBody), project: { id: 2, path_with_namespace: 'someone/else' } });
+  const foreignJob = JSON.stringify({ object_kind: 'build', build_id: 9, pipeline_id: 5, project_id: 2, project_name: 'Someone / Else' });
+  for (const [event, body] of [['Pipeline Hook', foreignPipeline], ['Job Hook', foreignJob]] as const) {
+    const answer = await send({ headers: { 'x-gitlab-token': SECRET, 'x-gitlab-event': event }, body });
+    assert.deepEqual([answer.status, answer.json], [200, { status: 'ignored' }], event);
+  }
+  assert.equal(store.inbox.pending(), 0);
+  assert.equal(wakeups, 0);
+  assert.deepEqual(outcomes, [
+    { result: 'other_project', status: 200, event: 'Pipeline Hook', project: { id: 2, path: 'someone/else' } },
+    { result: 'other_project', status: 200, event: 'Job Hook', project: { id: 2, path: null } },
+  ]);
+  // This project's delivery still goes in.
+  assert.deepEqual((await send({ headers: authed, body: pipelineBody })).json, { status: 'stored' });
+});
+
+test('with a configured path: the path decides; a body without one cannot be compared and is stored', async (t) => {
+  const byPath = createServer((req, res) => void handleGitLabWebhook(req, res, { secret: SECRET, project: 'Portcullis/Firewall', inbox: new InboxBatcher(store.inbox), onOutcome: (o) => outcomes.push(o) }));
+  await new Promise<void>((resolve) => byPath.listen(0, '127.0.0.1', resolve));
+  t.after(async () => {
+    byPath.closeAllConnections();
+    await new Promise<void>((resolve) => byPath.close(() => resolve()));
+  });
+  const url = `http://127.0.0.1:${(byPath.address() as AddressInfo).port}${PATH}`;
+  const post = async (key: string, project: unknown, extra: Record<string, unknown> = {}) => {
+    const body = JSON.stringify({ ...JSON.parse(pipelineBody), project, ...extra });
+    const res = await fetch(url, { method: 'POST', headers: { ...authed, 'idempotency-key': key }, body });
+    return ((await res.json()) as { status: string }).status;
+  };
+  assert.equal(await post('same-path', { id: 99, path_with_namespace: 'portcullis/firewall' }), 'stored', 'same path, any case, any id');
+  assert.equal(await post('other-path', { id: 1, path_with_namespace: 'portcullis/firewall-copy' }), 'ignored');
+  assert.equal(await post('no-path', { id: 1 }), 'stored', 'nothing to compare: let in');
+  assert.equal(outcomes.filter((o) => o.result === 'other_project').length, 1);
+  assert.deepEqual(inbox().map((i) => i.key), ['same-path', 'no-path']);
 });

@@ -147,3 +147,51 @@ test('prune forgets processed deliveries older than the cut-off, never pending o
   assert.equal(inbox.prune(later(10 ** 9)), 1, 'only processed rows go');
   assert.equal(inbox.pending(), 2);
 });
+
+test('fail parks a delivery: not next, not pending, listed as failed with its attempts and last error', (t) => {
+  let now = NOW;
+  const store = openStore(':memory:', { clock: () => now });
+  t.after(() => store.close());
+  const { inbox } = store;
+  for (const key of ['a', 'b']) inbox.add(delivery(key));
+  const a = inbox.next(NOW)!;
+  inbox.retryLater(a.seq, 'GitLab answered 502', later(1000));
+  now = later(5000);
+  inbox.fail(a.seq, 'reading pipeline 5: 404 Not found');
+
+  assert.equal(inbox.next(new Date(8.64e15))?.key, 'b', 'a failed delivery is never due again');
+  assert.equal(inbox.pending(), 1);
+  assert.deepEqual(inbox.list(), [
+    { key: 'a', event: 'Pipeline Hook', status: 'failed', attempts: 2, lastError: 'reading pipeline 5: 404 Not found', receivedAt: NOW.toISOString(), nextAttemptAt: null, failedAt: later(5000).toISOString() },
+    { key: 'b', event: 'Pipeline Hook', status: 'pending', attempts: 0, lastError: null, receivedAt: NOW.toISOString(), nextAttemptAt: null, failedAt: null },
+  ]);
+  assert.equal(inbox.prune(new Date(8.64e15)), 0, 'prune never forgets a failed delivery');
+  assert.equal(inbox.add(delivery('a')), false, 'a redelivery of a failed key is still a duplicate');
+});
+
+test('retry puts a failed delivery back, due at once and counted from zero; unknown and processed keys are told apart', (t) => {
+  const { inbox } = memoryStore(t);
+  inbox.add(delivery('a'));
+  inbox.add(delivery('done'));
+  const a = inbox.next(NOW)!;
+  inbox.fail(a.seq, 'boom');
+  inbox.done(inbox.next(NOW)!.seq);
+
+  assert.equal(inbox.retry('a'), 'requeued');
+  const again = inbox.next(NOW)!;
+  assert.equal(again.key, 'a');
+  assert.equal(again.attempts, 0);
+  assert.equal(inbox.list()[0]?.lastError, 'boom', 'the last error stays visible until the next attempt');
+  assert.equal(inbox.retry('nope'), 'unknown');
+  assert.equal(inbox.retry('done'), 'processed');
+});
+
+test('a pending delivery waiting on its backoff lists when it is tried next, and retry makes it due now', (t) => {
+  const { inbox } = memoryStore(t);
+  inbox.add(delivery('a'));
+  inbox.retryLater(inbox.next(NOW)!.seq, 'GitLab answered 502', later(60_000));
+  assert.equal(inbox.list()[0]?.nextAttemptAt, later(60_000).toISOString());
+  assert.equal(inbox.next(NOW), undefined);
+  assert.equal(inbox.retry('a'), 'requeued');
+  assert.equal(inbox.next(NOW)?.key, 'a');
+});

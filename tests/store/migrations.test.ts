@@ -6,7 +6,8 @@ import { promisify } from 'node:util';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { MIGRATIONS, StoreVersionError, openStore } from '../../src/store/index.ts';
+import { MIGRATIONS, StoreMissingError, StoreVersionError, openStore } from '../../src/store/index.ts';
+import { openDatabase } from '../../src/store/db.ts';
 
 function tempDir(t: { after(fn: () => void): void }): string {
   const dir = mkdtempSync(join(tmpdir(), 'portcullis-store-'));
@@ -91,4 +92,46 @@ test('two processes opening a new file at the same moment both succeed, migratin
   const run = () => promisify(execFile)(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', child, path], { timeout: 20_000 });
   await Promise.all([run(), run()]);
   assert.equal(userVersion(path), MIGRATIONS.length);
+});
+
+/** A file at schema version `version`, as a Portcullis of that version left it. */
+function fileAtVersion(path: string, version: number): Database.Database {
+  const raw = new Database(path);
+  raw.pragma('journal_mode = WAL');
+  MIGRATIONS.slice(0, version).forEach((step, i) => {
+    if (typeof step === 'string') raw.exec(step);
+    else step(raw);
+    raw.pragma(`user_version = ${i + 1}`);
+  });
+  return raw;
+}
+
+test('version 2: deliveries waiting in a version-1 inbox stay pending, and can now be parked as failed', (t) => {
+  const path = join(tempDir(t), 'db.sqlite');
+  const raw = fileAtVersion(path, 1);
+  raw.prepare("INSERT INTO inbox (key, event, body, received_at, attempts, last_error, next_attempt_at) VALUES ('old', 'Pipeline Hook', '{}', '2025-01-01T00:00:00.000Z', 7, '404', 0)").run();
+  raw.close();
+
+  const store = openStore(path);
+  t.after(() => store.close());
+  assert.equal(store.inbox.pending(), 1);
+  const item = store.inbox.next(new Date())!;
+  assert.deepEqual([item.key, item.attempts], ['old', 7]);
+  store.inbox.fail(item.seq, 'still 404');
+  assert.equal(store.inbox.pending(), 0);
+  assert.equal(store.inbox.list()[0]?.status, 'failed');
+});
+
+test('mustExist refuses a path with no database instead of creating one', (t) => {
+  const path = join(tempDir(t), 'missing', 'db.sqlite');
+  assert.throws(() => openStore(path, { mustExist: true }), (err: unknown) => err instanceof StoreMissingError && err.message.includes(path));
+  assert.throws(() => userVersion(path));
+});
+
+test('every commit is synced to disk before it returns: WAL with synchronous=FULL, so it survives a power loss', (t) => {
+  const db = openDatabase(join(tempDir(t), 'db.sqlite'));
+  t.after(() => db.close());
+  assert.equal(db.pragma('journal_mode', { simple: true }), 'wal');
+  // 2 is FULL: the WAL is fsynced at every commit (NORMAL, 1, only at checkpoints).
+  assert.equal(db.pragma('synchronous', { simple: true }), 2);
 });
