@@ -132,7 +132,7 @@ test('a rule goes from a branch and merge request through plan, compliance and t
   assert.match(await api.Jobs.showLog(pid, childJobs.get('service-checks')!.id), /Using Docker executor with image 127\.0\.0\.1:5050\/portcullis\/firewall:0\.1\.0 /);
   // Only the trigger job's variables and the one top-level variable it inherits reach the child.
   const passed = await api.Pipelines.allVariables(pid, childId);
-  assert.deepEqual(passed.map((v) => [v.key, v.value]).sort(), [['PORTCULLIS_IMAGE', '127.0.0.1:5050/portcullis/firewall:0.1.0'], ['SERVICE_CHECK_GROUP', 'sg-front']]);
+  assert.deepEqual(passed.map((v) => [v.key, v.value]).sort(), [['PORTCULLIS_IMAGE', '127.0.0.1:5050/portcullis/firewall:0.1.0'], ['SERVICE_CHECK_GROUP', 'sg-front'], ['SERVICE_CHECK_GROUPS_FILE', 'terraform/groups.json']]);
   // As in GitLab, the list leaves child pipelines out unless asked for them.
   assert.deepEqual((await api.Pipelines.all(pid, { ref: 'request/REQ-900' })).map((p) => p.id), [pipeline.id]);
   assert.deepEqual((await api.Pipelines.all(pid, { ref: 'request/REQ-900', source: 'parent_pipeline' })).map((p) => p.id), [childId]);
