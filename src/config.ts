@@ -26,6 +26,8 @@ export interface Config {
     readonly ttlMs: number;
     /** The bot plays the deploy of an expired rule's revocation itself when its plan only removes that rule. */
     readonly autoApproveExpiredRevocations: boolean;
+    /** How long an approved deploy may still show as not played in GitLab before the approval is taken as lost. */
+    readonly deployPlayTimeoutMs: number;
   };
   readonly gitlab: {
     /** Instance base URL without a trailing "/". */
@@ -82,6 +84,7 @@ const schema = z.object({
   REQUIRED_APPROVALS: integer(1, 100),
   APPROVAL_TTL: positiveDuration,
   AUTO_APPROVE_EXPIRED_REVOCATIONS: z.enum(['true', 'false']).transform((v) => v === 'true'),
+  DEPLOY_PLAY_TIMEOUT: positiveDuration,
   GITLAB_URL: httpUrl.transform((u) => u.replace(/\/+$/, '')),
   GITLAB_TOKEN: z.string().regex(/^\S{8,}$/),
   GITLAB_PROJECT: z.union([
@@ -109,6 +112,7 @@ const EXPECTED: Record<Variable, string> = {
   REQUIRED_APPROVALS: 'a whole number from 1 to 100',
   APPROVAL_TTL: 'a duration such as 30m, 4h or 2d',
   AUTO_APPROVE_EXPIRED_REVOCATIONS: 'true or false',
+  DEPLOY_PLAY_TIMEOUT: 'a duration such as 5m',
   GITLAB_URL: 'the http(s) URL of the GitLab instance',
   GITLAB_TOKEN: 'a GitLab access token with api scope (at least 8 characters, no spaces)',
   GITLAB_PROJECT: 'a numeric project id or a path such as group/project',
@@ -131,6 +135,7 @@ const DEFAULTS: Partial<Record<Variable, string>> = {
   REQUIRED_APPROVALS: '1',
   APPROVAL_TTL: '24h',
   AUTO_APPROVE_EXPIRED_REVOCATIONS: 'false',
+  DEPLOY_PLAY_TIMEOUT: '5m',
   PORT: '3000',
   DATABASE_PATH: DEFAULT_DATABASE_PATH,
   RECONCILE_INTERVAL: '2m',
@@ -166,6 +171,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       required: v.REQUIRED_APPROVALS,
       ttlMs: v.APPROVAL_TTL,
       autoApproveExpiredRevocations: v.AUTO_APPROVE_EXPIRED_REVOCATIONS,
+      deployPlayTimeoutMs: v.DEPLOY_PLAY_TIMEOUT,
     },
     gitlab: { url: v.GITLAB_URL, token: v.GITLAB_TOKEN, project: v.GITLAB_PROJECT, webhookSecret: v.GITLAB_WEBHOOK_SECRET },
     port: v.PORT,

@@ -57,6 +57,7 @@ export async function startBot(config: Config, log: Logger, env: NodeJS.ProcessE
       requiredApprovals: config.approvals.required,
       approvalTtlMs: config.approvals.ttlMs,
       autoApproveExpiredRevocations: config.approvals.autoApproveExpiredRevocations,
+      deployPlayTimeoutMs: config.approvals.deployPlayTimeoutMs,
     },
     policies,
     log,

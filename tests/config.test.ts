@@ -37,7 +37,7 @@ test('a minimal environment gets the documented defaults, parsed', () => {
     apiUrl: 'https://slack.com/api/',
     channelId: 'C0CHANNEL',
   });
-  assert.deepEqual(c.approvals, { approverIds: new Set(['U0ALICE', 'U0BOB']), approverGroup: null, required: 1, ttlMs: 24 * 3_600_000, autoApproveExpiredRevocations: false });
+  assert.deepEqual(c.approvals, { approverIds: new Set(['U0ALICE', 'U0BOB']), approverGroup: null, required: 1, ttlMs: 24 * 3_600_000, autoApproveExpiredRevocations: false, deployPlayTimeoutMs: 5 * 60_000 });
   assert.deepEqual(c.gitlab, {
     url: 'http://127.0.0.1:8929',
     token: SECRETS.GITLAB_TOKEN,
@@ -60,6 +60,7 @@ test('every optional variable, when set, is parsed into its typed value', () => 
     REQUIRED_APPROVALS: '3',
     APPROVAL_TTL: '30m',
     AUTO_APPROVE_EXPIRED_REVOCATIONS: 'true',
+    DEPLOY_PLAY_TIMEOUT: '90s',
     GITLAB_PROJECT: '42',
     PORT: '0',
     DATABASE_PATH: '/tmp/p.sqlite',
@@ -68,7 +69,7 @@ test('every optional variable, when set, is parsed into its typed value', () => 
     AWS_REGION: 'eu-west-1',
   });
   assert.equal(c.slack.apiUrl, 'http://127.0.0.1:4100/api/', 'a trailing slash is added for the WebClient');
-  assert.deepEqual(c.approvals, { approverIds: new Set(), approverGroup: 'S0APPROVERS', required: 3, ttlMs: 1_800_000, autoApproveExpiredRevocations: true });
+  assert.deepEqual(c.approvals, { approverIds: new Set(), approverGroup: 'S0APPROVERS', required: 3, ttlMs: 1_800_000, autoApproveExpiredRevocations: true, deployPlayTimeoutMs: 90_000 });
   assert.equal(c.gitlab.project, 42);
   assert.equal(c.port, 0);
   assert.equal(c.databasePath, '/tmp/p.sqlite');

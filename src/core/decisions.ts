@@ -71,7 +71,7 @@ async function refuse(deps: BotDeps, click: Click, code: string, reason: string)
   await tellRefusal(deps, click, reason);
 }
 
-const REJECTABLE: readonly RequestState[] = ['queued', 'planning', 'awaiting_approval'];
+const REJECTABLE: readonly RequestState[] = ['submitted', 'queued', 'planning', 'awaiting_approval'];
 
 /** Who may reject: an approver, or the requester withdrawing their own request. */
 export async function mayReject(deps: BotDeps, request: ChangeRequest, user: string): Promise<string | null> {

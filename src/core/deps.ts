@@ -17,6 +17,8 @@ export interface BotSettings {
   approvalTtlMs: number;
   /** The bot plays the deploy of an expired rule's revocation when its plan only removes that rule (default false). */
   autoApproveExpiredRevocations?: boolean;
+  /** How long an approved deploy may wait for GitLab to show it played before the approval is taken as lost (default 5 min). */
+  deployPlayTimeoutMs?: number;
 }
 
 /** What the post-deploy service checks need; absent, they are skipped. */

@@ -6,7 +6,7 @@
 import { FINAL_STATES } from '../domain/request.ts';
 import type { BotDeps, FollowUps, RequestChange } from './deps.ts';
 import { refreshHomes } from './home.ts';
-import { startNextQueued } from './queue.ts';
+import { resumeOpening, startNextQueued } from './queue.ts';
 import { retireApproval } from './thread.ts';
 
 export const followUps: FollowUps = {
@@ -21,7 +21,10 @@ export const followUps: FollowUps = {
     const freed = (before === null || !FINAL_STATES.has(before.state)) && FINAL_STATES.has(after.state);
     if (freed) await step('starting the next queued request', () => startNext(deps));
   },
-  resume: (deps) => startNext(deps),
+  async resume(deps) {
+    await resumeOpening(deps);
+    await startNext(deps);
+  },
 };
 
 /** The Terraform state may be free: start the oldest queued request, if any. */

@@ -71,7 +71,11 @@ export async function startNextQueued(deps: BotDeps): Promise<ChangeRequest | nu
   return started ? deps.store.requests.get(next.id)! : null;
 }
 
-/** Branch, commit, merge request, pipeline: each step named, so a failure says where it stopped. */
+/**
+ * Branch, commit, merge request, pipeline: each made only if it is not there yet, so a
+ * request whose opening a stop cut short is taken up where it stopped (resumeOpening),
+ * and each step named, so a failure says where it stopped.
+ */
 async function openInGitLab(deps: BotDeps, tx: RequestTx, requesterName?: string): Promise<void> {
   const request = tx.current();
   const change = gitLabChange(request, request.rule!, requesterName);
@@ -79,13 +83,17 @@ async function openInGitLab(deps: BotDeps, tx: RequestTx, requesterName?: string
   try {
     const ref = await deps.vcs.defaultBranch();
     step = `creating branch ${request.branch}`;
-    await deps.vcs.createBranch(request.branch, ref);
+    if ((await deps.vcs.branchHead(request.branch)) === null) await deps.vcs.createBranch(request.branch, ref);
     step = `${change.action.action === 'delete' ? 'deleting' : 'committing'} ${change.action.path}`;
-    const { sha } = await deps.vcs.commitFiles(request.branch, change.commitMessage, [change.action]);
+    // The commit is done when the branch already has (or, for a removal, no longer has) the file.
+    const fileThere = (await deps.vcs.readFile(request.branch, change.action.path)) !== null;
+    const committed = change.action.action === 'delete' ? !fileThere : fileThere;
+    const sha = committed ? await deps.vcs.branchHead(request.branch) : (await deps.vcs.commitFiles(request.branch, change.commitMessage, [change.action])).sha;
     step = 'opening the merge request';
-    const mr = await deps.vcs.createMergeRequest({ sourceBranch: request.branch, targetBranch: ref, title: change.title, description: change.description });
+    const mr = (await deps.vcs.findMergeRequest(request.branch)) ?? (await deps.vcs.createMergeRequest({ sourceBranch: request.branch, targetBranch: ref, title: change.title, description: change.description }));
     step = 'starting the pipeline';
-    const pipeline = await deps.vcs.createPipeline(request.branch);
+    const started = (await deps.vcs.listBranchPipelines(request.branch)).find((p) => p.source !== 'parent_pipeline');
+    const pipeline = started ?? (await deps.vcs.createPipeline(request.branch));
     // A webhook may have been synced meanwhile (it waits on this lock): keep what it recorded.
     const current = tx.current();
     const patch = { mergeRequestIid: mr.iid, pipelineId: current.pipelineId ?? pipeline.id, sha: current.sha ?? sha, updatedAt: deps.now().toISOString() };
@@ -93,6 +101,21 @@ async function openInGitLab(deps: BotDeps, tx: RequestTx, requesterName?: string
     await showParent(deps, tx.current(), { mergeRequestUrl: mr.webUrl, pipelineUrl: pipeline.webUrl });
   } catch (err) {
     await failSubmission(deps, tx, step, err as Error);
+  }
+}
+
+/**
+ * Takes up the opening of every request still `submitted` (the bot stopped while opening
+ * it): at start and at every reconciliation pass. One being opened right now is left to
+ * the unit of work that holds its lock.
+ */
+export async function resumeOpening(deps: BotDeps): Promise<void> {
+  for (const request of deps.store.requests.open().filter((r) => r.state === 'submitted')) {
+    await withRequest(deps, request.id, async (tx) => {
+      if (tx.current().state !== 'submitted') return;
+      deps.log.info({ requestId: request.id }, 'taking up the opening of a request where it stopped');
+      await openInGitLab(deps, tx);
+    });
   }
 }
 
