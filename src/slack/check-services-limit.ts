@@ -9,7 +9,7 @@
 export type CheckStart =
   | { ok: true; release(): void }
   | { ok: false; reason: 'running'; startedAt: number; user: string }
-  | { ok: false; reason: 'too_soon'; retryAt: number };
+  | { ok: false; reason: 'too_soon'; retryAt: number; waitMs: number; intervalMs: number };
 
 export interface CheckServicesLimiterOptions {
   /** Least time between the starts of two runs of the same group. */
@@ -36,7 +36,7 @@ export class CheckServicesLimiter {
     const current = this.running.get(group);
     if (current) return { ok: false, reason: 'running', ...current };
     const last = this.lastStart.get(group);
-    if (last !== undefined && now - last < this.intervalMs) return { ok: false, reason: 'too_soon', retryAt: last + this.intervalMs };
+    if (last !== undefined && now - last < this.intervalMs) return { ok: false, reason: 'too_soon', retryAt: last + this.intervalMs, waitMs: last + this.intervalMs - now, intervalMs: this.intervalMs };
     this.running.set(group, { startedAt: now, user });
     this.lastStart.set(group, now);
     let released = false;
