@@ -43,6 +43,8 @@ export interface Config {
   readonly logLevel: LogLevel;
   /** Unset means the AWS SDK's own resolution (profile, instance metadata). */
   readonly awsRegion: string | null;
+  /** `/check-services`: least time between the starts of two runs of one group (and one run at a time). */
+  readonly checkServicesIntervalMs: number;
 }
 
 export class ConfigError extends InputError {
@@ -66,6 +68,13 @@ const positiveDuration = z.string().transform((text, ctx) => {
   if (ms === null || ms <= 0) ctx.addIssue({ code: 'custom', message: 'not a duration' });
   return ms ?? 0;
 });
+/** A duration from `min` to `max` milliseconds inclusive. */
+const boundedDuration = (min: number, max: number) =>
+  z.string().transform((text, ctx) => {
+    const ms = parseDuration(text);
+    if (ms === null || ms < min || ms > max) ctx.addIssue({ code: 'custom', message: 'duration out of range' });
+    return ms ?? 0;
+  });
 const integer = (min: number, max: number) => z.string().regex(/^\d+$/).transform(Number).pipe(z.number().int().min(min).max(max));
 const httpUrl = z.url({ protocol: /^https?$/ });
 
@@ -97,6 +106,7 @@ const schema = z.object({
   RECONCILE_INTERVAL: positiveDuration,
   LOG_LEVEL: z.enum(LOG_LEVELS),
   AWS_REGION: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d+$/).optional(),
+  CHECK_SERVICES_INTERVAL: boundedDuration(1000, 86_400_000),
 });
 
 type Variable = keyof z.input<typeof schema>;
@@ -122,6 +132,7 @@ const EXPECTED: Record<Variable, string> = {
   RECONCILE_INTERVAL: 'a duration such as 30s or 2m',
   LOG_LEVEL: LOG_LEVELS.join(', '),
   AWS_REGION: 'an AWS region such as eu-west-1',
+  CHECK_SERVICES_INTERVAL: 'a duration from 1s to 24h, such as 60s or 5m',
 };
 
 /** Every variable the bot reads, in documentation order (.env.example lists the same). */
@@ -140,6 +151,7 @@ const DEFAULTS: Partial<Record<Variable, string>> = {
   DATABASE_PATH: DEFAULT_DATABASE_PATH,
   RECONCILE_INTERVAL: '2m',
   LOG_LEVEL: 'info',
+  CHECK_SERVICES_INTERVAL: '1m',
 };
 
 export function loadConfig(env: Record<string, string | undefined>): Config {
@@ -179,6 +191,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     reconcileIntervalMs: v.RECONCILE_INTERVAL,
     logLevel: v.LOG_LEVEL,
     awsRegion: v.AWS_REGION ?? null,
+    checkServicesIntervalMs: v.CHECK_SERVICES_INTERVAL,
   });
 }
 

@@ -11,11 +11,12 @@ import { createGitLabVcs } from './gitlab/client.ts';
 import { handleGitLabWebhook, InboxBatcher } from './gitlab/webhook.ts';
 import { notConfiguredCloud } from './aws/not-configured.ts';
 import { createSlackApp } from './slack/app.ts';
-import { createSlackChat } from './slack/chat.ts';
+import { createCommandResponder, createSlackChat } from './slack/chat.ts';
 import { registerListeners } from './slack/listeners.ts';
 import { registerSgRequest } from './slack/sg-request/listener.ts';
 import { registerHome } from './slack/home.ts';
 import { registerCheckServices } from './slack/check-services.ts';
+import { CheckServicesLimiter } from './slack/check-services-limit.ts';
 import { cloudFromEnv, probeGuard } from './aws/env.ts';
 import { GroupCatalog } from './slack/sg-request/groups.ts';
 import { loadPolicies } from './compliance/policy.ts';
@@ -74,7 +75,14 @@ export async function startBot(config: Config, log: Logger, env: NodeJS.ProcessE
   registerListeners(slack.app, deps);
   registerHome(slack.app, deps);
   registerSgRequest(slack.app, { ...deps, groups });
-  registerCheckServices(slack.app, { ...deps, groups: () => groups.details(), allowTarget });
+  registerCheckServices(slack.app, {
+    ...deps,
+    groups: () => groups.details(),
+    allowTarget,
+    // One run per group at a time, one start per CHECK_SERVICES_INTERVAL: the bot's own state, not the module's.
+    limiter: new CheckServicesLimiter({ intervalMs: config.checkServicesIntervalMs }),
+    respond: createCommandResponder({ secrets: botSecrets(config, env) }),
+  });
   slack.app.error(async (err) => void log.error({ err }, 'unhandled error in a Slack listener'));
 
   const worker = new InboxWorker(deps);

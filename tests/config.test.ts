@@ -49,6 +49,16 @@ test('a minimal environment gets the documented defaults, parsed', () => {
   assert.equal(c.reconcileIntervalMs, 120_000);
   assert.equal(c.logLevel, 'info');
   assert.equal(c.awsRegion, null);
+  assert.equal(c.checkServicesIntervalMs, 60_000);
+});
+
+test('CHECK_SERVICES_INTERVAL is a duration from 1s to 24h, and a bad one is named', () => {
+  assert.equal(loadConfig({ ...minimal, CHECK_SERVICES_INTERVAL: '5m' }).checkServicesIntervalMs, 300_000);
+  assert.equal(loadConfig({ ...minimal, CHECK_SERVICES_INTERVAL: '1s' }).checkServicesIntervalMs, 1000);
+  assert.equal(loadConfig({ ...minimal, CHECK_SERVICES_INTERVAL: '24h' }).checkServicesIntervalMs, 86_400_000);
+  for (const bad of ['0s', '500ms', '25h', '2d', 'soon', '60']) {
+    assert.deepEqual(problemsOf({ ...minimal, CHECK_SERVICES_INTERVAL: bad }), ['CHECK_SERVICES_INTERVAL: invalid; expected a duration from 1s to 24h, such as 60s or 5m'], bad);
+  }
 });
 
 test('every optional variable, when set, is parsed into its typed value', () => {

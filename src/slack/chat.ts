@@ -9,7 +9,7 @@
  * an uploaded plan. Masking never lengthens a text, so the builders' size budgets hold.
  */
 import type { WebClient } from '@slack/web-api';
-import type { ChatPort } from '../core/ports.ts';
+import type { ChatPort, SlackMessage } from '../core/ports.ts';
 import { UpstreamError } from '../domain/errors.ts';
 import { createExactScrubber } from '../domain/scrub.ts';
 import { escapeCode, escapeMrkdwn } from './mrkdwn.ts';
@@ -47,10 +47,43 @@ function maskDeep<T>(value: T, mask: (text: string) => string): T {
   return value;
 }
 
-export function createSlackChat(client: WebClient, options: SlackChatOptions = {}): ChatPort {
+/** Masks `secrets` in every string of a value, as sent and as the builders escape them. */
+function secretMasker(secrets: readonly string[] = []): <T>(value: T) => T {
   // Builders escape what they show (`&` is `&amp;` in mrkdwn): mask each secret as shown too.
-  const scrub = createExactScrubber((options.secrets ?? []).flatMap((s) => [s, escapeMrkdwn(s), escapeCode(s)]));
-  const clean = <T>(value: T): T => (scrub ? maskDeep(value, scrub) : value);
+  const scrub = createExactScrubber(secrets.flatMap((s) => [s, escapeMrkdwn(s), escapeCode(s)]));
+  return <T>(value: T): T => (scrub ? maskDeep(value, scrub) : value);
+}
+
+/**
+ * A private answer to the person who typed a slash command, through the command's
+ * response_url: `response_type: "ephemeral"`, shown only to them ("Only visible to you"),
+ * in any conversation the command was typed in — a DM, or a channel the bot is not in,
+ * where chat.postEphemeral is refused. Slack accepts 5 posts to one response_url within
+ * 30 minutes. Each post is a new ephemeral message: a slash command's response_url has no
+ * original message, so `replace_original` cannot update an earlier answer (only a
+ * response_url from a click on a message can), and ephemerals cannot be chat.update'd.
+ */
+export type CommandResponder = (responseUrl: string, message: SlackMessage) => Promise<void>;
+
+export function createCommandResponder(options: SlackChatOptions & { timeoutMs?: number } = {}): CommandResponder {
+  const clean = secretMasker(options.secrets);
+  return async (responseUrl, message) => {
+    const body = { response_type: 'ephemeral', text: clean(message.text), ...(message.blocks ? { blocks: clean(message.blocks) } : {}) };
+    const res = await calling('response_url', () =>
+      fetch(responseUrl, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json; charset=utf-8' },
+        body: JSON.stringify(body),
+        signal: AbortSignal.timeout(options.timeoutMs ?? SLACK_TIMEOUT_MS),
+      }),
+    );
+    const answer = await res.text().catch(() => '');
+    if (!res.ok) throw new ChatError(`Slack response_url: HTTP ${res.status} ${answer.slice(0, 100)}`.trim());
+  };
+}
+
+export function createSlackChat(client: WebClient, options: SlackChatOptions = {}): ChatPort {
+  const clean = secretMasker(options.secrets);
   return {
     async post(channel, message, threadTs) {
       const res = await calling('chat.postMessage', () =>

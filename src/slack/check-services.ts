@@ -1,8 +1,13 @@
 /**
- * `/check-services [group]`: acknowledge at once, post "checking…" in the channel, run
- * the service checks, then replace that message with the results. A
- * group not in groups.json gets an ephemeral answer; a check that cannot run (AWS down,
- * group missing in AWS) says why in place of the results.
+ * `/check-services [group]`: acknowledge at once, then, in the bot's channel
+ * (SLACK_CHANNEL_ID), post "checking…", run the service checks and replace that message
+ * with the results. Typed anywhere else (another channel, a DM) the results — the AWS
+ * identity, the members' addresses — are for the person who asked only: "checking…" and
+ * then the results come as two ephemeral answers through the command's response_url, and
+ * nothing visible is posted there. A group not in groups.json, and a run the rate limit
+ * refuses (one run per group at a time, one start per CHECK_SERVICES_INTERVAL), get a
+ * private answer; a check that cannot run (AWS down, group missing in AWS) says why in
+ * place of the results.
  */
 import type { App } from '@slack/bolt';
 import { checkGroupServices, type Probe, type ServiceSpec } from '../checks/services.ts';
@@ -11,6 +16,8 @@ import { InputError, UpstreamError } from '../domain/errors.ts';
 import { code, escapeMrkdwn } from './mrkdwn.ts';
 import { checkingServices, serviceCheckFailed, serviceCheckResults } from './blocks/services.ts';
 import type { SlashCommand } from './commands.ts';
+import type { CheckServicesLimiter, CheckStart } from './check-services-limit.ts';
+import type { CommandResponder } from './chat.ts';
 
 /** Declared in src/slack/commands.ts, the table manifest.yml is checked against. */
 export const CHECK_SERVICES_COMMAND: SlashCommand = '/check-services';
@@ -27,6 +34,10 @@ export interface CheckServicesDeps extends BotDeps {
   probeTimeoutMs?: number;
   /** The probe (default: Node's trust store with NODE_EXTRA_CA_CERTS); tests give one trusting their CA. */
   probe?: Probe;
+  /** Per-group rate limit, built once in main.ts. */
+  limiter: CheckServicesLimiter;
+  /** Private answers through the command's response_url (createCommandResponder, with the bot's secrets). */
+  respond: CommandResponder;
 }
 
 /** A group's service settings from groups.json. */
@@ -52,36 +63,76 @@ export function chooseGroup(text: string, groups: Map<string, GroupEntry>): Choi
   return chosen(asked, entry);
 }
 
+/** What a person is told when the rate limit refuses their run. */
+export function limitRefusal(group: string, refused: Exclude<CheckStart, { ok: true }>): string {
+  if (refused.reason === 'running') {
+    return `A service check of ${code(group)} is already running (asked by <@${refused.user}>), so this one was not started. Try again once it has finished.`;
+  }
+  const seconds = Math.max(1, Math.ceil(refused.waitMs / 1000));
+  // Slack shows <!date^…> in each reader's own time zone; the fallback is UTC.
+  const at = Math.ceil(refused.retryAt / 1000);
+  const fallback = `${new Date(at * 1000).toISOString().slice(11, 19)} UTC`;
+  return `${code(group)} was checked less than ${Math.ceil(refused.intervalMs / 1000)} s ago, so this check was not started. It can run again in ${seconds} s, at <!date^${at}^{time_secs}|${fallback}>.`;
+}
+
 export function registerCheckServices(app: App, deps: CheckServicesDeps): void {
   app.command(CHECK_SERVICES_COMMAND, async ({ ack, command }) => {
     await ack();
-    const { channel_id: channel, user_id: user } = command;
+    const { channel_id: channel, user_id: user, response_url: responseUrl } = command;
+    // Only the person who asked sees it, wherever the command was typed.
+    const tellPrivately = (text: string) => deps.respond(responseUrl, { text });
     let groups: Map<string, GroupEntry>;
     try {
       groups = await deps.groups();
     } catch (err) {
       // A groups.json the checks cannot trust (e.g. a malformed service host) is said, not guessed around.
       if (!(err instanceof InputError)) throw err;
-      return deps.chat.postEphemeral(channel, user, `Cannot check services: ${escapeMrkdwn(err.message)}`);
+      return tellPrivately(`Cannot check services: ${escapeMrkdwn(err.message)}`);
     }
     const choice = chooseGroup(command.text, groups);
-    if ('refusal' in choice) return deps.chat.postEphemeral(channel, user, choice.refusal);
+    if ('refusal' in choice) return tellPrivately(choice.refusal);
 
-    const log = deps.log.child({ command: CHECK_SERVICES_COMMAND, user, group: choice.group });
-    const { ts } = await deps.chat.post(channel, checkingServices(choice.group, user));
-    const { allowTarget, probeTimeoutMs: timeoutMs } = deps;
-    const result = await checkGroupServices(deps.cloud, { ...choice, allowTarget, timeoutMs }, deps.probe).then(
-      (check) => {
-        log.info({ summary: check.report.summary, ports: check.ports }, 'service checks done');
-        return serviceCheckResults(check, user);
-      },
-      (err: unknown) => {
-        // Known failures (AWS unreachable, group missing in AWS) are fit to show; a bug is logged whole.
-        const known = err instanceof InputError || err instanceof UpstreamError;
-        if (!known) log.error({ err }, 'service checks failed');
-        return serviceCheckFailed(choice.group, known ? err.message : `unexpected error (${(err as Error).message})`);
-      },
-    );
-    await deps.chat.update(channel, ts, result);
+    const log = deps.log.child({ command: CHECK_SERVICES_COMMAND, user, group: choice.group, channel });
+    const start = deps.limiter.tryStart(choice.group, user);
+    if (!start.ok) {
+      log.info({ refused: start.reason }, 'service checks refused by the rate limit');
+      return tellPrivately(limitRefusal(choice.group, start));
+    }
+    try {
+      await runCheck(deps, { channel, user, responseUrl, choice, log });
+    } finally {
+      start.release();
+    }
   });
+}
+
+async function runCheck(
+  deps: CheckServicesDeps,
+  run: { channel: string; user: string; responseUrl: string; choice: Choice; log: BotDeps['log'] },
+): Promise<void> {
+  const { channel, user, responseUrl, choice, log } = run;
+  // In the bot's channel the results are for the team, as they always were; anywhere else
+  // they are the asker's only, never a message others in that conversation can see.
+  const inBotChannel = channel === deps.settings.channel;
+  const checking = checkingServices(choice.group, user);
+  let ts: string | undefined;
+  if (inBotChannel) ts = (await deps.chat.post(channel, checking)).ts;
+  else await deps.respond(responseUrl, checking);
+  const { allowTarget, probeTimeoutMs: timeoutMs } = deps;
+  const result = await checkGroupServices(deps.cloud, { ...choice, allowTarget, timeoutMs }, deps.probe).then(
+    (check) => {
+      log.info({ summary: check.report.summary, ports: check.ports }, 'service checks done');
+      return serviceCheckResults(check, user);
+    },
+    (err: unknown) => {
+      // Known failures (AWS unreachable, group missing in AWS) are fit to show; a bug is logged whole.
+      const known = err instanceof InputError || err instanceof UpstreamError;
+      if (!known) log.error({ err }, 'service checks failed');
+      return serviceCheckFailed(choice.group, known ? err.message : `unexpected error (${(err as Error).message})`);
+    },
+  );
+  if (ts !== undefined) await deps.chat.update(channel, ts, result);
+  // An ephemeral cannot be edited, and a slash command's response_url has no original
+  // message to replace: the results are a second private answer, under "checking…".
+  else await deps.respond(responseUrl, result);
 }

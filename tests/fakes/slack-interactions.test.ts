@@ -23,6 +23,7 @@ describe('Slack fake interaction rules with a Bolt app', () => {
   let app: App;
   const triggers: string[] = [];
   const respondOutcomes: Array<'ok' | number> = [];
+  const commandReplaceOutcomes: Array<'ok' | number> = [];
 
   async function respondSixTimes(respond: RespondFn): Promise<void> {
     for (let i = 1; i <= 6; i++) {
@@ -54,6 +55,16 @@ describe('Slack fake interaction rules with a Bolt app', () => {
     app.command('/chatty', async ({ ack, respond }) => {
       await ack();
       await respondSixTimes(respond);
+    });
+    app.command('/replace-tries', async ({ ack, respond }) => {
+      await ack();
+      await respond({ response_type: 'ephemeral', text: 'checking…' });
+      for (const body of [{ replace_original: true, text: 'done' }, { delete_original: true }]) {
+        await respond(body).then(
+          () => commandReplaceOutcomes.push('ok'),
+          (error: { statusCode?: number }) => commandReplaceOutcomes.push(error.statusCode ?? -1),
+        );
+      }
     });
     app.command('/decide', async ({ ack, client, body }) => {
       await ack();
@@ -146,6 +157,14 @@ describe('Slack fake interaction rules with a Bolt app', () => {
       fake.driver.ephemerals('U0BOB').map((e) => e.text),
       ['update 1', 'update 2', 'update 3', 'update 4', 'update 5'],
     );
+  });
+
+  it('refuses replace_original / delete_original on a slash command response_url, which has no original message', async () => {
+    const run = await fake.driver.runSlashCommand({ user: 'U0CAROL', command: '/replace-tries' });
+    await fake.driver.waitFor(() => commandReplaceOutcomes.length === 2);
+    assert.deepEqual(commandReplaceOutcomes, [400, 400]);
+    assert.equal(run.responses.length, 3);
+    assert.deepEqual(fake.driver.ephemerals('U0CAROL').map((e) => e.text), ['checking…']);
   });
 
   it('replaces or deletes the clicked message through the response_url', async () => {

@@ -3,7 +3,7 @@
 // targets with certificates for a host name; plus the results message with 1,000 targets
 // inside Slack's limits.
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { after, before, beforeEach, describe, it } from 'node:test';
 import { createAwsCloud } from '../../src/aws/cloud.ts';
 import { createProbe, loopbackOnly, summarise, type GroupCheck, type ServiceResult } from '../../src/checks/services.ts';
 import { GroupsFileError } from '../../src/domain/groups.ts';
@@ -13,14 +13,18 @@ import { startSlackFake, type SlackFake } from '../../src/fakes/slack/index.ts';
 import { createLogger } from '../../src/log.ts';
 import { createSlackApp, type SlackApp } from '../../src/slack/app.ts';
 import { serviceCheckResults } from '../../src/slack/blocks/services.ts';
-import { createSlackChat } from '../../src/slack/chat.ts';
+import { createCommandResponder, createSlackChat } from '../../src/slack/chat.ts';
 import { chooseGroup, registerCheckServices, type GroupEntry } from '../../src/slack/check-services.ts';
+import { CheckServicesLimiter } from '../../src/slack/check-services-limit.ts';
 import { openStore } from '../../src/store/index.ts';
 import { testDeps } from '../helpers/deps.ts';
 import { assertWithinSlackLimits, blockTexts } from './slack-limits.ts';
 import { createTestCa } from '../helpers/certs.ts';
 
 const CHANNEL = 'C0SECOPS';
+/** A channel that is not the bot's (SLACK_CHANNEL_ID). */
+const OTHER = 'C0RANDOM';
+const INTERVAL_MS = 60_000;
 const PORT = 18443;
 const HTTPS_PORT = 8443;
 const HOST = 'shop.example.test';
@@ -41,11 +45,16 @@ describe('/check-services against the fakes', () => {
   let bot: SlackApp;
   let groups: () => Promise<Map<string, GroupEntry>> = async () => GROUPS;
   const store = openStore(':memory:');
+  // The rate limit's clock: each test starts an interval later than the last, so earlier runs never limit it.
+  let clock = Date.parse('2030-01-01T12:00:00Z');
+  beforeEach(() => {
+    clock += 10 * INTERVAL_MS;
+  });
 
   before(async () => {
     const ca = await createTestCa();
     [slack, aws, targets] = await Promise.all([
-      startSlackFake(),
+      startSlackFake({ channels: [{ id: CHANNEL, name: 'sec-ops' }, { id: OTHER, name: 'random' }] }),
       startAwsFake(),
       startServiceTargets([
         { ip: okIp, port: PORT, behaviour: 'ok' },
@@ -78,6 +87,8 @@ describe('/check-services against the fakes', () => {
       allowTarget: loopbackOnly,
       probeTimeoutMs: 800,
       probe: createProbe({ extraCa: [ca.cert] }),
+      limiter: new CheckServicesLimiter({ intervalMs: INTERVAL_MS, now: () => clock }),
+      respond: createCommandResponder(),
     });
     await bot.app.start();
   });
@@ -172,6 +183,100 @@ describe('/check-services against the fakes', () => {
       return m && m.text.startsWith(':warning:') && m;
     }, 5000);
     assert.match(final.text, /Could not check the services of `sg-gone`: security group "sg-gone" does not exist in AWS account 123456789012/);
+  });
+
+  /** The newest ephemeral of `user` once there are more than `seen`. */
+  function nextEphemeral(user: string, seen: number, timeoutMs = 5000) {
+    return slack.driver.waitFor(() => slack.driver.ephemerals(user)[seen], timeoutMs);
+  }
+
+  it('refuses privately a second run of a group while one runs, and does not hold up another group', async () => {
+    const { driver } = slack;
+    const before = driver.channel(CHANNEL).length;
+    await driver.runSlashCommand({ user: 'U0ALICE', command: '/check-services', text: 'sg-front', channel: CHANNEL });
+    // sg-front has a member that hangs until the probe's time limit: the run lasts at least 800 ms.
+    const checking = await driver.waitFor(() => driver.channel(CHANNEL)[before]);
+    assert.match(checking.text, /Checking/);
+
+    const bobSeen = driver.ephemerals('U0BOB').length;
+    const bob = await driver.runSlashCommand({ user: 'U0BOB', command: '/check-services', text: 'sg-front', channel: CHANNEL });
+    const refusal = await nextEphemeral('U0BOB', bobSeen);
+    assert.equal(refusal.text, 'A service check of `sg-front` is already running (asked by <@U0ALICE>), so this one was not started. Try again once it has finished.');
+    assert.equal(refusal.channel, CHANNEL);
+    assert.deepEqual(bob.responses.map((r) => r.response_type), ['ephemeral']);
+
+    // Another group runs meanwhile, in full.
+    const shop = await checkInSlack('sg-bare');
+    assert.match(shop.head, /`sg-bare`: all 1 target answered/);
+
+    const final = await driver.waitFor(() => {
+      const m = driver.channel(CHANNEL)[before];
+      return m && !m.text.includes('Checking') && m;
+    }, 5000);
+    assert.match(final.text, /`sg-front`: \*3 of 4 targets failed\*/);
+    // One "checking…" message per run that started: Alice's and sg-bare's, none for Bob.
+    assert.equal(driver.channel(CHANNEL).length, before + 2);
+    assert.equal(targets.requests(okIp, PORT), 2, 'sg-front was probed by the first test and by Alice, not by Bob');
+  });
+
+  it('refuses privately a run within the interval, saying when it can run again', async () => {
+    const { driver } = slack;
+    const start = clock;
+    await checkInSlack('sg-shop');
+    const before = driver.channel(CHANNEL).length;
+    const calls = aws.driver.calls('DescribeSecurityGroups');
+
+    const seen = driver.ephemerals('U0CAROL').length;
+    clock = start + 45_000;
+    await driver.runSlashCommand({ user: 'U0CAROL', command: '/check-services', text: 'sg-shop', channel: CHANNEL });
+    const refusal = await nextEphemeral('U0CAROL', seen);
+    const at = Math.ceil((start + INTERVAL_MS) / 1000);
+    assert.equal(refusal.text, `\`sg-shop\` was checked less than 60 s ago, so this check was not started. It can run again in 15 s, at <!date^${at}^{time_secs}|${new Date(at * 1000).toISOString().slice(11, 19)} UTC>.`);
+    assert.equal(driver.channel(CHANNEL).length, before, 'nothing visible was posted');
+    assert.equal(aws.driver.calls('DescribeSecurityGroups'), calls, 'AWS was not called');
+
+    // Once the interval has passed, the group can be checked again.
+    clock = start + INTERVAL_MS;
+    const again = await checkInSlack('sg-shop');
+    assert.match(again.head, /`sg-shop`: \*1 of 2 targets failed\*/);
+  });
+
+  it('typed in another channel, posts nothing there and gives the results only to the person who asked', async () => {
+    const { driver } = slack;
+    const inBotChannel = driver.channel(CHANNEL).length;
+    const seen = driver.ephemerals('U0BOB').length;
+    const run = await driver.runSlashCommand({ user: 'U0BOB', command: '/check-services', text: 'sg-shop', channel: OTHER });
+    const results = await driver.waitFor(() => {
+      const list = driver.ephemerals('U0BOB');
+      return list.length >= seen + 2 && list;
+    }, 8000);
+    const [checking, final] = results.slice(seen) as [(typeof results)[number], (typeof results)[number]];
+    assert.match(checking.text, /Checking/);
+    assert.match(final.text, /^:x: `sg-shop`: \*1 of 2 targets failed\*$/);
+    const texts = blockTexts(final.blocks as never).join('\n');
+    assert.match(texts, /AWS `arn:aws:iam::123456789012:user\/portcullis-bot`/);
+    assert.match(texts, /127\.43\.1\.1/);
+    assert.ok([checking, final].every((e) => e.channel === OTHER && e.user === 'U0BOB'));
+    assert.deepEqual(driver.channel(OTHER), [], 'nothing visible in the other channel');
+    assert.equal(driver.channel(CHANNEL).length, inBotChannel, 'nor in the bot’s channel');
+    assert.deepEqual(run.responses.map((r) => r.response_type), ['ephemeral', 'ephemeral']);
+    assert.ok(run.responses.every((r) => r.replace_original === undefined), 'no reliance on replacing an ephemeral');
+    for (const other of ['U0ALICE', 'U0CAROL']) assert.ok(driver.ephemerals(other).every((e) => e.channel !== OTHER));
+  });
+
+  it('in a DM, answers privately too, refusals included', async () => {
+    const { driver } = slack;
+    const seen = driver.ephemerals('U0CAROL').length;
+    const first = await driver.runSlashCommand({ user: 'U0CAROL', command: '/check-services', text: 'sg-bare', channel: 'U0CAROL' });
+    await driver.waitFor(() => driver.ephemerals('U0CAROL').length >= seen + 2, 8000);
+    const again = await driver.runSlashCommand({ user: 'U0CAROL', command: '/check-services', text: 'sg-bare', channel: 'U0CAROL' });
+    const refusal = await nextEphemeral('U0CAROL', seen + 2);
+    assert.match(refusal.text, /^`sg-bare` was checked less than 60 s ago, so this check was not started\. It can run again in 60 s/);
+    const dm = driver.ephemerals('U0CAROL').slice(seen);
+    assert.deepEqual(dm.map((e) => e.channel), ['DU0CAROL', 'DU0CAROL', 'DU0CAROL']);
+    assert.match(dm[1]!.text, /`sg-bare`: all 1 target answered/);
+    assert.deepEqual(driver.channel('DU0CAROL'), []);
+    assert.deepEqual([...first.responses, ...again.responses].map((r) => r.response_type), ['ephemeral', 'ephemeral', 'ephemeral']);
   });
 });
 

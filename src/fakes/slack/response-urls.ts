@@ -2,6 +2,10 @@
 // own HTTP server, usable 5 times within 30 minutes (Slack's response_url docs). A response (or a slash
 // command ack carrying text) shows up as an ephemeral to the person, a channel message with
 // `response_type: "in_channel"`, or replaces / deletes the clicked message.
+// A slash command's response_url has no original message: Slack documents replace_original /
+// delete_original for the message an interaction came from, and on a command's URL real Slack
+// ignores them or posts a new message (slackapi/bolt-js#2287, slackapi/bolt-python#1268). The
+// fake is stricter and refuses such a post (400 no_original_message), so no app can lean on it.
 import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { SlackApiError } from './api-error.ts';
@@ -74,6 +78,9 @@ export class ResponseUrls {
     record.responses.push(body);
     if (record.responses.length > MAX_USES || Date.now() - record.issuedAt > LIFETIME_MS) {
       return reply(response, 404, 'used_url');
+    }
+    if (record.target.originalTs === undefined && (isTrue(body.replace_original) || isTrue(body.delete_original))) {
+      return reply(response, 400, 'no_original_message');
     }
     try {
       showResponse(this.ws, record.target, body);
