@@ -6,6 +6,7 @@
 import { judgeApproval } from '../domain/approval.ts';
 import type { ChangeRequest, RequestState } from '../domain/request.ts';
 import { approvers } from './approvers.ts';
+import { changersOf, type Changers } from './changers.ts';
 import type { BotDeps } from './deps.ts';
 import { judgePipeline } from './gate.ts';
 import { withRequest, type RequestTx } from './lifecycle.ts';
@@ -26,12 +27,27 @@ export async function approve(deps: BotDeps, click: Click): Promise<void> {
   await withRequest(deps, click.requestId, async (tx) => {
     const request = tx.current();
     const branchHead = await deps.vcs.branchHead(request.branch);
+    // Who made the change is read from GitLab at every click; not knowing is a refusal.
+    let changers: Changers;
+    try {
+      changers = await changersOf(deps, request);
+    } catch (err) {
+      return refuse(deps, click, 'changers_unknown', `Portcullis could not read who made this change (${(err as Error).message}); try again`);
+    }
     const verdict =
       click.pipelineId !== request.pipelineId
         ? ({ ok: false, code: 'stale_commit', reason: 'this message shows an older pipeline; approve the newest plan in the thread' } as const)
         : judgeApproval(
             { approvers: await approvers(deps), required: deps.settings.requiredApprovals, ttlMs: deps.settings.approvalTtlMs },
-            { request, clicker: click.user, now: deps.now(), branchHead, approvedBy: deps.store.approvals.list(request.id) },
+            {
+              request,
+              clicker: click.user,
+              now: deps.now(),
+              branchHead,
+              approvedBy: deps.store.approvals.list(request.id),
+              changers: changers.slackUsers,
+              unmappedChangers: changers.unmapped.length,
+            },
           );
     if (!verdict.ok) return refuse(deps, click, verdict.code, verdict.reason);
     // The bot's own verdict on the plan it would deploy, read again now: whatever the message showed.

@@ -9,6 +9,7 @@ import { DEPLOY_JOB, type ChangeRequest } from '../domain/request.ts';
 import { homeView, type AwaitingApproval, type HomeInput, type RecentChange } from '../slack/blocks/home.ts';
 import type { RequestLinks } from '../slack/blocks/request.ts';
 import { approvers } from './approvers.ts';
+import { changersOf } from './changers.ts';
 import type { BotDeps } from './deps.ts';
 import type { Store } from './ports.ts';
 import { readPipeline } from './pipeline.ts';
@@ -24,6 +25,8 @@ interface Board {
   open: ChangeRequest[];
   recent: RecentChange[];
   links: ReadonlyMap<string, Links>;
+  /** Slack users who made part of each waiting request (they may not approve it). */
+  changers: ReadonlyMap<string, ReadonlySet<string>>;
 }
 
 /**
@@ -57,10 +60,21 @@ async function linksOf(deps: BotDeps, request: ChangeRequest): Promise<Links | n
 async function loadBoard(deps: BotDeps): Promise<Board> {
   const open = deps.store.requests.open();
   const waiting = open.filter((r) => r.state === 'awaiting_approval');
-  const [who, links] = await Promise.all([approvers(deps), Promise.all(waiting.map((r) => linksOf(deps, r)))]);
+  const [who, links, changers] = await Promise.all([approvers(deps), Promise.all(waiting.map((r) => linksOf(deps, r))), Promise.all(waiting.map((r) => changersFor(deps, r)))]);
   const byId = new Map<string, Links>();
   waiting.forEach((r, i) => links[i] && byId.set(r.id, links[i]));
-  return { approvers: who, open, recent: recentChanges(deps.store), links: byId };
+  const changersById = new Map(waiting.map((r, i) => [r.id, changers[i]!] as const));
+  return { approvers: who, open, recent: recentChanges(deps.store), links: byId, changers: changersById };
+}
+
+/** Who changed a waiting request; when GitLab or Slack cannot say, only its requester (an Approve click reads it again). */
+async function changersFor(deps: BotDeps, request: ChangeRequest): Promise<ReadonlySet<string>> {
+  try {
+    return (await changersOf(deps, request)).slackUsers;
+  } catch (err) {
+    deps.log.warn({ requestId: request.id, err: (err as Error).message }, 'home: who changed the request could not be read');
+    return new Set(request.requester === null ? [] : [request.requester]);
+  }
 }
 
 /** The same rules as an Approve click (judgeApproval), minus the branch head: only what can be shown. */
@@ -68,7 +82,7 @@ function awaitingApprovalOf(deps: BotDeps, board: Board, user: string): Awaiting
   if (!board.approvers.has(user)) return [];
   const now = deps.now();
   return board.open
-    .filter((r) => r.state === 'awaiting_approval' && r.requester !== user && !isExpired(r, deps.settings.approvalTtlMs, now))
+    .filter((r) => r.state === 'awaiting_approval' && r.requester !== user && !board.changers.get(r.id)?.has(user) && !isExpired(r, deps.settings.approvalTtlMs, now))
     .map((request) => ({ request, approvedBy: deps.store.approvals.list(request.id) }))
     .filter(({ approvedBy }) => !approvedBy.includes(user));
 }

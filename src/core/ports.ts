@@ -41,7 +41,30 @@ export interface FileAction {
   content?: string;
 }
 
+/** A GitLab user; `email` only when GitLab tells it (the user's public email, or the bot's own). */
+export interface VcsPerson {
+  id: number;
+  username: string;
+  name: string;
+  email: string | null;
+}
+
+/** A commit of a branch, with who wrote and who committed it, as GitLab records them. */
+export interface CommitInfo {
+  sha: string;
+  authorName: string;
+  authorEmail: string;
+  committerName: string;
+  committerEmail: string;
+}
+
 export interface VcsPort {
+  /** The GitLab user the bot acts as (its token's), with its email and commit email. */
+  botUser(): Promise<VcsPerson & { commitEmail: string | null }>;
+  /** The GitLab user who started the pipeline, null when GitLab names none. */
+  pipelineUser(pipelineId: number): Promise<VcsPerson | null>;
+  /** The commits reachable from `sha` and not from the default branch (what a branch adds), newest first. */
+  commitsNotOnDefault(sha: string): Promise<CommitInfo[]>;
   /** The project's default branch (where merged rules live). */
   defaultBranch(): Promise<string>;
   createBranch(branch: string, ref: string): Promise<void>;
@@ -128,6 +151,8 @@ export interface ChatPort {
   uploadText(channel: string, threadTs: string, file: { filename: string; title: string; content: string }): Promise<void>;
   openModal(triggerId: string, view: Record<string, unknown>): Promise<void>;
   usergroupMembers(usergroupId: string): Promise<string[]>;
+  /** The Slack user with this email (users.lookupByEmail), null when there is none. */
+  lookupUserByEmail(email: string): Promise<string | null>;
   /** Publishes a person's App Home tab. */
   publishHome(user: string, view: Record<string, unknown>): Promise<void>;
 }

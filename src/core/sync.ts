@@ -17,7 +17,9 @@ import { renderThread } from './thread.ts';
 /**
  * The request a pipeline belongs to: by pipeline; by our branch naming (a request the
  * bot does not know, e.g. after its database was lost, is rebuilt from the rule file on
- * the branch, which names its requester); or a new external one for a Portcullis
+ * the branch — its rule only, to match the plan against: whoever pushes writes the
+ * file, so its `requester` is never believed; who changed it is read from GitLab, see
+ * changers.ts); or a new external one for a Portcullis
  * pipeline someone else started — once its plan shows there is something to approve.
  * A new one is returned unsaved, as `created`.
  */
@@ -36,7 +38,8 @@ async function requestFor(deps: BotDeps, facts: PipelineFacts): Promise<{ known:
     kind: rule ? 'request' : 'external',
     state: 'planning',
     rule,
-    requester: rule?.requester ?? null,
+    // Only a request the bot opened itself has a requester: the one it recorded.
+    requester: null,
     branch: facts.pipeline.ref,
     pipelineId: facts.pipeline.id,
     sha: facts.pipeline.sha,

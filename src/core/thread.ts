@@ -13,6 +13,8 @@ import { complianceReport } from '../slack/blocks/compliance.ts';
 import { planSummary } from '../slack/blocks/plan.ts';
 import { approvalBlocked, approvalDecided, approvalRequest, refusal, type ApprovalContext, type ApprovalDecision } from '../slack/blocks/approval.ts';
 import { submitFailed } from '../slack/blocks/sg-request.ts';
+import { requiredApprovals } from '../domain/approval.ts';
+import { changersOf, type Changers } from './changers.ts';
 import { converge } from './converge.ts';
 import { afterDeploy } from './after-deploy.ts';
 import { judgePipeline } from './gate.ts';
@@ -72,7 +74,13 @@ export async function renderThread(deps: BotDeps, request: ChangeRequest, facts:
   if (request.state === 'awaiting_approval' && !outOfBandDeploy(deps, request.id, pid)) {
     // Approve is offered only on a plan the bot judged itself; the click is judged again.
     const verdict = await judgePipeline(deps, request, facts);
-    await say(approvalTopic, verdict.ok ? approvalRequest(request, context) : approvalBlocked(request, verdict.problems, context));
+    const changers = await shownChangers(deps, request);
+    const asked: ApprovalContext = {
+      ...context,
+      requiredApprovals: requiredApprovals(deps.settings.requiredApprovals, changers.unmapped.length),
+      changers: { users: [...changers.slackUsers].filter((u) => u !== request.requester), unmapped: changers.unmapped },
+    };
+    await say(approvalTopic, verdict.ok ? approvalRequest(request, asked) : approvalBlocked(request, verdict.problems, asked));
   }
   else if (posted(approvalTopic)) {
     const decision = decisionOf(deps, request);
@@ -91,6 +99,16 @@ export async function renderThread(deps: BotDeps, request: ChangeRequest, facts:
     const succeeded = deploy.status === 'success';
     const after = succeeded ? await afterDeploy(deps, request, pid, mr, thread) : { merged: null, checks: [] };
     await say(topics.deploy(pid), deployResult(request, { succeeded, jobUrl: deploy.webUrl, ...after, ...(outside ? { outsideBy: { by: outside.by } } : {}) }));
+  }
+}
+
+/** Who made the change, as the approval message shows it; when GitLab or Slack cannot say, that is shown (a click reads it again). */
+async function shownChangers(deps: BotDeps, request: ChangeRequest): Promise<Changers> {
+  try {
+    return await changersOf(deps, request);
+  } catch (err) {
+    deps.log.warn({ requestId: request.id, err: (err as Error).message }, 'who made this change could not be read');
+    return { slackUsers: new Set(request.requester === null ? [] : [request.requester]), unmapped: ['(GitLab or Slack did not say who made this change)'] };
   }
 }
 

@@ -23,6 +23,13 @@ export interface ApprovalAttempt {
   branchHead: string | null;
   /** Users who already approved this request, in order. */
   approvedBy: readonly string[];
+  /**
+   * Slack users who made part of the change besides the recorded requester: who started
+   * its pipeline, whose commits are on its branch (read from GitLab, mapped by email).
+   */
+  changers: ReadonlySet<string>;
+  /** How many of those who made part of it have no Slack user (two approvers are then needed). */
+  unmappedChangers: number;
 }
 
 export type RefusalCode = 'not_approver' | 'self_approval' | 'not_waiting' | 'expired' | 'stale_commit' | 'already_approved';
@@ -35,6 +42,7 @@ export function judgeApproval(rules: ApprovalRules, a: ApprovalAttempt): Approva
   const refuse = (code: RefusalCode, reason: string): ApprovalVerdict => ({ ok: false, code, reason });
   const { request } = a;
   if (request.requester !== null && request.requester === a.clicker) return refuse('self_approval', 'you asked for this change, so someone else must approve it');
+  if (a.changers.has(a.clicker)) return refuse('self_approval', 'you made part of this change (you started its pipeline or your commits are on the branch), so someone else must approve it');
   if (!rules.approvers.has(a.clicker)) return refuse('not_approver', 'you are not one of the approvers for security-group changes');
   if (request.state !== 'awaiting_approval') return refuse('not_waiting', `the request is ${request.state.replace('_', ' ')}, not waiting for approval`);
   if (isExpired(request, rules.ttlMs, a.now)) return refuse('expired', 'the request waited too long for approval; ask again to get a fresh plan');
@@ -43,7 +51,12 @@ export function judgeApproval(rules: ApprovalRules, a: ApprovalAttempt): Approva
   }
   if (a.approvedBy.includes(a.clicker)) return refuse('already_approved', 'you already approved this request');
   const approvedBy = [...a.approvedBy, a.clicker];
-  return { ok: true, approvedBy, complete: approvedBy.length >= rules.required };
+  return { ok: true, approvedBy, complete: approvedBy.length >= requiredApprovals(rules.required, a.unmappedChangers) };
+}
+
+/** Distinct approvals needed: the configured number, and at least two while someone who made the change is not known in Slack. */
+export function requiredApprovals(configured: number, unmappedChangers: number): number {
+  return unmappedChangers > 0 ? Math.max(configured, 2) : configured;
 }
 
 export function isExpired(request: ChangeRequest, ttlMs: number, now: Date): boolean {

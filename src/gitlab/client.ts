@@ -4,7 +4,7 @@
  * action. How long a call may take and what is retried is decided in requester.ts.
  */
 import { Gitlab } from '@gitbeaker/rest';
-import type { JobInfo, MergeRequestInfo, PipelineInfo, VcsPort } from '../core/ports.ts';
+import type { CommitInfo, JobInfo, MergeRequestInfo, PipelineInfo, VcsPerson, VcsPort } from '../core/ports.ts';
 import type { Logger } from '../log.ts';
 import { decodeText } from '../domain/text.ts';
 import { GitLabHttpFailure, toVcsError } from './errors.ts';
@@ -58,8 +58,39 @@ export function createGitLabVcs(options: GitLabVcsOptions): VcsPort {
       }
     });
 
+  // The bot's own user never changes while it runs: asked once (again after a failure).
+  let self: Promise<VcsPerson & { commitEmail: string | null }> | null = null;
+  const defaultBranch = () => call('reading the project', async () => (await api.Projects.show(pid)).default_branch as string);
+
   return {
-    defaultBranch: () => call('reading the project', async () => (await api.Projects.show(pid)).default_branch as string),
+    botUser: () => {
+      self ??= call('reading the bot\'s own GitLab user', async () => {
+        const u = (await api.Users.showCurrentUser()) as unknown as RawUser & { commit_email?: string | null };
+        return { ...toPerson(u, u.email ?? null), commitEmail: u.commit_email ?? null };
+      });
+      self.catch(() => (self = null));
+      return self;
+    },
+
+    pipelineUser: (pipelineId) =>
+      call(`reading who started pipeline ${pipelineId}`, async () => {
+        const p = (await api.Pipelines.show(pid, pipelineId)) as unknown as { user?: RawUser | null };
+        if (!p.user || typeof p.user.id !== 'number') return null;
+        // The pipeline names its user without an email; the user's profile gives the public
+        // one (an administrator's token sees the primary email as `email`).
+        const profile = (await api.Users.show(p.user.id)) as unknown as RawUser & { public_email?: string | null };
+        const email = nonEmpty(profile.email) ?? nonEmpty(profile.public_email);
+        return toPerson(p.user, email);
+      }),
+
+    commitsNotOnDefault: (sha) =>
+      call(`listing the commits of ${sha.slice(0, 8)} not on the default branch`, async () => {
+        // GET /repository/compare?from=<default>&to=<sha>: the commits `to` has since the merge base.
+        const compare = (await api.Repositories.compare(pid, (await api.Projects.show(pid)).default_branch as string, sha)) as unknown as { commits?: RawCommit[] };
+        return (compare.commits ?? []).map(toCommit);
+      }),
+
+    defaultBranch,
 
     createBranch: (branch, ref) =>
       call(`creating branch ${branch}`, async () => {
@@ -182,6 +213,31 @@ interface RawJob {
   web_url: string;
   failure_reason?: string | null;
   user?: { username?: string; name?: string } | null;
+}
+
+interface RawUser {
+  id: number;
+  username: string;
+  name?: string;
+  email?: string | null;
+}
+
+interface RawCommit {
+  id: string;
+  author_name?: string;
+  author_email?: string;
+  committer_name?: string;
+  committer_email?: string;
+}
+
+const nonEmpty = (s: string | null | undefined) => (typeof s === 'string' && s.trim() !== '' ? s.trim() : null);
+
+function toPerson(u: RawUser, email: string | null): VcsPerson {
+  return { id: u.id, username: u.username, name: u.name ?? u.username, email: nonEmpty(email) };
+}
+
+function toCommit(c: RawCommit): CommitInfo {
+  return { sha: c.id, authorName: c.author_name ?? '', authorEmail: c.author_email ?? '', committerName: c.committer_name ?? '', committerEmail: c.committer_email ?? '' };
 }
 
 interface RawMergeRequest {

@@ -118,5 +118,15 @@ export function createSlackChat(client: WebClient, options: SlackChatOptions = {
       const res = await calling('usergroups.users.list', () => client.usergroups.users.list({ usergroup: usergroupId }));
       return res.users ?? [];
     },
+    async lookupUserByEmail(email) {
+      try {
+        const res = await client.users.lookupByEmail({ email });
+        return res.user?.id ?? null;
+      } catch (err) {
+        // Slack's answer when nobody in the workspace has this email.
+        if ((err as { data?: { error?: string } }).data?.error === 'users_not_found') return null;
+        throw new ChatError(`Slack users.lookupByEmail: ${(err as Error).message}`, { cause: err });
+      }
+    },
   };
 }

@@ -95,6 +95,14 @@ export const MIGRATIONS: readonly Migration[] = [
   // 3: the audit log becomes a hash chain (prev_hash, hash), the entries already there
   // chained in id order; `portcullis audit verify` checks it.
   chainExistingAudit,
+  // 4: a requester is only ever the one the bot recorded when it opened the request (its
+  // 'submit' audit entry). Requests rebuilt from a branch took theirs from the pushed rule
+  // file, which anyone who pushes writes: forget it, so it no longer counts as who asked.
+  `
+  UPDATE requests SET requester = NULL
+   WHERE requester IS NOT NULL
+     AND id NOT IN (SELECT request_id FROM audit WHERE action = 'submit' AND outcome = 'ok');
+  `,
 ];
 
 /** The schema version from which the audit log is a hash chain. */

@@ -47,6 +47,7 @@ export function stubChat(overrides: Partial<ChatPort> = {}): StubChat {
     openModal: unexpected('openModal'),
     usergroupMembers: async (id) => (id === GROUP ? [GROUP_APPROVER] : []),
     publishHome: async (user, view) => void published.push({ user, view }),
+    lookupUserByEmail: unexpected('lookupUserByEmail'),
     ...overrides,
   };
 }

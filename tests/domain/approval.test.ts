@@ -14,10 +14,26 @@ const attempt = (o: Partial<ApprovalAttempt> = {}): ApprovalAttempt => ({
   now: new Date('2026-11-25T10:30:00Z'),
   branchHead: SHA,
   approvedBy: [],
+  changers: new Set(),
+  unmappedChangers: 0,
   ...o,
 });
 
 describe('approving', () => {
+  test('whoever made part of the change (started its pipeline, has commits on its branch) may not approve it', () => {
+    const verdict = judgeApproval(rules, attempt({ request: request({ requester: null, kind: 'external' }), clicker: 'U_CAROL', changers: new Set(['U_CAROL']) }));
+    assert.deepEqual(verdict.ok ? null : [verdict.code, /made part of this change/.test(verdict.reason)], ['self_approval', true]);
+    assert.equal(judgeApproval(rules, attempt({ changers: new Set(['U_CAROL']) })).ok, true, 'another approver may');
+  });
+
+  test('while someone who made the change has no Slack user, two distinct approvals are needed', () => {
+    const first = judgeApproval(rules, attempt({ unmappedChangers: 1 }));
+    assert.deepEqual(first, { ok: true, approvedBy: ['U_BOB'], complete: false });
+    const second = judgeApproval(rules, attempt({ unmappedChangers: 1, clicker: 'U_CAROL', approvedBy: ['U_BOB'] }));
+    assert.deepEqual(second, { ok: true, approvedBy: ['U_BOB', 'U_CAROL'], complete: true });
+    assert.equal((judgeApproval({ ...rules, required: 3 }, attempt({ unmappedChangers: 1, clicker: 'U_CAROL', approvedBy: ['U_BOB'] })) as { complete: boolean }).complete, false, 'more when configured');
+  });
+
   test('an approver approves a waiting request for the current commit', () => {
     assert.deepEqual(judgeApproval(rules, attempt()), { ok: true, approvedBy: ['U_BOB'], complete: true });
   });

@@ -18,8 +18,15 @@ export const REQUESTER = 'U0ALICE';
 export const APPROVER = 'U0BOB';
 export const OTHER_APPROVER = 'U0CAROL';
 export const WEBHOOK_SECRET = 'e2e-webhook-secret-0123456789';
-/** In the workspace, in no approver list or group. */
+/** In the workspace, in no approver list or group; the person whose commits driver.push makes. */
 export const BYSTANDER = 'U0DAVE';
+/** Emails of the Slack users, the same as their GitLab people's: the bot maps one to the other. */
+export const EMAILS: Record<string, string> = {
+  [REQUESTER]: 'alice@example.test',
+  [APPROVER]: 'bob@example.test',
+  [OTHER_APPROVER]: 'carol@example.test',
+  [BYSTANDER]: 'person@example.test',
+};
 
 export interface Bot {
   port: number;
@@ -32,6 +39,8 @@ export interface Bot {
 export class Harness {
   fakes!: Fakes;
   gitlab!: InstanceType<typeof Gitlab>;
+  /** GitLab tokens of the people, by Slack user id. */
+  readonly gitlabTokens: Record<string, string> = {};
   dir!: string;
   bot: Bot | null = null;
   readonly allLines: string[] = [];
@@ -46,15 +55,19 @@ export class Harness {
         // after an abrupt close; envelopes sent meanwhile must still be waiting for it.
         timing: { ackTimeoutMs: 15_000 },
         users: [
-          { id: REQUESTER, name: 'alice', realName: 'Alice Requester' },
-          { id: APPROVER, name: 'bob', realName: 'Bob Approver' },
-          { id: OTHER_APPROVER, name: 'carol', realName: 'Carol Approver' },
-          { id: BYSTANDER, name: 'dave', realName: 'Dave Bystander' },
+          { id: REQUESTER, name: 'alice', realName: 'Alice Requester', email: EMAILS[REQUESTER] },
+          { id: APPROVER, name: 'bob', realName: 'Bob Approver', email: EMAILS[APPROVER] },
+          { id: OTHER_APPROVER, name: 'carol', realName: 'Carol Approver', email: EMAILS[OTHER_APPROVER] },
+          { id: BYSTANDER, name: 'dave', realName: 'Dave Bystander', email: EMAILS[BYSTANDER] },
         ],
         usergroups: [{ id: 'S0APPROVERS', handle: 'sg-approvers', name: 'SG approvers', users: [OTHER_APPROVER] }],
       },
     });
     h.gitlab = new Gitlab({ host: h.fakes.gitlab.url, token: h.fakes.gitlab.token });
+    // Each Slack person is a GitLab person too, with the same email.
+    for (const [user, name] of [[REQUESTER, 'alice'], [APPROVER, 'bob'], [OTHER_APPROVER, 'carol'], [BYSTANDER, 'dave']] as const) {
+      h.gitlabTokens[user] = h.fakes.gitlab.driver.addUser({ username: name, name, email: EMAILS[user]! });
+    }
     // main is live, as after earlier deploys: a request's plan adds just its rule.
     h.fakes.gitlab.driver.deployBranch();
     h.dir = await mkdtemp(path.join(tmpdir(), 'portcullis-e2e-'));
@@ -146,17 +159,27 @@ export class Harness {
     await rm(this.dir, { recursive: true, force: true });
   }
 
-  /** What /sg-request will do (issue 5): a branch with one rule file, a merge request, a pipeline. */
-  async request(id: string, rule: Partial<RuleFileInput> = {}): Promise<{ pipelineId: number; branch: string }> {
+  /** A gitbeaker client acting as a person: a Slack user id of the harness, or a GitLab token. */
+  gitlabAs(userOrToken: string): InstanceType<typeof Gitlab> {
+    return new Gitlab({ host: this.fakes.gitlab.url, token: this.gitlabTokens[userOrToken] ?? userOrToken });
+  }
+
+  /**
+   * A request on `sg-request/<id>` the bot did not open: a branch with one rule file, a
+   * merge request and a pipeline, all made in GitLab by `as` (default the requester,
+   * Alice), who is therefore who asked for it.
+   */
+  async request(id: string, rule: Partial<RuleFileInput> = {}, as: string = REQUESTER): Promise<{ pipelineId: number; branch: string }> {
     const branch = `sg-request/${id}`;
     const project = this.fakes.gitlab.projectId;
     // A source of its own per request: AWS refuses two identical rules in one group.
     const host = (Number(/\d+$/.exec(id)?.[0] ?? 0) % 250) + 1;
     const file = parseRuleFile(JSON.stringify({ id, group: 'sg-front', protocol: 'tcp', from_port: 443, to_port: 443, cidr: `203.0.113.${host}/32`, description: 'partner API', requester: REQUESTER, ...rule }));
-    await this.gitlab.Branches.create(project, branch, 'main');
-    await this.gitlab.Commits.create(project, branch, `${id}: ${file.description}`, [{ action: 'create', filePath: `terraform/rules/${id}.json`, content: serializeRuleFile(file) }]);
-    await this.gitlab.MergeRequests.create(project, branch, 'main', `${id}: ${file.description}`);
-    const pipeline = await this.gitlab.Pipelines.create(project, branch);
+    const person = this.gitlabAs(as);
+    await person.Branches.create(project, branch, 'main');
+    await person.Commits.create(project, branch, `${id}: ${file.description}`, [{ action: 'create', filePath: `terraform/rules/${id}.json`, content: serializeRuleFile(file) }]);
+    await person.MergeRequests.create(project, branch, 'main', `${id}: ${file.description}`);
+    const pipeline = await person.Pipelines.create(project, branch);
     return { pipelineId: pipeline.id, branch };
   }
 

@@ -104,6 +104,9 @@ describe('Slack Web API fake with the real WebClient', () => {
     assert.equal(channel.channel?.is_member, true);
     const approvers = await client.usergroups.users.list({ usergroup: 'S0APPROVERS' });
     assert.deepEqual(approvers.users, ['U0BOB', 'U0CAROL']);
+    const byEmail = await client.users.lookupByEmail({ email: 'Bob@Example.test' });
+    assert.equal(byEmail.user?.id, 'U0BOB', 'an email finds its user, in any case');
+    assert.equal((await refusal(client.users.lookupByEmail({ email: 'nobody@example.test' }))).error, 'users_not_found');
   });
 
   it('refuses unknown things with Slack’s error codes', async () => {

@@ -260,3 +260,22 @@ test('a refused connection is GITLAB_UNAVAILABLE naming the cause', async () => 
   const unreachable = createGitLabVcs({ url: gone.url, token: 'glpat-x', project: 1, policy: FAST });
   await assert.rejects(unreachable.branchHead('main'), isVcsError('GITLAB_UNAVAILABLE', null, /^reading branch main: cannot reach GitLab: ECONNREFUSED$/));
 });
+
+test('who changed a branch: the bot itself, the pipeline\'s user with its public email, the commits not on the default branch', async () => {
+  const me = await vcs.botUser();
+  assert.deepEqual([me.username, me.email], ['portcullis-bot', 'portcullis-bot@noreply.gitlab.example']);
+  const token = gitlab.driver.addUser({ username: 'erin', name: 'Erin Pusher', email: 'erin@example.test' });
+  const hidden = gitlab.driver.addUser({ username: 'frank', name: 'Frank Private', email: 'frank@example.test', publicEmail: false });
+  const erin = new Gitlab({ host: gitlab.url, token });
+  const branch = 'people/erin';
+  await erin.Branches.create(gitlab.projectId, branch, 'main');
+  await erin.Commits.create(gitlab.projectId, branch, 'erin edits', [{ action: 'create', filePath: 'NOTE.md', content: 'x' }]);
+  gitlab.driver.push(branch, { 'NOTE2.md': 'y' }, 'by another', { name: 'Gus', email: 'gus@example.test' });
+  const byErin = await erin.Pipelines.create(gitlab.projectId, branch);
+  const byFrank = await new Gitlab({ host: gitlab.url, token: hidden }).Pipelines.create(gitlab.projectId, branch);
+  assert.deepEqual(await vcs.pipelineUser(byErin.id), { id: (byErin.user as { id: number }).id, username: 'erin', name: 'Erin Pusher', email: 'erin@example.test' });
+  assert.equal((await vcs.pipelineUser(byFrank.id))?.email, null, 'no public email: none');
+  const commits = await vcs.commitsNotOnDefault(byErin.sha);
+  assert.deepEqual(commits.map((c) => c.authorEmail).sort(), ['erin@example.test', 'gus@example.test'], 'only the branch\'s own commits');
+  assert.deepEqual(await vcs.commitsNotOnDefault((await vcs.branchHead('main'))!), []);
+});

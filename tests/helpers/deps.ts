@@ -28,7 +28,20 @@ export function strictPort<T extends object>(kind: string, calls: Partial<T> = {
   });
 }
 
-export const stubVcs = (calls: Partial<VcsPort> = {}): VcsPort => strictPort<VcsPort>('GitLab', calls);
+/** The bot's own GitLab user, as stubVcs answers it. */
+export const BOT_GITLAB_USER = { id: 1, username: 'portcullis-bot', name: 'Portcullis Bot', email: 'portcullis-bot@example.test', commitEmail: null };
+
+/**
+ * Unless a test says otherwise, GitLab reports every pipeline as the bot's own, with no
+ * commit on its branch by anyone else: nobody changed it but its requester.
+ */
+export const stubVcs = (calls: Partial<VcsPort> = {}): VcsPort =>
+  strictPort<VcsPort>('GitLab', {
+    botUser: async () => BOT_GITLAB_USER,
+    pipelineUser: async () => BOT_GITLAB_USER,
+    commitsNotOnDefault: async () => [],
+    ...calls,
+  });
 export const stubChat = (calls: Partial<ChatPort> = {}): ChatPort => strictPort<ChatPort>('Slack', calls);
 
 export type TestDepsOverrides = Partial<Omit<BotDeps, 'settings'>> & { settings?: Partial<BotSettings> };

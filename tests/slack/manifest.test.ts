@@ -76,7 +76,7 @@ test('the slash commands are exactly those the code registers, described alike',
 });
 
 /** Scope each Web API method the bot calls needs (api.slack.com/methods). */
-const METHOD_SCOPES: Record<string, string | null> = {
+const METHOD_SCOPES: Record<string, string | string[] | null> = {
   'chat.postMessage': 'chat:write',
   'chat.update': 'chat:write',
   'chat.postEphemeral': 'chat:write',
@@ -84,6 +84,8 @@ const METHOD_SCOPES: Record<string, string | null> = {
   filesUploadV2: 'files:write',
   'usergroups.users.list': 'usergroups:read',
   'users.info': 'users:read',
+  // users:read.email is granted only beside users:read.
+  'users.lookupByEmail': ['users:read', 'users:read.email'],
   'views.open': null,
   'views.update': null,
   'views.publish': null,
@@ -106,7 +108,8 @@ test('the bot scopes are exactly what the Web API calls in src/ need, plus comma
   assert.ok(called.has('chat.postMessage'), 'the scan finds the calls');
   const unknown = [...called].filter((m) => !(m in METHOD_SCOPES));
   assert.deepEqual(unknown, [], 'every method called has a known scope');
-  const needed = new Set([...called].map((m) => METHOD_SCOPES[m]).filter((s): s is string => s !== null));
+  const needed = new Set([...called].flatMap((m) => METHOD_SCOPES[m] ?? []));
+  assert.ok(needed.has('users:read.email'), 'GitLab people are mapped to Slack users by email');
   needed.add('commands');
   assert.deepEqual([...manifest.oauth_config.scopes.bot].sort(), [...needed].sort());
 });

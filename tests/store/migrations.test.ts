@@ -135,3 +135,18 @@ test('every commit is synced to disk before it returns: WAL with synchronous=FUL
   // 2 is FULL: the WAL is fsynced at every commit (NORMAL, 1, only at checkpoints).
   assert.equal(db.pragma('synchronous', { simple: true }), 2);
 });
+
+test('version 4: a requester the bot did not record (read from a pushed rule file) is forgotten; recorded ones stay', (t) => {
+  const path = join(tempDir(t), 'db.sqlite');
+  const raw = fileAtVersion(path, 1);
+  const insert = raw.prepare("INSERT INTO requests (id, kind, state, requester, branch, created_at, updated_at) VALUES (?, 'request', 'awaiting_approval', ?, ?, '2025-01-01T00:00:00.000Z', '2025-01-01T00:00:00.000Z')");
+  insert.run('REQ-1', 'U0ALICE', 'sg-request/REQ-1');
+  insert.run('REQ-2', 'U0BOB', 'sg-request/REQ-2');
+  raw.prepare("INSERT INTO audit (at, request_id, actor, action, outcome, detail) VALUES ('2025-01-01T00:00:00.000Z', 'REQ-1', 'U0ALICE', 'submit', 'ok', 'submitted')").run();
+  raw.close();
+
+  const store = openStore(path);
+  t.after(() => store.close());
+  assert.equal(store.requests.get('REQ-1')?.requester, 'U0ALICE', 'opened by the bot: its recorded requester stays');
+  assert.equal(store.requests.get('REQ-2')?.requester, null, 'rebuilt from a branch: the rule file named it, so it is not believed');
+});

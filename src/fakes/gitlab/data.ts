@@ -11,6 +11,8 @@ type IdKind = 'mergeRequest' | 'note' | 'pipeline' | 'job' | 'hook';
 export class GitLabData {
   readonly mergeRequests: MergeRequest[] = [];
   readonly pipelines: Pipeline[] = [];
+  /** The project's people besides the bot (driver.addUser). */
+  readonly people: User[] = [];
   // Distinct ranges make a job id passed where a pipeline id belongs fail loudly in tests.
   private readonly counters: Record<IdKind, number> = { mergeRequest: 100, note: 300, pipeline: 1000, job: 5000, hook: 0 };
 

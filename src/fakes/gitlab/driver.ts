@@ -40,14 +40,14 @@ export interface GitLabFakeDriver {
    */
   holdNext(target: string | RegExp): Promise<void>;
   /** A GitLab user of the project besides the bot's, with a token of its own; returns the token. */
-  addUser(user: { username: string; name: string; email: string }): string;
+  addUser(user: { username: string; name: string; email: string; publicEmail?: boolean }): string;
   /** Every API request so far: method, path below /api/v4, query, answer status. */
   requests(): RequestRecord[];
   pipelines(): readonly Pipeline[];
   /** Polls until the pipeline reaches one of the statuses; rejects after timeoutMs. */
   waitForPipeline(id: number, status: PipelineStatus | PipelineStatus[], timeoutMs?: number): Promise<Pipeline>;
   /** A commit by a person, straight onto a branch (created from the default branch if new). `null` deletes a file. */
-  push(branch: string, files: Record<string, string | null>, message?: string): string;
+  push(branch: string, files: Record<string, string | null>, message?: string, author?: { name: string; email: string }): string;
   readFile(ref: string, path: string): string | undefined;
   mergeRequests(): readonly MergeRequest[];
   /**
@@ -79,7 +79,7 @@ export interface DriverParts {
   timers: Timers;
   throttles: Throttle[];
   requestLog: RequestRecord[];
-  addUser(user: { username: string; name: string; email: string }): string;
+  addUser(user: { username: string; name: string; email: string; publicEmail?: boolean }): string;
   onPush(branch: string, before: string | null, after: string): void;
 }
 
@@ -113,7 +113,7 @@ export function createDriver(parts: DriverParts): GitLabFakeDriver {
         if (!(await timers.sleep(5))) throw new Error('the GitLab fake was closed');
       }
     },
-    push(branch, files, message = 'Update files') {
+    push(branch, files, message = 'Update files', author = { name: 'A Person', email: 'person@example.test' }) {
       const before = data.repo.branchHead(branch)?.id ?? null;
       const head = data.repo.branchHead(branch) ?? data.repo.branchHead(data.project.defaultBranch)!;
       const actions = Object.entries(files).map(([filePath, content]) => ({
@@ -121,7 +121,7 @@ export function createDriver(parts: DriverParts): GitLabFakeDriver {
         filePath,
         content: content === null ? undefined : Buffer.from(content),
       }));
-      const commit = data.repo.commitActions(branch, message, actions, { name: 'A Person', email: 'person@example.com' }, data.project.defaultBranch);
+      const commit = data.repo.commitActions(branch, message, actions, author, data.project.defaultBranch);
       parts.onPush(branch, before, commit.id);
       return commit.id;
     },

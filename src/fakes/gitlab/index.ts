@@ -21,6 +21,7 @@ import { registerMergeRequestRoutes } from './routes/merge-requests.ts';
 import { registerPipelineRoutes } from './routes/pipelines.ts';
 import { registerRepositoryRoutes } from './routes/repository.ts';
 import { registerTerraformStateRoutes } from './routes/terraform-state.ts';
+import { registerUserRoutes } from './routes/users.ts';
 import { loadSeedTree, type SeedOptions } from './repository/seed.ts';
 import { RepositoryStore } from './repository/store.ts';
 import type { TerraformSettings } from './terraform/resources.ts';
@@ -154,6 +155,7 @@ export async function startGitLabFake(options: GitLabFakeOptions = {}): Promise<
   registerPipelineRoutes(router, data, simulator);
   registerHookRoutes(router, data, sender);
   registerTerraformStateRoutes(router, data, terraform);
+  registerUserRoutes(router, data);
 
   return {
     url,
@@ -164,7 +166,9 @@ export async function startGitLabFake(options: GitLabFakeOptions = {}): Promise<
       data, simulator, sender, terraform, fakeTerraform, ec2: options.ec2, timers, throttles, requestLog, onPush,
       addUser: (user) => {
         const personal = `glpat-person${people.size + 1}${Math.random().toString(36).slice(2, 10)}`;
-        people.set(personal, { id: 100 + people.size, ...user });
+        const person: User = { id: 100 + people.size, ...user };
+        people.set(personal, person);
+        data.people.push(person);
         return personal;
       },
     }),

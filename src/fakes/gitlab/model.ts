@@ -8,6 +8,8 @@ export interface User {
   username: string;
   name: string;
   email: string;
+  /** Whether the profile shows the email as `public_email` (default true). */
+  publicEmail?: boolean;
 }
 
 export interface Project {

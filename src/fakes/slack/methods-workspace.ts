@@ -1,4 +1,4 @@
-// Who-is-who methods (auth.test, users.info, conversations.info, usergroups.users.list) and
+// Who-is-who methods (auth.test, users.info, users.lookupByEmail, conversations.info, usergroups.users.list) and
 // apps.connections.open, the one method that wants the app-level token.
 import { SlackApiError } from './api-error.ts';
 import { requiredArg } from './request-body.ts';
@@ -40,6 +40,26 @@ export const workspaceMethods: MethodTable = {
           is_bot: user.isBot ?? false,
           is_app_user: false,
           profile: { real_name: user.realName, display_name: user.name, team: ws.seed.team.id },
+        },
+      };
+    },
+  },
+  // Slack matches the profile email case-insensitively; nobody with it is `users_not_found`.
+  'users.lookupByEmail': {
+    token: 'bot',
+    run(args, { ws }) {
+      const email = requiredArg(args, 'email').toLowerCase();
+      const user = ws.seed.users.find((u) => u.email?.toLowerCase() === email && !u.isBot);
+      if (user === undefined) throw new SlackApiError('users_not_found');
+      return {
+        user: {
+          id: user.id,
+          team_id: ws.seed.team.id,
+          name: user.name,
+          deleted: false,
+          real_name: user.realName,
+          is_bot: false,
+          profile: { real_name: user.realName, display_name: user.name, email: user.email, team: ws.seed.team.id },
         },
       };
     },

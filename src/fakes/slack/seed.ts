@@ -8,6 +8,8 @@ export interface SlackUser {
   isAdmin?: boolean;
   isBot?: boolean;
   tz?: string;
+  /** The profile email users.lookupByEmail finds them by. */
+  email?: string;
 }
 
 export interface SlackChannel {
@@ -66,9 +68,9 @@ export const DEFAULT_BOT_TOKEN = 'xoxb-fake-bot';
 export const DEFAULT_APP_TOKEN = 'xapp-fake-app';
 
 const DEFAULT_USERS: SlackUser[] = [
-  { id: 'U0ALICE', name: 'alice', realName: 'Alice Requester' },
-  { id: 'U0BOB', name: 'bob', realName: 'Bob Approver' },
-  { id: 'U0CAROL', name: 'carol', realName: 'Carol Approver', isAdmin: true },
+  { id: 'U0ALICE', name: 'alice', realName: 'Alice Requester', email: 'alice@example.test' },
+  { id: 'U0BOB', name: 'bob', realName: 'Bob Approver', email: 'bob@example.test' },
+  { id: 'U0CAROL', name: 'carol', realName: 'Carol Approver', isAdmin: true, email: 'carol@example.test' },
 ];
 
 export function resolveSeed(options: SlackFakeOptions = {}): SlackSeed {

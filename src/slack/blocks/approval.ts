@@ -27,6 +27,11 @@ export interface ApprovalContext {
   requiredApprovals: number;
   /** Slack ids of those who approved so far, in order. */
   approvedBy: readonly string[];
+  /**
+   * Who made part of the change besides the requester, when known: Slack users, and
+   * people (plain text, e.g. `Name <email>`) no Slack user was found for.
+   */
+  changers?: { users: readonly string[]; unmapped: readonly string[] };
 }
 
 export type ApprovalDecision =
@@ -46,6 +51,21 @@ function requestIdValue(id: string): string {
 
 function approvalBody(request: ChangeRequest, ctx: ApprovalContext): Block[] {
   const blocks: Block[] = [section(`*${escapeMrkdwn(requestTitle(request))}*\nRequested by ${requesterText(request)}`)];
+  const changers = ctx.changers;
+  if (changers && (changers.users.length > 0 || changers.unmapped.length > 0)) {
+    const named = [...changers.users.map(mention), ...changers.unmapped.map((p) => `${escapeMrkdwn(p)} (not found in Slack)`)];
+    blocks.push(context([fit(`Changed by ${named.join(', ')}: they may not approve it.`, L.sectionText)]));
+  }
+  if (changers && changers.unmapped.length > 0) {
+    blocks.push(
+      section(
+        fit(
+          `:warning: Portcullis could not find a Slack user for ${changers.unmapped.map((p) => `*${escapeMrkdwn(p)}*`).join(', ')}, who made part of this change, so it cannot tell whether an approver did: *${ctx.requiredApprovals} distinct approvers* are needed.`,
+          L.sectionText,
+        ),
+      ),
+    );
+  }
   if (ctx.requiredApprovals > 1 || ctx.approvedBy.length > 0) {
     const who = ctx.approvedBy.length === 0 ? 'none yet' : ctx.approvedBy.map(mention).join(', ');
     blocks.push(context([`Approvals: ${ctx.approvedBy.length} of ${ctx.requiredApprovals} (${who})`]));

@@ -110,6 +110,26 @@ export function registerRepositoryRoutes(router: Router, data: GitLabData, onPus
     return paginate(req, data.baseUrl, head ? data.repo.history(head.id) : [], (c) => commitEntity(data, c));
   });
 
+  // GET /repository/compare?from=&to=: the commits `to` has that `from` has not (since
+  // their merge base; `straight=true` is not modelled), oldest first, as GitLab lists them.
+  router.get('/projects/:id/repository/compare', (req) => {
+    project(req);
+    const from = data.repo.resolve(requireString(req, 'from'));
+    const to = data.repo.resolve(requireString(req, 'to'));
+    if (!from || !to) throw notFound('Ref');
+    const onFrom = ancestors(data, from.id);
+    const commits = [...ancestors(data, to.id)].filter((sha) => !onFrom.has(sha)).map((sha) => data.repo.commit(sha)!);
+    commits.sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime());
+    const entity = (c: (typeof commits)[number]) => {
+      const { message: _message, ...rest } = commitEntity(data, c);
+      return rest;
+    };
+    return {
+      status: 200,
+      json: { commit: commits.length > 0 ? entity(commits.at(-1)!) : null, commits: commits.map(entity), diffs: [], compare_timeout: false, compare_same_ref: from.id === to.id, web_url: data.webUrl(`compare/${from.id}...${to.id}`) },
+    };
+  });
+
   router.get('/projects/:id/repository/commits/:sha', (req) => {
     project(req);
     const commit = data.repo.resolve(req.params.sha!);
@@ -133,6 +153,19 @@ export function registerRepositoryRoutes(router: Router, data: GitLabData, onPus
       json: { ...commitEntity(data, commit), stats: diffStats(data, commit.parentIds[0], commit.id), status: null, project_id: data.project.id, last_pipeline: null },
     };
   });
+}
+
+/** Every commit reachable from `sha`, itself included. */
+function ancestors(data: GitLabData, sha: string): Set<string> {
+  const seen = new Set<string>();
+  const queue = [sha];
+  while (queue.length > 0) {
+    const current = queue.pop()!;
+    if (seen.has(current)) continue;
+    seen.add(current);
+    queue.push(...(data.repo.commit(current)?.parentIds ?? []));
+  }
+  return seen;
 }
 
 function readFile(data: GitLabData, req: ApiRequest) {
