@@ -60,13 +60,16 @@ async function handle(req: IncomingMessage, res: ServerResponse, options: Webhoo
   }
   const declared = Number(req.headers['content-length'] ?? 0);
   if (declared > maxBytes) {
-    refuse(res, 413, `413 Payload Too Large - at most ${maxBytes} bytes`);
+    // From an authenticated sender: the rest of its upload is read and dropped (the server's
+    // request timeout bounds it), so it sees the 413 instead of a connection reset mid-send.
+    answer(res, 413, { message: `413 Payload Too Large - at most ${maxBytes} bytes` });
     return { result: 'too_large', status: 413 };
   }
   const body = await readBody(req, maxBytes);
   if (body === 'aborted') return { result: 'aborted', status: null };
   if (body === 'too_large') {
-    refuse(res, 413, `413 Payload Too Large - at most ${maxBytes} bytes`);
+    req.resume();
+    answer(res, 413, { message: `413 Payload Too Large - at most ${maxBytes} bytes` });
     return { result: 'too_large', status: 413 };
   }
 

@@ -52,7 +52,7 @@ test('when a request started from the queue fails in GitLab, the next queued one
   assert.deepEqual([holder.state, b.state, c.state], ['planning', 'queued', 'queued']);
 
   finish(holder.id);
-  h.gitlab.driver.failNext(1, { status: 500, path: /repository\/branches/ });
+  h.gitlab.driver.failNext(1, { status: 500, path: /^POST .*repository\/branches/ });
   await startNextQueued(h.deps);
   assert.equal(h.deps.store.requests.get(b.id)?.state, 'failed');
   assert.equal(h.deps.store.requests.get(c.id)?.state, 'planning');

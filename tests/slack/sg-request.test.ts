@@ -115,7 +115,7 @@ describe('/sg-request', () => {
   });
 
   it('a GitLab failure is reported in the request thread and leaves the request failed', async () => {
-    h.gitlab.driver.failNext(1, { status: 500, path: /repository\/branches/ });
+    h.gitlab.driver.failNext(1, { status: 500, path: /^POST .*repository\/branches/ });
     await h.slack.driver.runSlashCommand({ user: ALICE, command: '/sg-request', text: 'sg-front tcp 443 192.0.2.0/24 "partner B"' });
     await waitEphemeral(/Recorded as \*REQ-5\*/);
     assert.equal(h.deps.store.requests.get('REQ-5')?.state, 'failed');
