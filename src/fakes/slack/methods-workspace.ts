@@ -3,6 +3,8 @@
 import { SlackApiError } from './api-error.ts';
 import { requiredArg } from './request-body.ts';
 import type { MethodTable } from './method.ts';
+import type { SlackUser } from './seed.ts';
+import type { Workspace } from './state.ts';
 
 export const workspaceMethods: MethodTable = {
   'auth.test': {
@@ -24,24 +26,7 @@ export const workspaceMethods: MethodTable = {
   'users.info': {
     token: 'bot',
     run(args, { ws }) {
-      const user = ws.user(requiredArg(args, 'user'));
-      const tz = user.tz ?? 'Europe/Berlin';
-      return {
-        user: {
-          id: user.id,
-          team_id: ws.seed.team.id,
-          name: user.name,
-          deleted: false,
-          real_name: user.realName,
-          tz,
-          tz_offset: 0,
-          is_admin: user.isAdmin ?? false,
-          is_owner: false,
-          is_bot: user.isBot ?? false,
-          is_app_user: false,
-          profile: { real_name: user.realName, display_name: user.name, team: ws.seed.team.id },
-        },
-      };
+      return { user: userObject(ws, ws.user(requiredArg(args, 'user'))) };
     },
   },
   // Slack matches the profile email case-insensitively; nobody with it is `users_not_found`.
@@ -51,17 +36,7 @@ export const workspaceMethods: MethodTable = {
       const email = requiredArg(args, 'email').toLowerCase();
       const user = ws.seed.users.find((u) => u.email?.toLowerCase() === email && !u.isBot);
       if (user === undefined) throw new SlackApiError('users_not_found');
-      return {
-        user: {
-          id: user.id,
-          team_id: ws.seed.team.id,
-          name: user.name,
-          deleted: false,
-          real_name: user.realName,
-          is_bot: false,
-          profile: { real_name: user.realName, display_name: user.name, email: user.email, team: ws.seed.team.id },
-        },
-      };
+      return { user: userObject(ws, user) };
     },
   },
   'conversations.info': {
@@ -101,3 +76,21 @@ export const workspaceMethods: MethodTable = {
     },
   },
 };
+
+/** A user as users.info and users.lookupByEmail return it (the profile email only where the seed has one). */
+function userObject(ws: Workspace, user: SlackUser) {
+  return {
+    id: user.id,
+    team_id: ws.seed.team.id,
+    name: user.name,
+    deleted: false,
+    real_name: user.realName,
+    tz: user.tz ?? 'Europe/Berlin',
+    tz_offset: 0,
+    is_admin: user.isAdmin ?? false,
+    is_owner: false,
+    is_bot: user.isBot ?? false,
+    is_app_user: false,
+    profile: { real_name: user.realName, display_name: user.name, team: ws.seed.team.id, ...(user.email ? { email: user.email } : {}) },
+  };
+}
