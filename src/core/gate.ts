@@ -12,7 +12,7 @@ import { COMPLIANCE_JOB } from '../domain/request.ts';
 import type { RuleFile } from '../domain/rule.ts';
 import { describeChange } from '../plan/describe.ts';
 import type { RuleChange } from '../plan/rule-views.ts';
-import { analysePlan, formatCounts, type PlanAnalysis } from '../plan/summary.ts';
+import { formatCounts, type PlanAnalysis } from '../plan/summary.ts';
 import type { BotDeps } from './deps.ts';
 import type { PipelineFacts } from './pipeline.ts';
 
@@ -32,7 +32,7 @@ export async function judgePipeline(deps: Pick<BotDeps, 'policies'>, request: Ch
     problems.push(plan.status === 'unreadable' ? `plan.json cannot be read as a plan: ${plan.reason}` : plan.status === 'missing' ? 'the plan job left no plan.json' : 'the plan job has not succeeded');
     return refuse(problems);
   }
-  const analysis = analysePlan(plan.json);
+  const { analysis } = plan;
   const report = judgeChanges(analysis.changes, deps.policies);
   for (const v of report.violations) problems.push(`policy ${v.policy}: ${v.message} (${v.rule})`);
   if (request.rule !== null && request.kind !== 'external') problems.push(...notTheRequest(analysis, request.kind, request.rule));

@@ -6,13 +6,14 @@
  */
 import { COMPLIANCE_JOB, PLAN_JOB } from '../domain/request.ts';
 import type { ComplianceReport } from '../compliance/engine.ts';
-import { readPlan } from '../plan/plan-json.ts';
+import { analysePlan, type PlanAnalysis } from '../plan/summary.ts';
 import type { BotDeps } from './deps.ts';
 import type { JobInfo, PipelineInfo } from './ports.ts';
 
 /** plan.json of the plan job, or why there is none to read. */
 export type PlanArtifact =
-  | { status: 'read'; json: unknown }
+  /** Read once into its rule changes and counts (parsing a large plan is the costly part). */
+  | { status: 'read'; analysis: PlanAnalysis }
   | { status: 'not-ready' }
   | { status: 'missing' }
   | { status: 'unreadable'; reason: string };
@@ -48,9 +49,8 @@ async function readPlanArtifact(deps: BotDeps, job: JobInfo | undefined): Promis
   const text = await deps.vcs.readArtifact(job.id, 'plan.json');
   if (text === null) return { status: 'missing' };
   try {
-    const json: unknown = JSON.parse(text);
-    readPlan(json); // a state, or any JSON that is not a plan, is unreadable as a plan
-    return { status: 'read', json };
+    // A state, or any JSON that is not a plan, is unreadable as a plan.
+    return { status: 'read', analysis: analysePlan(JSON.parse(text)) };
   } catch (err) {
     return { status: 'unreadable', reason: (err as Error).message };
   }

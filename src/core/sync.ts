@@ -6,7 +6,6 @@
  */
 import { DEPLOY_JOB, FINAL_STATES, newChangeRequest, requestIdOfBranch, stateFromPipeline, type ChangeRequest } from '../domain/request.ts';
 import { parseRuleFile, ruleFilePath, type RuleFile } from '../domain/rule.ts';
-import { analysePlan } from '../plan/summary.ts';
 import type { BotDeps } from './deps.ts';
 import { autoApproveRevocation } from './expiry.ts';
 import { withNewRequest, withRequest, type RequestTx } from './lifecycle.ts';
@@ -60,12 +59,8 @@ async function worthFollowing(facts: PipelineFacts): Promise<boolean> {
   if (plan.status === 'not-ready') return false;
   // A plan we cannot read is worth a person's look.
   if (plan.status !== 'read') return true;
-  try {
-    const { counts } = analysePlan(plan.json);
-    return counts.add + counts.change + counts.destroy + counts.replace > 0;
-  } catch {
-    return true;
-  }
+  const { counts } = plan.analysis;
+  return counts.add + counts.change + counts.destroy + counts.replace > 0;
 }
 
 async function ruleOnBranch(deps: BotDeps, id: string, sha: string): Promise<RuleFile | null> {

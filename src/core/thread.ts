@@ -6,7 +6,7 @@
  * report, this is the only part of the core that builds Slack messages.
  */
 import { DEPLOY_JOB, PLAN_JOB, type ChangeRequest } from '../domain/request.ts';
-import { summarizePlan } from '../plan/summary.ts';
+import { summarizeAnalysis } from '../plan/summary.ts';
 import { requestParent, type RequestLinks } from '../slack/blocks/request.ts';
 import { pipelineStarted, jobFailed, deployResult, deployedOutsideSlack } from '../slack/blocks/pipeline.ts';
 import { complianceReport } from '../slack/blocks/compliance.ts';
@@ -20,7 +20,7 @@ import { afterDeploy } from './after-deploy.ts';
 import { judgePipeline } from './gate.ts';
 import type { BotDeps } from './deps.ts';
 import { markDone, markedDone } from './markers.ts';
-import { outOfBandDeploy } from './out-of-band.ts';
+import { outOfBandDeploy, type OutOfBandDeploy } from './out-of-band.ts';
 import type { PipelineFacts } from './pipeline.ts';
 import type { SlackMessage } from './ports.ts';
 import { topics } from './topics.ts';
@@ -49,7 +49,7 @@ export async function renderThread(deps: BotDeps, request: ChangeRequest, facts:
     const plan = await facts.plan();
     if (plan.status === 'unreadable') deps.log.warn({ pipelineId: pid, path: 'plan.json', err: plan.reason }, 'plan.json is not a plan; not shown');
     if (plan.status === 'read') {
-      const rendered = planSummary(summarizePlan(plan.json), { pipelineUrl: pipeline.webUrl, planFileName: 'plan.txt' });
+      const rendered = planSummary(summarizeAnalysis(plan.analysis), { pipelineUrl: pipeline.webUrl, planFileName: 'plan.txt' });
       await say(topics.plan(pid), rendered.message);
       const planFile = { kind: 'plan-file', pipelineId: pid } as const;
       if (rendered.overflow && !markedDone(deps, request.id, planFile)) {
@@ -63,6 +63,7 @@ export async function renderThread(deps: BotDeps, request: ChangeRequest, facts:
   }
 
   const deploy = jobsByName.get(DEPLOY_JOB);
+  const outside = outOfBandDeploy(deps, request.id, pid);
   const approvalTopic = topics.approval(pid);
   const context: ApprovalContext = {
     pipelineUrl: pipeline.webUrl,
@@ -71,7 +72,7 @@ export async function renderThread(deps: BotDeps, request: ChangeRequest, facts:
     requiredApprovals: deps.settings.requiredApprovals,
     approvedBy: deps.store.approvals.list(request.id),
   };
-  if (request.state === 'awaiting_approval' && !outOfBandDeploy(deps, request.id, pid)) {
+  if (request.state === 'awaiting_approval' && !outside) {
     // Approve is offered only on a plan the bot judged itself; the click is judged again.
     const verdict = await judgePipeline(deps, request, facts);
     const changers = await shownChangers(deps, request);
@@ -81,9 +82,8 @@ export async function renderThread(deps: BotDeps, request: ChangeRequest, facts:
       changers: { users: [...changers.slackUsers].filter((u) => u !== request.requester), unmapped: changers.unmapped },
     };
     await say(approvalTopic, verdict.ok ? approvalRequest(request, asked) : approvalBlocked(request, verdict.problems, asked));
-  }
-  else if (posted(approvalTopic)) {
-    const decision = decisionOf(deps, request);
+  } else if (posted(approvalTopic)) {
+    const decision = decisionOf(deps, request, outside);
     if (decision) await say(approvalTopic, approvalDecided(request, decision, context));
   }
 
@@ -92,7 +92,6 @@ export async function renderThread(deps: BotDeps, request: ChangeRequest, facts:
     const tail = await deps.vcs.jobLogTail(job.id, LOG_TAIL_LINES);
     await say(topics.failedJob(job.id), jobFailed({ jobName: job.name, logTail: tail, jobUrl: job.webUrl }));
   }
-  const outside = outOfBandDeploy(deps, request.id, pid);
   // Raised in the channel, not only in the thread: someone went around the approval.
   if (outside) await converge(deps, request.id, topics.outOfBandAlert(pid), { channel: deps.settings.channel }, deployedOutsideSlack(request, { by: outside.by, jobUrl: deploy?.webUrl ?? null }));
   if (deploy && FINISHED.has(deploy.status)) {
@@ -113,8 +112,7 @@ async function shownChangers(deps: BotDeps, request: ChangeRequest): Promise<Cha
 }
 
 /** The decision shown on a decided approval message, from the audit trail. */
-function decisionOf(deps: BotDeps, request: ChangeRequest): ApprovalDecision | null {
-  const outside = request.pipelineId === null ? null : outOfBandDeploy(deps, request.id, request.pipelineId);
+function decisionOf(deps: BotDeps, request: ChangeRequest, outside: OutOfBandDeploy | null): ApprovalDecision | null {
   if (outside) return { outcome: 'outside', by: outside.by, at: outside.at };
   const entries = deps.store.audit.list(request.id).filter((e) => e.outcome === 'ok');
   const last = entries.findLast((e) => e.action === 'approve' || e.action === 'reject' || e.action === 'expire');

@@ -12,6 +12,7 @@
  */
 import { createHash } from 'node:crypto';
 import type Database from 'better-sqlite3';
+import type { AuditEntry } from '../core/ports.ts';
 
 // Not db.ts's Db: db.ts imports this module for its migration.
 type Db = Database.Database;
@@ -108,14 +109,13 @@ export function verifyAuditChain(db: Db, expectedHead?: string): ChainCheck {
   })();
 }
 
-export interface ChainedEntry {
+/** An audit row as the store hands it out (AuditEntry's shape, from its columns). */
+export function auditEntryOf(r: Omit<ChainedFields, 'id'>): AuditEntry {
+  return { at: r.at, requestId: r.request_id, actor: r.actor, action: r.action, outcome: r.outcome as AuditEntry['outcome'], detail: r.detail };
+}
+
+export interface ChainedEntry extends AuditEntry {
   id: number;
-  at: string;
-  requestId: string;
-  actor: string;
-  action: string;
-  outcome: string;
-  detail: string;
   prevHash: string | null;
   hash: string | null;
 }
@@ -124,15 +124,5 @@ export interface ChainedEntry {
 export function readAuditEntries(db: Db, requestId?: string): ChainedEntry[] {
   const where = requestId === undefined ? '' : 'WHERE request_id = ?';
   const rows = db.prepare<unknown[], ChainRow>(`SELECT id, at, request_id, actor, action, outcome, detail, prev_hash, hash FROM audit ${where} ORDER BY id`);
-  return (requestId === undefined ? rows.all() : rows.all(requestId)).map((r) => ({
-    id: r.id,
-    at: r.at,
-    requestId: r.request_id,
-    actor: r.actor,
-    action: r.action,
-    outcome: r.outcome,
-    detail: r.detail,
-    prevHash: r.prev_hash,
-    hash: r.hash,
-  }));
+  return (requestId === undefined ? rows.all() : rows.all(requestId)).map((r) => ({ id: r.id, ...auditEntryOf(r), prevHash: r.prev_hash, hash: r.hash }));
 }

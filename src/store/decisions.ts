@@ -3,7 +3,7 @@
  * each entry chained to the one before it by its hash (audit-chain.ts).
  */
 import type { AuditEntry, Store } from '../core/ports.ts';
-import { auditHash, GENESIS } from './audit-chain.ts';
+import { auditEntryOf, auditHash, GENESIS, type ChainedFields } from './audit-chain.ts';
 import type { Db } from './db.ts';
 
 export function approvalsTable(db: Db): Store['approvals'] {
@@ -19,23 +19,7 @@ export function approvalsTable(db: Db): Store['approvals'] {
   };
 }
 
-interface AuditRow {
-  at: string;
-  request_id: string;
-  actor: string;
-  action: string;
-  outcome: AuditEntry['outcome'];
-  detail: string;
-}
-
-const fromRow = (r: AuditRow): AuditEntry => ({
-  at: r.at,
-  requestId: r.request_id,
-  actor: r.actor,
-  action: r.action,
-  outcome: r.outcome,
-  detail: r.detail,
-});
+type AuditRow = Omit<ChainedFields, 'id'>;
 
 export function auditTable(db: Db): Store['audit'] {
   const head = db.prepare<[], { id: number; hash: string | null }>('SELECT id, hash FROM audit ORDER BY id DESC LIMIT 1');
@@ -65,6 +49,6 @@ export function auditTable(db: Db): Store['audit'] {
     record(entry) {
       append.immediate(entry);
     },
-    list: (requestId) => (requestId === undefined ? selectAll.all() : selectOne.all(requestId)).map(fromRow),
+    list: (requestId) => (requestId === undefined ? selectAll.all() : selectOne.all(requestId)).map(auditEntryOf),
   };
 }

@@ -54,7 +54,7 @@ function facts(compliance: string | null, planArtifact: PlanArtifact): PipelineF
 
 const request = changeRequest({ id: 'REQ-5', rule });
 const deps = { policies: POLICIES };
-const read = (...changes: Parameters<typeof plan>[0]): PlanArtifact => ({ status: 'read', json: plan(changes) });
+const read = (...changes: Parameters<typeof plan>[0]): PlanArtifact => ({ status: 'read', analysis: analysePlan(plan(changes)) });
 
 test('the pipeline passes the gate only with a passed compliance job and a plan the bot judges compliant and equal to the request', async () => {
   assert.deepEqual(await judgePipeline(deps, request, facts('success', read(vpcRule({ request: 'REQ-5' })))), { ok: true });

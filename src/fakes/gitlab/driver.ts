@@ -41,6 +41,8 @@ export interface GitLabFakeDriver {
   holdNext(target: string | RegExp): Promise<void>;
   /** A GitLab user of the project besides the bot's, with a token of its own; returns the token. */
   addUser(user: { username: string; name: string; email: string; publicEmail?: boolean }): string;
+  /** Resolves once every delivery sent so far was answered 200; rejects after `timeoutMs`. */
+  waitForDeliveries(timeoutMs?: number): Promise<void>;
   /** Every API request so far: method, path below /api/v4, query, answer status. */
   requests(): RequestRecord[];
   pipelines(): readonly Pipeline[];
@@ -100,6 +102,13 @@ export function createDriver(parts: DriverParts): GitLabFakeDriver {
     holdNext: (target) => new Promise<void>((resolve) => void parts.throttles.push({ left: 1, retryAfterSeconds: 0, path: target, hold: resolve })),
     addUser: (user) => parts.addUser(user),
     requests: () => [...parts.requestLog],
+    async waitForDeliveries(timeoutMs = 3000) {
+      const deadline = Date.now() + timeoutMs;
+      while (!sender.deliveries().every((d) => d.status === 200)) {
+        if (Date.now() > deadline) throw new Error(`deliveries still in flight after ${timeoutMs} ms`);
+        if (!(await timers.sleep(5))) throw new Error('the GitLab fake was closed');
+      }
+    },
     pipelines: () => data.pipelines,
     async waitForPipeline(id, status, timeoutMs = 5000) {
       const wanted = Array.isArray(status) ? status : [status];
