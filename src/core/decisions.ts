@@ -4,7 +4,7 @@
  * audited; a refused click is told why, privately.
  */
 import { judgeApproval } from '../domain/approval.ts';
-import type { ChangeRequest, RequestState } from '../domain/request.ts';
+import { PLAN_JOB, type ChangeRequest, type RequestState } from '../domain/request.ts';
 import { approvers } from './approvers.ts';
 import { changersOf, type Changers } from './changers.ts';
 import type { BotDeps } from './deps.ts';
@@ -18,9 +18,17 @@ export interface Click {
   requestId: string;
   /** Pipeline whose plan the clicked message showed. */
   pipelineId: number;
+  /** Plan job whose plan the clicked message showed (null on a message posted before plan jobs were named). */
+  planJobId: number | null;
   user: string;
   channel: string;
 }
+
+const STALE_PLAN = {
+  ok: false,
+  code: 'stale_plan',
+  reason: "this message shows an earlier plan: the pipeline's plan job ran again since; approve the newest plan in the thread",
+} as const;
 
 export async function approve(deps: BotDeps, click: Click): Promise<void> {
   if (!deps.store.requests.get(click.requestId)) return refuse(deps, click, 'unknown_request', 'this request is not known to the bot');
@@ -37,7 +45,9 @@ export async function approve(deps: BotDeps, click: Click): Promise<void> {
     const verdict =
       click.pipelineId !== request.pipelineId
         ? ({ ok: false, code: 'stale_commit', reason: 'this message shows an older pipeline; approve the newest plan in the thread' } as const)
-        : judgeApproval(
+        : click.planJobId === null || click.planJobId !== request.planJobId
+          ? STALE_PLAN
+          : judgeApproval(
             { approvers: await approvers(deps), required: deps.settings.requiredApprovals, ttlMs: deps.settings.approvalTtlMs },
             {
               request,
@@ -51,11 +61,14 @@ export async function approve(deps: BotDeps, click: Click): Promise<void> {
           );
     if (!verdict.ok) return refuse(deps, click, verdict.code, verdict.reason);
     // The bot's own verdict on the plan it would deploy, read again now: whatever the message showed.
-    const gate = await judgePipeline(deps, request, await readPipeline(deps, click.pipelineId));
+    const facts = await readPipeline(deps, click.pipelineId);
+    // The plan job may have run again since the last sync: that plan is not the one shown.
+    if (facts.jobsByName.get(PLAN_JOB)?.id !== click.planJobId) return refuse(deps, click, STALE_PLAN.code, STALE_PLAN.reason);
+    const gate = await judgePipeline(deps, request, facts);
     if (!gate.ok) return refuse(deps, click, 'plan_refused', `Portcullis will not deploy this plan: ${gate.problems.join('; ')}`);
 
     deps.store.approvals.add(request.id, click.user, deps.now().toISOString());
-    tx.audit({ actor: click.user, action: 'approve', outcome: 'ok', detail: `pipeline ${request.pipelineId}` });
+    tx.audit({ actor: click.user, action: 'approve', outcome: 'ok', detail: `pipeline ${request.pipelineId}, plan job ${request.planJobId}` });
     if (verdict.complete) await playDeploy(deps, tx, click);
   });
   await syncPipeline(deps, click.pipelineId);

@@ -14,9 +14,11 @@ export const followUps: FollowUps = {
     // Each step on its own: one that fails (Slack down) must not keep the queue from moving.
     const step = (what: string, run: () => Promise<unknown>) =>
       run().catch((err: unknown) => deps.log.error({ err, requestId: after.id }, `${what} after a change of the request failed`));
-    // A newer pipeline on the branch: the older one's approval message must not be clicked.
-    const older = before?.pipelineId;
-    if (older != null && older !== after.pipelineId) await step('retiring the older approval message', () => retireApproval(deps, after, older));
+    // A newer pipeline on the branch, or the plan job run again: the older plan's approval message must not be clicked.
+    if (before?.pipelineId != null && (before.pipelineId !== after.pipelineId || before.planJobId !== after.planJobId)) {
+      const older = { pipelineId: before.pipelineId, planJobId: before.planJobId };
+      await step('retiring the older approval message', () => retireApproval(deps, after, older));
+    }
     if (before?.state !== after.state || approvalsChanged) await refreshHomes(deps, after);
     const freed = (before === null || !FINAL_STATES.has(before.state)) && FINAL_STATES.has(after.state);
     if (freed) await step('starting the next queued request', () => startNext(deps));

@@ -8,7 +8,7 @@
  */
 import { judgeChanges } from '../compliance/engine.ts';
 import type { ChangeRequest } from '../domain/request.ts';
-import { COMPLIANCE_JOB } from '../domain/request.ts';
+import { COMPLIANCE_JOB, PLAN_JOB } from '../domain/request.ts';
 import type { RuleFile } from '../domain/rule.ts';
 import { describeChange } from '../plan/describe.ts';
 import type { RuleChange } from '../plan/rule-views.ts';
@@ -24,8 +24,12 @@ const MAX_PROBLEMS = 10;
 export async function judgePipeline(deps: Pick<BotDeps, 'policies'>, request: ChangeRequest, facts: PipelineFacts): Promise<GateVerdict> {
   const problems: string[] = [];
   const compliance = facts.jobsByName.get(COMPLIANCE_JOB);
+  const planJob = facts.jobsByName.get(PLAN_JOB);
   if (!compliance) problems.push('the pipeline has no compliance job');
   else if (compliance.status !== 'success') problems.push(`the pipeline's compliance job did not pass (it is ${compliance.status})`);
+  // GitLab numbers jobs in the order it creates them: a compliance job older than the plan
+  // job judged an earlier run of it (the plan job was run again; its dependents were not).
+  else if (planJob && compliance.id < planJob.id) problems.push(`the compliance job (#${compliance.id}) judged an earlier plan: the plan job ran again as #${planJob.id}; run the compliance job again`);
 
   const plan = await facts.plan();
   if (plan.status !== 'read') {

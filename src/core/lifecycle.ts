@@ -93,7 +93,7 @@ async function followUp(deps: BotDeps, id: string, before: { request: ChangeRequ
   if (!after) return;
   const stateChanged = before.request?.state !== after.state;
   const approvalsChanged = before.approvals !== approvalsOf(deps, id);
-  const pipelineChanged = before.request !== null && before.request.pipelineId !== after.pipelineId;
+  const pipelineChanged = before.request !== null && (before.request.pipelineId !== after.pipelineId || before.request.planJobId !== after.planJobId);
   if (!stateChanged && !approvalsChanged && !pipelineChanged) return;
   if (stateChanged && before.request) {
     const log = deps.log.bindings().requestId === id ? deps.log : deps.log.child({ requestId: id });

@@ -11,7 +11,7 @@ import type { BotDeps } from './deps.ts';
 export type Marker =
   | { kind: 'merge' }
   | { kind: 'check'; check: CheckName; pipelineId: number }
-  | { kind: 'plan-file'; pipelineId: number }
+  | { kind: 'plan-file'; planJobId: number }
   | { kind: 'out-of-band'; pipelineId: number };
 
 /** The audit action that records the marker. */
@@ -22,7 +22,7 @@ function actionOf(marker: Marker): string {
     case 'check':
       return `check:${marker.check}:${marker.pipelineId}`;
     case 'plan-file':
-      return `upload:plan:${marker.pipelineId}`;
+      return `upload:plan-job:${marker.planJobId}`;
     case 'out-of-band':
       return `out-of-band-deploy:${marker.pipelineId}`;
   }

@@ -4,7 +4,7 @@
  * creates the request it belongs to, derives the request's state and converges the
  * request's Slack thread. Running it twice changes nothing.
  */
-import { DEPLOY_JOB, FINAL_STATES, newChangeRequest, requestIdOfBranch, stateFromPipeline, type ChangeRequest } from '../domain/request.ts';
+import { DEPLOY_JOB, FINAL_STATES, PLAN_JOB, newChangeRequest, requestIdOfBranch, stateFromPipeline, type ChangeRequest } from '../domain/request.ts';
 import { parseRuleFile, ruleFilePath, type RuleFile } from '../domain/rule.ts';
 import type { BotDeps } from './deps.ts';
 import { autoApproveRevocation } from './expiry.ts';
@@ -108,9 +108,19 @@ function adopt(deps: BotDeps, tx: RequestTx, facts: PipelineFacts): ChangeReques
   const request = tx.current();
   const deploy = facts.jobsByName.get(DEPLOY_JOB);
   const newPipeline = request.pipelineId !== facts.pipeline.id;
-  // A newer pipeline on the branch (a new commit) starts the decision over.
-  if (newPipeline && request.pipelineId !== null) deps.store.approvals.clear(request.id);
-  const base = newPipeline && !FINAL_STATES.has(request.state) ? { ...request, state: 'planning' as const, awaitingSince: null } : request;
+  // Once decided (deploying, or final), a request keeps the plan job it was decided on.
+  const deciding = request.state === 'planning' || request.state === 'awaiting_approval';
+  const latestPlanJob = facts.jobsByName.get(PLAN_JOB)?.id ?? null;
+  const planJobId = newPipeline || deciding || request.planJobId === null ? latestPlanJob : request.planJobId;
+  // The plan job ran again in this pipeline: a new plan, which may differ from the one approved so far.
+  const replanned = !newPipeline && request.planJobId !== null && planJobId !== request.planJobId;
+  // A newer pipeline on the branch (a new commit), or a new plan, starts the decision over.
+  if ((newPipeline && request.pipelineId !== null) || replanned) {
+    deps.store.approvals.clear(request.id);
+    if (replanned) tx.audit({ actor: 'bot', action: 'replan', outcome: 'ok', detail: `plan job ${request.planJobId} ran again as job ${planJobId}: approvals start over` });
+  }
+  const restart = (newPipeline || replanned) && !FINAL_STATES.has(request.state);
+  const base = restart ? { ...request, state: newPipeline ? ('planning' as const) : request.state, awaitingSince: null } : request;
   const state = stateFromPipeline(base.state, { status: facts.pipeline.status, jobs: facts.jobsByName });
   const next: ChangeRequest = {
     ...base,
@@ -118,6 +128,7 @@ function adopt(deps: BotDeps, tx: RequestTx, facts: PipelineFacts): ChangeReques
     pipelineId: facts.pipeline.id,
     sha: facts.pipeline.sha,
     deployJobId: deploy?.id ?? null,
+    planJobId,
     awaitingSince: state === 'awaiting_approval' ? (base.awaitingSince ?? deps.now().toISOString()) : base.awaitingSince,
     updatedAt: deps.now().toISOString(),
   };

@@ -5,7 +5,7 @@
  * `converge` posts or edits only what changed. With the Home tab and the after-deploy
  * report, this is the only part of the core that builds Slack messages.
  */
-import { DEPLOY_JOB, PLAN_JOB, type ChangeRequest } from '../domain/request.ts';
+import { COMPLIANCE_JOB, DEPLOY_JOB, PLAN_JOB, type ChangeRequest } from '../domain/request.ts';
 import { summarizeAnalysis } from '../plan/summary.ts';
 import { requestParent, type RequestLinks } from '../slack/blocks/request.ts';
 import { pipelineStarted, jobFailed, deployResult, deployedOutsideSlack } from '../slack/blocks/pipeline.ts';
@@ -41,22 +41,25 @@ export async function renderThread(deps: BotDeps, request: ChangeRequest, facts:
 
   await say(topics.started(pid), pipelineStarted({ pipelineId: pid, pipelineUrl: pipeline.webUrl, branch: pipeline.ref, sha: pipeline.sha }));
 
-  if (!posted(topics.compliance(pid))) {
+  // Keyed on the jobs that made them: a compliance or plan job run again is reported again.
+  const complianceJob = jobsByName.get(COMPLIANCE_JOB);
+  if (complianceJob && !posted(topics.compliance(pid, complianceJob.id))) {
     const report = await facts.complianceReport();
-    if (report) await say(topics.compliance(pid), complianceReport(report));
+    if (report) await say(topics.compliance(pid, complianceJob.id), complianceReport(report));
   }
-  if (!posted(topics.plan(pid))) {
+  const planJob = jobsByName.get(PLAN_JOB);
+  if (planJob && !posted(topics.plan(pid, planJob.id))) {
     const plan = await facts.plan();
-    if (plan.status === 'unreadable') deps.log.warn({ pipelineId: pid, path: 'plan.json', err: plan.reason }, 'plan.json is not a plan; not shown');
+    if (plan.status === 'unreadable') deps.log.warn({ pipelineId: pid, jobId: planJob.id, path: 'plan.json', err: plan.reason }, 'plan.json is not a plan; not shown');
     if (plan.status === 'read') {
       const rendered = planSummary(summarizeAnalysis(plan.analysis), { pipelineUrl: pipeline.webUrl, planFileName: 'plan.txt' });
-      await say(topics.plan(pid), rendered.message);
-      const planFile = { kind: 'plan-file', pipelineId: pid } as const;
+      await say(topics.plan(pid, planJob.id), rendered.message);
+      const planFile = { kind: 'plan-file', planJobId: planJob.id } as const;
       if (rendered.overflow && !markedDone(deps, request.id, planFile)) {
-        const text = await deps.vcs.readArtifact(jobsByName.get(PLAN_JOB)!.id, 'plan.txt');
+        const text = await deps.vcs.readArtifact(planJob.id, 'plan.txt');
         if (text !== null) {
-          await deps.chat.uploadText(thread.channel, thread.threadTs, { filename: `plan-${pid}.txt`, title: `Terraform plan, pipeline #${pid}`, content: text });
-          markDone(deps, request.id, planFile, 'ok', `plan-${pid}.txt`);
+          await deps.chat.uploadText(thread.channel, thread.threadTs, { filename: `plan-${pid}-${planJob.id}.txt`, title: `Terraform plan, pipeline #${pid}, job #${planJob.id}`, content: text });
+          markDone(deps, request.id, planFile, 'ok', `plan-${pid}-${planJob.id}.txt`);
         }
       }
     }
@@ -64,7 +67,7 @@ export async function renderThread(deps: BotDeps, request: ChangeRequest, facts:
 
   const deploy = jobsByName.get(DEPLOY_JOB);
   const outside = outOfBandDeploy(deps, request.id, pid);
-  const approvalTopic = topics.approval(pid);
+  const approvalTopic = topics.approval(pid, request.planJobId);
   const context: ApprovalContext = {
     pipelineUrl: pipeline.webUrl,
     mergeRequestUrl: mr?.webUrl ?? null,
@@ -124,13 +127,21 @@ function decisionOf(deps: BotDeps, request: ChangeRequest, outside: OutOfBandDep
   return { outcome: 'approved', by: last.actor, at: last.at };
 }
 
-/** The approval message of an older pipeline, if it was posted, loses its buttons. */
-export async function retireApproval(deps: BotDeps, request: ChangeRequest, oldPipeline: number): Promise<void> {
-  const topic = topics.approval(oldPipeline);
+/**
+ * The approval message of an older plan, if it was posted, loses its buttons: the
+ * pipeline of an older commit, or the same pipeline's plan job before it ran again.
+ */
+export async function retireApproval(deps: BotDeps, request: ChangeRequest, older: { pipelineId: number; planJobId: number | null }): Promise<void> {
+  const topic = topics.approval(older.pipelineId, older.planJobId);
   const posted = deps.store.messages.get(request.id, topic);
   if (!posted || request.pipelineId === null) return;
+  const at = deps.now().toISOString();
+  const decision: ApprovalDecision =
+    older.pipelineId === request.pipelineId && request.planJobId !== null
+      ? { outcome: 'replanned', at, byJob: request.planJobId }
+      : { outcome: 'superseded', at, byPipeline: request.pipelineId };
   const context = { pipelineUrl: null, mergeRequestUrl: null, jobUrl: null, requiredApprovals: deps.settings.requiredApprovals, approvedBy: [] };
-  const decided = approvalDecided({ ...request, pipelineId: oldPipeline }, { outcome: 'superseded', at: deps.now().toISOString(), byPipeline: request.pipelineId }, context);
+  const decided = approvalDecided({ ...request, ...older }, decision, context);
   await converge(deps, request.id, topic, { channel: posted.channel }, decided);
 }
 

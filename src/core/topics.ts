@@ -13,9 +13,15 @@ export const topics = {
   /** Why GitLab could not take the request, in its thread. */
   submitError: 'submit-error',
   started: (pipelineId: number) => `started:${pipelineId}`,
-  compliance: (pipelineId: number) => `compliance:${pipelineId}`,
-  plan: (pipelineId: number) => `plan:${pipelineId}`,
-  approval: (pipelineId: number) => `approval:${pipelineId}`,
+  /** A compliance job's report: a job run again reports again. */
+  compliance: (pipelineId: number, complianceJobId: number) => `compliance:${pipelineId}:${complianceJobId}`,
+  /** A plan job's summary: a plan job run again in the same pipeline is a new plan, shown again. */
+  plan: (pipelineId: number, planJobId: number) => `plan:${pipelineId}:${planJobId}`,
+  /**
+   * The approval of one plan: a pipeline's plan job. Without a plan job (none yet, or a
+   * request waiting since before plan jobs were named), the pipeline's alone.
+   */
+  approval: (pipelineId: number, planJobId: number | null) => (planJobId === null ? `approval:${pipelineId}` : `approval:${pipelineId}:${planJobId}`),
   failedJob: (jobId: number) => `failed:${jobId}`,
   deploy: (pipelineId: number) => `deploy:${pipelineId}`,
   check: (name: CheckName, pipelineId: number) => `${name}:${pipelineId}`,

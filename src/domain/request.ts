@@ -46,6 +46,12 @@ export interface ChangeRequest {
   /** Commit the current pipeline runs on. */
   sha: string | null;
   deployJobId: number | null;
+  /**
+   * The plan job whose plan the thread shows and the approvals are for: the latest attempt
+   * of the pipeline's plan job. A plan job run again in the same pipeline replaces it, and
+   * the approvals given so far no longer count.
+   */
+  planJobId: number | null;
   /** When the deploy job started waiting for a decision (ISO). */
   awaitingSince: string | null;
   createdAt: string;
@@ -92,6 +98,7 @@ export function newChangeRequest(f: NewRequestFields): ChangeRequest {
     pipelineId: f.pipelineId ?? null,
     sha: f.sha ?? null,
     deployJobId: null,
+    planJobId: null,
     awaitingSince: null,
     createdAt: f.at,
     updatedAt: f.at,

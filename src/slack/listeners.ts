@@ -56,7 +56,7 @@ export function registerListeners(app: App, deps: BotDeps): void {
     await ack();
     const requestId = view.private_metadata;
     const request = deps.store.requests.get(requestId);
-    const click = { requestId, pipelineId: request?.pipelineId ?? 0, user: body.user.id, channel: deps.settings.channel };
+    const click = { requestId, pipelineId: request?.pipelineId ?? 0, planJobId: request?.planJobId ?? null, user: body.user.id, channel: deps.settings.channel };
     await reject(deps, { ...click, reason }).catch(failed(click, 'Rejecting'));
   });
 }

@@ -103,6 +103,12 @@ export const MIGRATIONS: readonly Migration[] = [
    WHERE requester IS NOT NULL
      AND id NOT IN (SELECT request_id FROM audit WHERE action = 'submit' AND outcome = 'ok');
   `,
+  // 5: the plan job a request's approvals are for. A plan job run again inside the same
+  // pipeline is a new plan: it is shown and judged again and needs fresh approvals.
+  // Requests already waiting get theirs at their next sync.
+  `
+  ALTER TABLE requests ADD COLUMN plan_job_id INTEGER;
+  `,
 ];
 
 /** The schema version from which the audit log is a hash chain. */

@@ -41,8 +41,8 @@ test('a revocation: only deletions of that rule', () => {
 
 const job = (id: number, name: string, status: string): JobInfo => ({ id, name, stage: name, status, webUrl: `http://127.0.0.1/-/jobs/${id}`, failureReason: null });
 
-function facts(compliance: string | null, planArtifact: PlanArtifact): PipelineFacts {
-  const jobs = [job(1, 'plan', 'success'), ...(compliance ? [job(2, 'compliance', compliance)] : []), job(3, 'deploy', 'manual')];
+function facts(compliance: string | null, planArtifact: PlanArtifact, ids = { plan: 1, compliance: 2 }): PipelineFacts {
+  const jobs = [job(ids.plan, 'plan', 'success'), ...(compliance ? [job(ids.compliance, 'compliance', compliance)] : []), job(3, 'deploy', 'manual')];
   return {
     pipeline: { id: 9, ref: 'sg-request/REQ-5', sha: 'a'.repeat(40), status: 'manual', source: 'api', webUrl: 'http://127.0.0.1/-/pipelines/9' },
     jobs,
@@ -65,6 +65,13 @@ test('a compliance job that failed (allowed to fail by the branch) or was remove
   assert.deepEqual(failed, { ok: false, problems: ["the pipeline's compliance job did not pass (it is failed)"] });
   const missing = await judgePipeline(deps, request, facts(null, read(vpcRule({ request: 'REQ-5' }))));
   assert.deepEqual(missing, { ok: false, problems: ['the pipeline has no compliance job'] });
+});
+
+test('a compliance job that ran before the plan job was run again judged an earlier plan: the gate stays closed until it runs again', async () => {
+  const good = read(vpcRule({ request: 'REQ-5' }));
+  const stale = await judgePipeline(deps, request, facts('success', good, { plan: 7, compliance: 2 }));
+  assert.deepEqual(stale, { ok: false, problems: ['the compliance job (#2) judged an earlier plan: the plan job ran again as #7; run the compliance job again'] });
+  assert.deepEqual(await judgePipeline(deps, request, facts('success', good, { plan: 7, compliance: 8 })), { ok: true });
 });
 
 test("the bot's own policies judge the plan, whatever the pipeline's compliance job said", async () => {

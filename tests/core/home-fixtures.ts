@@ -72,6 +72,7 @@ export function stored(deps: BotDeps, overrides: Partial<ChangeRequest> & { id: 
     requester: REQUESTER,
     pipelineId: 100,
     deployJobId: 1000,
+    planJobId: 1000,
     awaitingSince: '2025-03-01T11:00:00.000Z',
     createdAt: '2025-03-01T10:00:00.000Z',
     updatedAt: '2025-03-01T11:00:00.000Z',

@@ -35,5 +35,38 @@ test('a plan.json that is a state (terraform show -json without the plan file) i
   assert.equal(after?.state, 'awaiting_approval');
   assert.ok(posted.length >= 2, 'the parent and the pipeline news were posted');
   assert.ok(!posted.some((p) => /Terraform plan|to add|to destroy/i.test(p.text)), `no plan summary: ${posted.map((p) => p.text).join(' | ')}`);
-  assert.equal(deps.store.messages.get('REQ-12', 'plan:101'), undefined);
+  assert.equal(deps.store.messages.get('REQ-12', 'plan:101:1'), undefined);
+});
+
+test('the plan job run again: approvals so far stop counting and are audited as such; once deploying, a request keeps the plan job it was approved on', async (t) => {
+  let planJob = 1;
+  const deps = testDeps({
+    vcs: stubVcs({
+      getPipeline: async (id) => ({ id, ref: 'sg-request/REQ-12', sha: 'a'.repeat(40), status: 'manual', source: 'api', webUrl: `${URL}/-/pipelines/${id}` }),
+      listPipelineJobs: async () => [job(planJob, 'plan', 'success'), job(2, 'compliance', 'success'), job(3, 'deploy', 'manual')],
+      readArtifact: async () => null,
+      findMergeRequest: async () => null,
+      branchHead: async () => 'a'.repeat(40),
+    }),
+    chat: stubChat({ post: async () => ({ ts: `1.${Math.random()}` }), update: async () => undefined }),
+  });
+  t.after(() => deps.store.close());
+  deps.store.requests.save(changeRequest({ state: 'awaiting_approval', pipelineId: 101, planJobId: 1 }));
+  deps.store.approvals.add('REQ-12', 'U0BOB', '2024-05-01T09:06:00Z');
+
+  await syncPipeline(deps, 101);
+  assert.deepEqual(deps.store.approvals.list('REQ-12'), ['U0BOB'], 'the same plan job: nothing changes');
+  planJob = 7;
+  const after = await syncPipeline(deps, 101);
+  assert.equal(after?.planJobId, 7);
+  assert.equal(after?.state, 'awaiting_approval');
+  assert.deepEqual(deps.store.approvals.list('REQ-12'), []);
+  assert.ok(deps.store.audit.list('REQ-12').some((e) => e.action === 'replan' && e.detail === 'plan job 1 ran again as job 7: approvals start over'));
+
+  deps.store.requests.save({ ...deps.store.requests.get('REQ-12')!, state: 'deploying' });
+  deps.store.approvals.add('REQ-12', 'U0BOB', '2024-05-01T09:10:00Z');
+  planJob = 9;
+  const deploying = await syncPipeline(deps, 101);
+  assert.equal(deploying?.planJobId, 7, 'approved on job 7, it stays so');
+  assert.deepEqual(deps.store.approvals.list('REQ-12'), ['U0BOB']);
 });

@@ -17,15 +17,16 @@ before(async () => {
 });
 after(() => h.close());
 
-/** Bob opens his Home tab and clicks Approve on the request whose button carries `value`. */
-async function approveFromHome(value: string): Promise<void> {
+/** Bob opens his Home tab and clicks Approve on the request whose button names `request@pipeline` (and its plan job). */
+async function approveFromHome(requestAtPipeline: string): Promise<void> {
   const slack = h.fakes.slack.driver;
   await slack.openHome(APPROVER);
-  const home = await h.waitFor(`Approve ${value} in the Home tab`, () => {
+  const found = await h.waitFor(`Approve ${requestAtPipeline} in the Home tab`, () => {
     const view = slack.homeView(APPROVER);
-    return view && JSON.stringify(view.blocks).includes(`"value":"${value}"`) ? view : undefined;
+    const value = view && new RegExp(`"value":"(${requestAtPipeline}\\.\\d+)"`).exec(JSON.stringify(view.blocks))?.[1];
+    return view && value ? { view, value } : undefined;
   });
-  await slack.clickButton({ user: APPROVER, viewId: home.id, actionId: 'approve', value });
+  await slack.clickButton({ user: APPROVER, viewId: found.view.id, actionId: 'approve', value: found.value });
 }
 
 const buttonsOf = (blocks: unknown): string[] => JSON.stringify(blocks ?? []).match(/"action_id":"(approve|reject)"/g) ?? [];
@@ -64,7 +65,7 @@ test('a rule pushed onto a request branch is named in the approval message, and 
   const extra = { id: 'REQ-71x', group: 'sg-front', direction: 'ingress', protocol: 'tcp', from_port: 443, to_port: 443, cidr: '198.51.100.0/24', description: 'partner API', requester: REQUESTER, ticket: null, expires_at: null };
   await h.gitlab.Commits.create(project, branch, 'one more', [{ action: 'create', filePath: 'terraform/rules/REQ-71x.json', content: `${JSON.stringify(extra, null, 2)}\n` }]);
   const pipeline = await h.gitlab.Pipelines.create(project, branch);
-  const blocked = await h.waitFor('the refusal to deploy the widened plan', () => h.thread('REQ-71').find((m) => /cannot be approved/.test(m.text) && JSON.stringify(m.blocks).includes(`@${pipeline.id}`)));
+  const blocked = await h.waitFor('the refusal to deploy the widened plan', () => h.thread('REQ-71').find((m) => /cannot be approved/.test(m.text) && JSON.stringify(m.blocks).includes(`@${pipeline.id}.`)));
   assert.match(JSON.stringify(blocked.blocks), /the plan also does: \+ ingress tcp\/443 from 198\.51\.100\.0\/24/);
   assert.deepEqual(buttonsOf(blocked.blocks), ['"action_id":"reject"']);
 

@@ -101,6 +101,7 @@ export function changeRequest(overrides: Partial<ChangeRequest> = {}): ChangeReq
     pipelineId: 101,
     sha: '0123456789abcdef0123456789abcdef01234567',
     deployJobId: 555,
+    planJobId: 553,
     awaitingSince: '2024-05-01T09:05:00Z',
     createdAt: '2024-05-01T09:00:00Z',
     updatedAt: '2024-05-01T09:05:00Z',

@@ -58,10 +58,13 @@ for (const [name, build] of Object.entries(CASES)) {
   test(`golden: ${name}`, () => golden(name, build()));
 }
 
-test('decision buttons carry the request and its pipeline, and only well-formed values parse', () => {
-  const value = decisionValue(f.request());
-  assert.deepEqual(parseDecisionValue(value), { requestId: f.request().id, pipelineId: f.request().pipelineId ?? 0 });
-  for (const bad of ['REQ-1', 'REQ-1@', '@12', 'REQ 1@12', 'REQ-1@12@3', 'REQ-1@1e5']) assert.equal(parseDecisionValue(bad), null, bad);
+test('decision buttons carry the request, its pipeline and its plan job, and only well-formed values parse', () => {
+  const request = { ...f.request(), planJobId: 5001 };
+  assert.deepEqual(parseDecisionValue(decisionValue(request)), { requestId: request.id, pipelineId: request.pipelineId ?? 0, planJobId: 5001 });
+  // A button posted before plan jobs were named, or with no plan job, names none: never approvable.
+  assert.deepEqual(parseDecisionValue('REQ-1@12'), { requestId: 'REQ-1', pipelineId: 12, planJobId: null });
+  assert.deepEqual(parseDecisionValue(decisionValue({ ...request, planJobId: null })), { requestId: request.id, pipelineId: request.pipelineId ?? 0, planJobId: null });
+  for (const bad of ['REQ-1', 'REQ-1@', '@12', 'REQ 1@12', 'REQ-1@12@3', 'REQ-1@1e5', 'REQ-1@12.', 'REQ-1@12.3.4', 'REQ-1@12.x']) assert.equal(parseDecisionValue(bad), null, bad);
 });
 
 test('a revocation the bot approved itself says so instead of naming a user', () => {

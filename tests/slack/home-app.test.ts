@@ -61,7 +61,7 @@ describe('App Home through Bolt and the Slack fake', () => {
     await fake.driver.openHome(APPROVER);
     const home = await fake.driver.waitFor(() => fake.driver.homeView(APPROVER));
     assert.equal(home.type, 'home');
-    assert.deepEqual(approveValues(home.blocks), ['REQ-1@100']);
+    assert.deepEqual(approveValues(home.blocks), ['REQ-1@100.1000']);
     assert.equal(fake.driver.homeView(BYSTANDER), undefined);
   });
 
@@ -77,7 +77,7 @@ describe('App Home through Bolt and the Slack fake', () => {
 
   it('Approve in the Home tab is recorded by the channel\'s listener, and the refreshed Home drops the button', async () => {
     const viewId = fake.driver.homeView(APPROVER)!.id;
-    await fake.driver.clickButton({ user: APPROVER, viewId, actionId: 'approve', value: 'REQ-1@100' });
+    await fake.driver.clickButton({ user: APPROVER, viewId, actionId: 'approve', value: 'REQ-1@100.1000' });
     await fake.driver.waitFor(() => deps.store.approvals.list('REQ-1').includes(APPROVER));
     assert.ok(deps.store.audit.list('REQ-1').some((e) => e.action === 'approve' && e.outcome === 'ok' && e.actor === APPROVER));
     // The click's sync posted the request's thread in the channel, counting Bob's approval.
@@ -92,7 +92,7 @@ describe('App Home through Bolt and the Slack fake', () => {
     await refreshHomes(deps, deps.store.requests.get('REQ-1')!);
     assert.deepEqual(approveValues(fake.driver.homeView(APPROVER)!.blocks), [], 'Bob approved already');
     const carol = fake.driver.homeView(GROUP_APPROVER)!;
-    assert.deepEqual(approveValues(carol.blocks), ['REQ-1@100']);
+    assert.deepEqual(approveValues(carol.blocks), ['REQ-1@100.1000']);
     assert.match(JSON.stringify(carol.blocks), /Approvals: 1 of 2 \(<@U0BOB>\)/);
   });
 });

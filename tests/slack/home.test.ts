@@ -58,7 +58,7 @@ test('a request waiting for my approval carries exactly the channel message\'s b
   assert.equal(approve!.action_id, APPROVE_ACTION);
   assert.equal(reject!.action_id, REJECT_ACTION);
   assert.equal(approve!.value, decisionValue(request));
-  assert.equal(approve!.value, 'REQ-12@101');
+  assert.equal(approve!.value, 'REQ-12@101.553');
   // The card shows what is asked, by whom, and links, but not the channel's banner.
   const all = texts(view);
   assert.match(all, /\*REQ-12: open tcp\/443 from 203\.0\.113\.0\/24 to sg-front\*\nRequested by <@U0REQUESTER>/);
@@ -74,7 +74,7 @@ test('several cards: each buttons block has its own block_id (Slack refuses dupl
   const ids = blocksOf(view).map((b) => b.block_id).filter((id) => id !== undefined);
   assert.equal(new Set(ids).size, ids.length);
   assert.deepEqual(actionBlocks(view).map((b) => b.block_id), ['decision:REQ-1', 'decision:REQ-2', 'decision:REQ-3']);
-  assert.deepEqual(actionBlocks(view).map((b) => (b.elements as Block[])[0]!.value), ['REQ-1@200', 'REQ-2@201', 'REQ-3@202']);
+  assert.deepEqual(actionBlocks(view).map((b) => (b.elements as Block[])[0]!.value), ['REQ-1@200.553', 'REQ-2@201.553', 'REQ-3@202.553']);
   // Two approvals needed: each card says how many are in.
   assert.match(texts(view), /Approvals: 0 of 2 \(none yet\)/);
 });

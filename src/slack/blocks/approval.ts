@@ -40,6 +40,8 @@ export type ApprovalDecision =
   | { outcome: 'expired'; at: string }
   /** A newer commit on the branch started a newer pipeline: this plan can no longer be approved. */
   | { outcome: 'superseded'; at: string; byPipeline: number }
+  /** The plan job ran again in the same pipeline: its new plan is shown and judged anew. */
+  | { outcome: 'replanned'; at: string; byJob: number }
   /** The deploy job was played in GitLab, not through an approval here. */
   | { outcome: 'outside'; at: string; by: string | null };
 
@@ -80,17 +82,21 @@ function approvalBody(request: ChangeRequest, ctx: ApprovalContext): Block[] {
 }
 
 /**
- * What the Approve and Reject buttons carry: the request and the pipeline whose plan the
- * message shows, so a click on an older message can never approve a newer plan.
+ * What the Approve and Reject buttons carry: the request, the pipeline and the plan job
+ * whose plan the message shows (`REQ-7@101.5001`), so a click on an older message can
+ * never approve a newer plan: neither a newer commit's nor the same pipeline's plan job
+ * run again.
  */
 export function decisionValue(request: ChangeRequest): string {
-  return `${requestIdValue(request.id)}@${request.pipelineId ?? 0}`;
+  return `${requestIdValue(request.id)}@${request.pipelineId ?? 0}.${request.planJobId ?? 0}`;
 }
 
-export function parseDecisionValue(value: string): { requestId: string; pipelineId: number } | null {
-  const m = /^([^@]+)@(\d{1,15})$/.exec(value);
+/** The parts of a button value; `planJobId` is null on a button posted before plan jobs were named (never approvable). */
+export function parseDecisionValue(value: string): { requestId: string; pipelineId: number; planJobId: number | null } | null {
+  const m = /^([^@]+)@(\d{1,15})(?:\.(\d{1,15}))?$/.exec(value);
   if (!m || !RULE_ID_PATTERN.test(m[1]!)) return null;
-  return { requestId: m[1]!, pipelineId: Number(m[2]) };
+  const planJobId = m[3] === undefined || Number(m[3]) === 0 ? null : Number(m[3]);
+  return { requestId: m[1]!, pipelineId: Number(m[2]), planJobId };
 }
 
 export function approvalRequest(request: ChangeRequest, ctx: ApprovalContext): SlackMessage {
@@ -154,13 +160,15 @@ function decisionText(decision: ApprovalDecision): string {
       return `:rotating_light: *Deployed outside Slack*${decision.by === null ? '' : ` by GitLab user ${code(decision.by)}`}, ${slackDate(decision.at)}: no approval was recorded here.`;
     case 'superseded':
       return `:fast_forward: *Superseded* ${slackDate(decision.at)}: the branch has a newer commit; approve the plan of pipeline #${decision.byPipeline} below.`;
+    case 'replanned':
+      return `:repeat: *Superseded* ${slackDate(decision.at)}: the plan job ran again (job #${decision.byJob}); its new plan is shown below and needs approving afresh. Approvals given here no longer count.`;
   }
 }
 
 /** The approval request once decided: the buttons give way to who decided, when and why. */
 export function approvalDecided(request: ChangeRequest, decision: ApprovalDecision, ctx: ApprovalContext): SlackMessage {
   const title = escapeMrkdwn(requestTitle(request));
-  const verb = { approved: 'approved', rejected: 'rejected', expired: 'expired', superseded: 'superseded by a newer plan', outside: 'deployed outside Slack, without approval' }[decision.outcome];
+  const verb = { approved: 'approved', rejected: 'rejected', expired: 'expired', superseded: 'superseded by a newer plan', replanned: 'superseded by a new run of its plan job', outside: 'deployed outside Slack, without approval' }[decision.outcome];
   return message(`${title} was ${verb}`, [section(':ballot_box_with_check: *Decision*'), ...approvalBody(request, ctx), section(decisionText(decision))]);
 }
 
