@@ -90,6 +90,8 @@ const METHOD_SCOPES: Record<string, string | string[] | null> = {
   'views.update': null,
   'views.publish': null,
   'auth.test': null,
+  // portcullis doctor: the channel, public (channels:read) or private (groups:read).
+  'conversations.info': ['channels:read', 'groups:read'],
 };
 
 function sources(dir: string): string[] {
