@@ -227,9 +227,9 @@ describe('portcullis doctor', () => {
       assert.equal(secret.status, 'fail');
       assert.match(secret.detail, /refused the last delivery \(401\)/);
     } finally {
-      hook.jobEvents = true;
+      // GitLab disables a hook after failed deliveries; put it back as it was.
+      Object.assign(hook, { jobEvents: true, consecutiveFailures: 0, disabledUntil: null });
       accepted = SECRET;
-      await deliverSomething();
     }
   });
 
