@@ -28,14 +28,15 @@ const failure = (err: unknown) => {
 };
 
 export async function slackChecks(config: Config['slack'] & { approverIds: ReadonlySet<string>; approverGroup: string | null }): Promise<CheckResult[]> {
-  const client = (token: string) => new webApi.WebClient(token, { slackApiUrl: config.apiUrl, retryConfig: { retries: 0 }, timeout: TIMEOUT_MS });
-  const bot = client(config.botToken);
+  const webClient = (token: string) => new webApi.WebClient(token, { slackApiUrl: config.apiUrl, retryConfig: { retries: 0 }, timeout: TIMEOUT_MS });
+  // Named `client` as everywhere in src/, so tests/slack/manifest.test.ts sees these calls and their scopes.
+  const client = webClient(config.botToken);
   const results: CheckResult[] = [];
 
   let granted: string[] | undefined;
   let authenticated = false;
   try {
-    const auth = await bot.auth.test();
+    const auth = await client.auth.test();
     authenticated = true;
     granted = auth.response_metadata?.scopes;
     if (!auth.bot_id) {
@@ -49,9 +50,9 @@ export async function slackChecks(config: Config['slack'] & { approverIds: Reado
   }
   if (authenticated) results.push(scopeCheck(granted));
 
-  results.push(await socketModeCheck(client(config.appToken)));
-  results.push(await channelCheck(bot, config.channelId));
-  results.push(...(await approverChecks(bot, config.approverIds, config.approverGroup)));
+  results.push(await socketModeCheck(webClient(config.appToken)));
+  results.push(await channelCheck(client, config.channelId));
+  results.push(...(await approverChecks(client, config.approverIds, config.approverGroup)));
   return results;
 }
 
@@ -65,10 +66,10 @@ function scopeCheck(granted: string[] | undefined): CheckResult {
   return ok(AREA, 'bot scopes', `all ${wanted.length} of manifest.yml granted`);
 }
 
-async function socketModeCheck(app: InstanceType<typeof webApi.WebClient>): Promise<CheckResult> {
+async function socketModeCheck(client: InstanceType<typeof webApi.WebClient>): Promise<CheckResult> {
   let url: string;
   try {
-    const opened = await app.apps.connections.open();
+    const opened = await client.apps.connections.open();
     if (typeof opened.url !== 'string') return fail(AREA, 'app token / Socket Mode', 'apps.connections.open gave no URL', 'Turn Socket Mode on in the app settings.');
     url = opened.url;
   } catch (err) {
@@ -114,9 +115,9 @@ function hello(url: string): Promise<void> {
   });
 }
 
-async function channelCheck(bot: InstanceType<typeof webApi.WebClient>, channelId: string): Promise<CheckResult> {
+async function channelCheck(client: InstanceType<typeof webApi.WebClient>, channelId: string): Promise<CheckResult> {
   try {
-    const { channel } = await bot.conversations.info({ channel: channelId });
+    const { channel } = await client.conversations.info({ channel: channelId });
     const name = channel?.name ? `#${channel.name}` : channelId;
     if (channel?.is_archived) return fail(AREA, 'channel', `${name} is archived`, 'Unarchive it, or set SLACK_CHANNEL_ID to a live channel.');
     if (!channel?.is_member) return fail(AREA, 'channel', `${name} exists but the bot is not in it`, `Invite the bot: /invite @portcullis in ${name}.`);
@@ -133,13 +134,13 @@ async function channelCheck(bot: InstanceType<typeof webApi.WebClient>, channelI
   }
 }
 
-async function approverChecks(bot: InstanceType<typeof webApi.WebClient>, ids: ReadonlySet<string>, group: string | null): Promise<CheckResult[]> {
+async function approverChecks(client: InstanceType<typeof webApi.WebClient>, ids: ReadonlySet<string>, group: string | null): Promise<CheckResult[]> {
   const results: CheckResult[] = [];
   if (group === null) {
     results.push(skip(AREA, 'approver group', 'APPROVER_GROUP not set'));
   } else {
     try {
-      const { users = [] } = await bot.usergroups.users.list({ usergroup: group });
+      const { users = [] } = await client.usergroups.users.list({ usergroup: group });
       results.push(
         users.length === 0
           ? fail(AREA, 'approver group', `${group} has no members: nobody in it can approve`, 'Add the approvers to the user group, or set APPROVER_IDS.')
@@ -154,7 +155,7 @@ async function approverChecks(bot: InstanceType<typeof webApi.WebClient>, ids: R
   const unknown: string[] = [];
   for (const id of ids) {
     try {
-      const { user } = await bot.users.info({ user: id });
+      const { user } = await client.users.info({ user: id });
       if (!user || user.deleted || user.is_bot) unknown.push(`${id} (${user?.deleted ? 'deactivated' : 'a bot'})`);
     } catch (err) {
       unknown.push(`${id} (${failure(err)})`);
