@@ -94,4 +94,6 @@ test('the parser is strict: a sample before its TYPE, a bad label or a bad value
   assert.throws(() => parseExposition('# TYPE x counter\nx one\n'), /bad value/);
   assert.throws(() => parseExposition('# TYPE x counter\nx 1'), /newline/);
   assert.equal(parseExposition('# TYPE x counter\nx{a="q\\"uote"} 2\n').value('x', { a: 'q"uote' }), 2);
+  assert.ok(Number.isNaN(parseExposition('# TYPE x gauge\nx Nan\n').value('x')));
+  assert.equal(parseExposition('# TYPE x gauge\nx +Inf\n').value('x'), Infinity);
 });

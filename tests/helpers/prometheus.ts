@@ -1,7 +1,8 @@
 /**
  * A strict reader of the Prometheus text exposition format (version 0.0.4): every line is
  * a HELP, a TYPE or a sample of a metric whose TYPE came first; label values are quoted
- * with \\, \" and \n escapes; a value is a float, +Inf, -Inf or NaN. Anything else throws.
+ * with \\, \" and \n escapes; a value is a float as Go's ParseFloat reads it (NaN and
+ * ±Inf in any case, as the format says; prom-client writes "Nan"). Anything else throws.
  */
 export interface Sample {
   name: string;
@@ -50,8 +51,9 @@ export function parseExposition(text: string): Exposition {
       labels[l[1]!] = l[2]!.replace(/\\(["\\n])/g, (_, c: string) => (c === 'n' ? '\n' : c));
       rest = rest.slice(l[0].length);
     }
-    const value = rawValue === '+Inf' ? Infinity : rawValue === '-Inf' ? -Infinity : rawValue === 'NaN' ? NaN : Number(rawValue);
-    if (Number.isNaN(value) && rawValue !== 'NaN') throw new Error(`bad value in ${line}`);
+    const special = rawValue!.toLowerCase();
+    const value = /^\+?inf(inity)?$/.test(special) ? Infinity : /^-inf(inity)?$/.test(special) ? -Infinity : special === 'nan' ? NaN : /^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/.test(rawValue!) ? Number(rawValue) : undefined;
+    if (value === undefined) throw new Error(`bad value in ${line}`);
     samples.push({ name: name!, labels, value });
   }
   return {
