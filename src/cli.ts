@@ -11,6 +11,8 @@ import { checkServicesCommand } from './cli/check-services.ts';
 import { consistencyCommand } from './cli/consistency.ts';
 import { inboxCommand } from './cli/inbox.ts';
 import { auditCommand } from './cli/audit.ts';
+import { doctorCommand } from './cli/doctor.ts';
+import { setupCommand } from './cli/setup.ts';
 import { exitCodeFor, type Command, type Io } from './cli/command.ts';
 
 import { oneLine } from './domain/text.ts';
@@ -24,6 +26,8 @@ const COMMANDS: Record<string, Command> = {
   consistency: consistencyCommand,
   inbox: inboxCommand,
   audit: auditCommand,
+  doctor: doctorCommand,
+  setup: setupCommand,
   fakes: fakesCommand,
 };
 

@@ -27,6 +27,7 @@ import { InboxWorker } from './core/worker.ts';
 import { startReconciler } from './core/reconcile.ts';
 import type { BotDeps } from './core/deps.ts';
 import { createHttpServer, listen, type ClientProblem } from './http.ts';
+import { BotMetrics } from './metrics.ts';
 
 export interface RunningBot {
   port: number;
@@ -37,8 +38,11 @@ export interface RunningBot {
 export async function startBot(config: Config, log: Logger, env: NodeJS.ProcessEnv = {}): Promise<RunningBot> {
   // The same policies the pipeline judges with, checked once: a bad file stops the start.
   const policies = await loadPolicies();
-  const store = openStore(config.databasePath);
-  const vcs = createGitLabVcs({ url: config.gitlab.url, token: config.gitlab.token, project: config.gitlab.project, logger: log });
+  // GET /metrics: what passes the webhook door, the audit log and the ports, and what the store holds.
+  const metrics = new BotMetrics();
+  const store = metrics.countingAudit(openStore(config.databasePath));
+  metrics.watchStore(store);
+  const vcs = metrics.instrument('gitlab', createGitLabVcs({ url: config.gitlab.url, token: config.gitlab.token, project: config.gitlab.project, logger: log }));
   const slack = createSlackApp({ botToken: config.slack.botToken, appToken: config.slack.appToken, apiUrl: config.slack.apiUrl, log });
   const now = () => new Date();
   // terraform/groups.json on the default branch: the groups a request may name, and their service settings.
@@ -49,8 +53,8 @@ export async function startBot(config: Config, log: Logger, env: NodeJS.ProcessE
     store,
     vcs,
     // The bot's own secrets never reach Slack, whatever a job or an error message prints.
-    chat: createSlackChat(slack.app.client, { secrets: botSecrets(config, env) }),
-    cloud: config.awsRegion ? cloudFromEnv({ ...env, AWS_REGION: config.awsRegion }) : notConfiguredCloud('AWS_REGION is not set'),
+    chat: metrics.instrument('slack', createSlackChat(slack.app.client, { secrets: botSecrets(config, env) })),
+    cloud: metrics.instrument('aws', config.awsRegion ? cloudFromEnv({ ...env, AWS_REGION: config.awsRegion }) : notConfiguredCloud('AWS_REGION is not set')),
     settings: {
       channel: config.slack.channelId,
       approverIds: config.approvals.approverIds,
@@ -96,6 +100,7 @@ export async function startBot(config: Config, log: Logger, env: NodeJS.ProcessE
         inbox,
         onStored: () => worker.wake(),
         onOutcome: (outcome) => {
+          metrics.webhook(outcome);
           if (outcome.result === 'other_project') {
             const { id, path } = outcome.project;
             log.warn({ event: outcome.event, projectId: id, projectPath: path, configured: config.gitlab.project }, 'webhook delivery of another GitLab project; answered 200, not stored');
@@ -109,6 +114,7 @@ export async function startBot(config: Config, log: Logger, env: NodeJS.ProcessE
       const checks = { slack: slack.connected(), store: store.inbox.pending() >= 0 };
       return { ready: Object.values(checks).every(Boolean), checks };
     },
+    metrics: () => metrics.scrape(),
     onError: (err) => log.error({ err }, 'http handler failed'),
     onClientProblem: clientProblemLog(log),
   });
@@ -116,7 +122,7 @@ export async function startBot(config: Config, log: Logger, env: NodeJS.ProcessE
   worker.start();
   await slack.app.start();
   const port = await listen(server, config.port);
-  const reconciler = startReconciler(deps, config.reconcileIntervalMs);
+  const reconciler = startReconciler(deps, config.reconcileIntervalMs, () => metrics.reconciled());
   // Warm the group list for the modal, and start anything queued before a restart.
   void groups.current().catch((err: unknown) => log.warn({ err }, 'reading the security groups failed'));
   void followUps.resume(deps).catch((err: unknown) => log.error({ err }, 'starting a queued request failed'));
