@@ -84,16 +84,16 @@ describe('/sg-request', () => {
     assert.match(JSON.stringify(modal.view.blocks), /"value":"sg-backend"[\s\S]*"value":"sg-front"/);
 
     const writes = gitlabWrites(h).length;
-    const values = { group: 'sg-front', protocol: 'udp', ports: '53', cidr: 'nope', justification: 'dns', ticket: 'bad ticket!', expiry: '7d' };
+    const values = { group: 'sg-front', protocol: 'udp', ports: '53', peer: 'nope', justification: 'dns', ticket: 'bad ticket!', expiry: '7d' };
     const refused = await driver.submitView({ user: ALICE, viewId: modal.view.id, values });
     assert.equal(refused.response_action, 'errors');
-    assert.deepEqual(Object.keys(refused.errors ?? {}).sort(), ['sg_cidr', 'sg_ticket']);
+    assert.deepEqual(Object.keys(refused.errors ?? {}).sort(), ['sg_peer', 'sg_ticket']);
 
-    const denied = await driver.submitView({ user: ALICE, viewId: modal.view.id, values: { ...values, cidr: '0.0.0.0/0', ticket: '' } });
-    assert.match(String((denied.errors as Record<string, string> | undefined)?.sg_cidr), /Refused by policy/);
+    const denied = await driver.submitView({ user: ALICE, viewId: modal.view.id, values: { ...values, peer: '0.0.0.0/0', ticket: '' } });
+    assert.match(String((denied.errors as Record<string, string> | undefined)?.sg_peer), /Refused by policy/);
 
     assert.deepEqual(gitlabWrites(h).slice(writes), [], 'refused submissions create nothing');
-    const accepted = await driver.submitView({ user: ALICE, viewId: modal.view.id, values: { ...values, cidr: '10.20.0.0/16', ticket: 'NET-7' } });
+    const accepted = await driver.submitView({ user: ALICE, viewId: modal.view.id, values: { ...values, peer: '10.20.0.0/16', ticket: 'NET-7' } });
     assert.deepEqual(accepted, {});
     await waitEphemeral(/Recorded as \*REQ-3\*/);
     const request = h.deps.store.requests.get('REQ-3')!;
