@@ -60,7 +60,7 @@ describe('/sg-request', () => {
   });
 
   const refusals: Array<[string, string, RegExp]> = [
-    ['unknown group, bad CIDR', 'sg-nowhere tcp 443 300.1.1.1/24 "x"', /Security group\*: Unknown security group "sg-nowhere"[\s\S]*Source CIDR\*: "300\.1\.1\.1\/24"/],
+    ['unknown group, bad CIDR', 'sg-nowhere tcp 443 300.1.1.1/24 "x"', /Security group\*: Unknown security group "sg-nowhere"[\s\S]*Source or destination\*: "300\.1\.1\.1\/24"/],
     ['ports out of range', 'sg-front tcp 0-70000 203.0.113.0/24 "x"', /Ports\*: Ports are 1-65535/],
     ['a missing justification', 'sg-front tcp 443 203.0.113.0/24', /Justification\*: Say why/],
     ['an unknown option', 'sg-front tcp 443 203.0.113.0/24 "x" foo=1', /Unknown option "foo="/],
