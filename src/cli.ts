@@ -13,6 +13,7 @@ import { inboxCommand } from './cli/inbox.ts';
 import { auditCommand } from './cli/audit.ts';
 import { doctorCommand } from './cli/doctor.ts';
 import { setupCommand } from './cli/setup.ts';
+import { importCommand } from './cli/import.ts';
 import { exitCodeFor, type Command, type Io } from './cli/command.ts';
 
 import { oneLine } from './domain/text.ts';
@@ -28,6 +29,7 @@ const COMMANDS: Record<string, Command> = {
   audit: auditCommand,
   doctor: doctorCommand,
   setup: setupCommand,
+  import: importCommand(),
   fakes: fakesCommand,
 };
 

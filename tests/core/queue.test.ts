@@ -16,7 +16,7 @@ let h: Harness;
 beforeEach(async () => void (h = await startHarness()));
 afterEach(() => h.close());
 
-const input = (cidr: string): RequestInput => ({ group: 'sg-front', protocol: 'tcp', fromPort: 443, toPort: 443, cidr, justification: 'partner API', ticket: null, expiresAt: null });
+const input = (cidr: string): RequestInput => ({ group: 'sg-front', direction: 'ingress', protocol: 'tcp', fromPort: 443, toPort: 443, peer: { kind: 'cidr', value: cidr }, justification: 'partner API', ticket: null, expiresAt: null });
 const submit = (cidr: string) => submitRequest(h.deps, { input: input(cidr), requester: 'U0ALICE' });
 const pipelinesOn = (branch: string) => h.gitlab.driver.pipelines().filter((p) => p.ref === branch);
 const finish = (id: string) => h.deps.store.requests.save({ ...h.deps.store.requests.get(id)!, state: 'deployed' });
