@@ -18,6 +18,7 @@ import { registerHome } from './slack/home.ts';
 import { registerCheckServices } from './slack/check-services.ts';
 import { CheckServicesLimiter } from './slack/check-services-limit.ts';
 import { cloudFromEnv, probeGuard } from './aws/env.ts';
+import type { Probe } from './checks/probe.ts';
 import { GroupCatalog } from './slack/sg-request/groups.ts';
 import { loadPolicies } from './compliance/policy.ts';
 import { followUps } from './core/follow-ups.ts';
@@ -28,13 +29,19 @@ import { startReconciler } from './core/reconcile.ts';
 import type { BotDeps } from './core/deps.ts';
 import { createHttpServer, listen, type ClientProblem } from './http.ts';
 
+/** What an embedder (the sandbox) may give the bot beyond its configuration. */
+export interface BotOptions {
+  /** How service checks reach a target; default Node's own probe (the sandbox maps ports it cannot bind). */
+  probe?: Probe;
+}
+
 export interface RunningBot {
   port: number;
   deps: BotDeps;
   stop(): Promise<void>;
 }
 
-export async function startBot(config: Config, log: Logger, env: NodeJS.ProcessEnv = {}): Promise<RunningBot> {
+export async function startBot(config: Config, log: Logger, env: NodeJS.ProcessEnv = {}, options: BotOptions = {}): Promise<RunningBot> {
   // The same policies the pipeline judges with, checked once: a bad file stops the start.
   const policies = await loadPolicies();
   const store = openStore(config.databasePath);
@@ -66,6 +73,7 @@ export async function startBot(config: Config, log: Logger, env: NodeJS.ProcessE
       servicePorts: async (group) => (await groups.details()).get(group)?.servicePorts ?? [],
       service: async (group) => (await groups.details()).get(group)?.service,
       allowTarget,
+      ...(options.probe ? { probe: options.probe } : {}),
     },
     locks: new KeyedMutex(),
     homeViewers: new HomeViewers(),
@@ -79,6 +87,7 @@ export async function startBot(config: Config, log: Logger, env: NodeJS.ProcessE
     ...deps,
     groups: () => groups.details(),
     allowTarget,
+    ...(options.probe ? { probe: options.probe } : {}),
     // One run per group at a time, one start per CHECK_SERVICES_INTERVAL: the bot's own state, not the module's.
     limiter: new CheckServicesLimiter({ intervalMs: config.checkServicesIntervalMs }),
     respond: createCommandResponder({ secrets: botSecrets(config, env) }),
