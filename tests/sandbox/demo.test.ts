@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { runSandbox } from '../src/sandbox/run.ts';
+import { runSandbox } from '../../src/sandbox/run.ts';
 
 test('the demo plays a request from the sentence to a live rule, and ends with every check green without root', async () => {
   const lines: string[] = [];
