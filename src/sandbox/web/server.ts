@@ -177,6 +177,7 @@ export async function startWebSandbox(world: World, options: { port: number; fal
       response.writeHead(200, { 'content-type': 'text/plain; charset=utf-8', 'x-content-type-options': 'nosniff', 'content-security-policy': "default-src 'none'" });
       return void response.end(content);
     }
+    if (url.pathname === '/favicon.ico') return void response.writeHead(204).end();
     const name = STATIC_FILES[url.pathname];
     if (name === undefined) throw new HttpError(404, 'not found');
     const type = TYPES[name.split('.').pop() ?? ''] ?? 'application/octet-stream';
