@@ -21,7 +21,7 @@ export function launchChromium(): Promise<Browser> {
 }
 
 /** The names of the states the walkthrough passes through (and the screenshots' file names). */
-export type Step = 'approval' | 'outsider-refused' | 'deployed' | 'modal-error' | 'rejected' | 'home';
+export type Step = 'approval' | 'outsider-refused' | 'deployed' | 'modal-error' | 'home' | 'rejected';
 
 export interface FlowOptions {
   /** Called at each main state, e.g. to take a screenshot. */
@@ -116,18 +116,17 @@ export async function walkthrough(page: Page, url: string, options: FlowOptions 
   const modalId = await requestId(page, 'partner API for invoices');
   await messageWith(page, 'Approval needed', modalId).waitFor({ timeout: 45_000 });
 
-  // 5. The other approver rejects it, with a reason.
+  // 5. The other approver finds it waiting in her Home tab, and rejects it in the channel, with a reason.
   await actAs(page, 'Carol');
+  await page.getByRole('button', { name: 'Portcullis' }).click();
+  await page.getByRole('region', { name: 'Home' }).getByText(modalId).first().waitFor();
+  await at('home', page);
+  await page.getByRole('button', { name: '# sec-ops' }).click();
   await decide(page, modalId, 'Reject');
   const reject = page.getByRole('dialog', { name: 'Reject request' });
   await reject.getByLabel('Reason').fill('Invoices move to the new API gateway next week.');
   await reject.getByRole('button', { name: 'Reject' }).click();
   await messageWith(page, 'Rejected', 'Invoices move to the new API gateway next week.').waitFor();
   await at('rejected', page);
-
-  // 6. The approver's Home tab.
-  await page.getByRole('button', { name: 'Portcullis' }).click();
-  await page.getByRole('region', { name: 'Home' }).locator('.block').first().waitFor();
-  await at('home', page);
   return { inline, modal: modalId };
 }

@@ -28,6 +28,7 @@ const STATIC_FILES: Record<string, string> = {
   '/blocks.js': 'blocks.js',
   '/mrkdwn.js': 'mrkdwn.js',
   '/backstage.js': 'backstage.js',
+  '/dom.js': 'dom.js',
   '/style.css': 'style.css',
 };
 const TYPES: Record<string, string> = { html: 'text/html', js: 'text/javascript', css: 'text/css' };

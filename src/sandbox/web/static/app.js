@@ -3,12 +3,14 @@
 // /api/state; everything done goes to /api/<action>, which the fake turns into the
 // Socket Mode envelope Slack would send the app. The page keeps only what a Slack client
 // keeps: who is acting, which tab is open, what is typed in a form not yet submitted.
+import { el } from './dom.js';
 import { readInputs, renderBlocks, textObject } from './blocks.js';
 import { render } from './mrkdwn.js';
 import { renderBackstage } from './backstage.js';
 
 const $ = (selector) => document.querySelector(selector);
-const BOT = { id: 'U0BOT', name: 'portcullis', realName: 'Portcullis' };
+/** Whoever posts and is none of the workspace's people is the app: only the bot posts here. */
+const APP_NAME = 'Portcullis';
 
 const ui = {
   me: sessionStorage.getItem('acting-as') || null,
@@ -22,14 +24,7 @@ const ui = {
   modalKey: null,
 };
 
-function el(tag, className, text) {
-  const e = document.createElement(tag);
-  if (className) e.className = className;
-  if (text !== undefined) e.textContent = text;
-  return e;
-}
-
-const people = () => [...(ui.state?.people ?? []), BOT];
+const people = () => ui.state?.people ?? [];
 const personOf = (id) => people().find((p) => p.id === id);
 const timeOf = (ts) => new Date(Number(ts) * 1000).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit', second: '2-digit' });
 
@@ -74,15 +69,16 @@ function confirmDialog(confirm) {
 // ------------------------------------------------------------------ drawing
 
 function message(m, { ephemeral = false } = {}) {
-  const who = personOf(m.user);
+  // An ephemeral's `user` is who sees it; it comes from the app.
+  const who = ephemeral ? undefined : personOf(m.user);
   const article = el('article', `msg${ephemeral ? ' ephemeral' : ''}`);
   article.dataset.ts = m.ts;
-  const name = ephemeral ? 'Portcullis' : who?.realName ?? m.user;
+  const name = who?.realName ?? APP_NAME;
   article.append(el('div', 'avatar', name.slice(0, 1)));
   const main = el('div', 'msg-main');
   const meta = el('div', 'msg-meta');
   meta.append(el('strong', '', name));
-  if (ephemeral || m.user === BOT.id) meta.append(el('span', 'app-badge', 'APP'));
+  if (who === undefined) meta.append(el('span', 'app-badge', 'APP'));
   meta.append(el('time', '', timeOf(m.ts)));
   if (m.edited) meta.append(el('span', 'muted', '(edited)'));
   if (ephemeral) meta.append(el('span', 'only-you', 'Only visible to you'));

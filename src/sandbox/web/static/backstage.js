@@ -1,12 +1,6 @@
 // The side panel: what happens behind Slack, read from the GitLab and AWS fakes — the
 // pipelines with their jobs advancing, the merge requests, the live rules of each group.
-
-function el(tag, className, text) {
-  const e = document.createElement(tag);
-  if (className) e.className = className;
-  if (text !== undefined) e.textContent = text;
-  return e;
-}
+import { el } from './dom.js';
 
 const ICONS = { success: '✔', failed: '✖', running: '◐', pending: '…', created: '○', manual: '▶', canceled: '⊘', skipped: '»', scheduled: '◷', waiting_for_resource: '…', preparing: '…' };
 

@@ -2,14 +2,8 @@
 // context, divider, actions, image, and the input blocks of modals with their hints and
 // field errors. Every text goes through mrkdwn.js or textContent. A button only reports
 // that it was pressed (ctx.onButton); what that does is the app's business, over Socket Mode.
+import { el } from './dom.js';
 import { render } from './mrkdwn.js';
-
-function el(tag, className, text) {
-  const e = document.createElement(tag);
-  if (className) e.className = className;
-  if (text !== undefined) e.textContent = text;
-  return e;
-}
 
 /** A text object: mrkdwn rendered, plain_text as typed. */
 export function textObject(obj, ctx) {

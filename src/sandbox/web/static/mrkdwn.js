@@ -4,6 +4,7 @@
 // and > quotes. parse() turns text into plain nodes (no DOM: tests run it in Node);
 // toDom() builds elements from them with textContent only, so nothing a person typed is
 // ever read as HTML.
+import { el } from './dom.js';
 
 const ENTITIES = { '&amp;': '&', '&lt;': '<', '&gt;': '>' };
 /** Slack's own three entities, and only those (Slack asks apps to escape nothing else). */
@@ -132,13 +133,6 @@ export function toDom(nodes, ctx = {}) {
   const fragment = document.createDocumentFragment();
   for (const node of nodes) fragment.append(nodeDom(node, ctx));
   return fragment;
-}
-
-function el(tag, className, text) {
-  const e = document.createElement(tag);
-  if (className) e.className = className;
-  if (text !== undefined) e.textContent = text;
-  return e;
 }
 
 function nodeDom(node, ctx) {
