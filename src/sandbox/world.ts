@@ -45,11 +45,17 @@ const forwarded = (port: number) => (port < 1024 ? port + FORWARD_OFFSET : port)
 /** The bot's own probe, with the sandbox's port forward; nothing else differs. */
 export const sandboxProbe: Probe = (target, timeoutMs) => defaultProbe({ ...target, port: forwarded(target.port) }, timeoutMs);
 
+/** Where the front may live when no address is asked for: the first whose ports are free. */
+const FRONT_IPS = Array.from({ length: 10 }, (_, i) => `127.88.0.${10 + i}`);
+
 /** The service ports the policy lets a rule open to the internet (and groups.json names for sg-front). */
 const FRONT_PORTS = [80, 443];
 
 export interface WorldOptions {
-  /** The front instance's loopback "public" address (default 127.88.0.10); parallel runs take their own. */
+  /**
+   * The front instance's loopback "public" address. Default: 127.88.0.10, or the next of
+   * 127.88.0.11-19 whose service ports are free (another sandbox may be running).
+   */
   frontIp?: string;
   /** Slack's timing (e.g. a longer ack wait on a loaded machine). */
   slackTiming?: Partial<SlackFakeTiming>;
@@ -68,7 +74,6 @@ export interface World {
 }
 
 export async function startWorld(options: WorldOptions = {}): Promise<World> {
-  const frontIp = options.frontIp ?? '127.88.0.10';
   const dir = await mkdtemp(path.join(tmpdir(), 'portcullis-sandbox-'));
   const closers: Array<() => Promise<unknown>> = [() => rm(dir, { recursive: true, force: true })];
   const close = async () => {
@@ -82,10 +87,10 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
     closers.push(() => fakes.close());
     // main is live, as after earlier deploys: a request's plan adds just its rule.
     fakes.gitlab.driver.deployBranch();
+    const { ip: frontIp, targets } = await frontServices(options.frontIp);
+    closers.push(() => targets.close());
     const front = fakes.aws.driver.findGroupByName('sg-front')!;
     fakes.aws.driver.addInstance({ groupIds: [front.groupId], publicIp: frontIp, state: 'running', tags: { Name: 'front' } });
-    const targets = await frontServices(frontIp);
-    closers.push(() => targets.close());
 
     const e = fakes.endpoints;
     const env = {
@@ -122,9 +127,16 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
 }
 
 /** HTTP on 80 and HTTPS on 443 (a certificate made now, self-signed) behind the port forward. */
-async function frontServices(ip: string): Promise<ServiceTargets> {
+async function frontServices(asked: string | undefined): Promise<{ ip: string; targets: ServiceTargets }> {
   const tls = await selfSigned({ names: ['front.sandbox.test'] });
-  return startServiceTargets(
-    FRONT_PORTS.map((port) => ({ ip, port: forwarded(port), behaviour: 'ok' as const, ...(port === 443 ? { tls } : {}) })),
-  );
+  const candidates = asked !== undefined ? [asked] : FRONT_IPS;
+  for (const [i, ip] of candidates.entries()) {
+    try {
+      const targets = await startServiceTargets(FRONT_PORTS.map((port) => ({ ip, port: forwarded(port), behaviour: 'ok' as const, ...(port === 443 ? { tls } : {}) })));
+      return { ip, targets };
+    } catch (err) {
+      if (i === candidates.length - 1 || !/EADDRINUSE/.test((err as Error).message)) throw err;
+    }
+  }
+  throw new Error('no front address to serve on');
 }

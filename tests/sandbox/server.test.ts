@@ -91,7 +91,11 @@ test('the default port taken, it listens on a free one; a port asked for and tak
   }
 });
 
-test('npm run sandbox prints the page address, serves it, and stops cleanly on Ctrl-C', async () => {
+test('npm run sandbox prints the page address, serves it, and stops cleanly on Ctrl-C; its front moves over when its address is taken', async (t) => {
+  // The default front address's port 80 (forwarded) is taken, here or by a sandbox already running.
+  const squatter = createServer();
+  await new Promise<void>((resolve) => squatter.once('error', () => resolve()).listen(20_080, '127.88.0.10', resolve));
+  t.after(() => void squatter.close());
   const run = fileURLToPath(new URL('../../src/sandbox/run.ts', import.meta.url));
   const child = spawn(process.execPath, ['--import', 'tsx', run, '--port', '0'], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NODE_NO_WARNINGS: '1' } });
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
