@@ -6,6 +6,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Browser } from 'playwright-core';
+import { WebClient } from '@slack/web-api';
 import { chromiumMissing, launchChromium, walkthrough } from '../../src/sandbox/browser/flow.ts';
 import { startWebSandbox, type WebSandbox } from '../../src/sandbox/web/server.ts';
 import { startWorld, type World } from '../../src/sandbox/world.ts';
@@ -60,7 +61,7 @@ if (missing) {
     await page.close();
   });
 
-  test('text a person typed is shown as text, never as markup', async () => {
+  test('text a person typed is shown as text, never as markup: in a message and in a shared file', async () => {
     const page = await browser.newPage();
     await page.goto(web.url);
     await page.locator('body[data-ready="yes"]').waitFor();
@@ -77,6 +78,16 @@ if (missing) {
     assert.equal(await note.locator('img').count(), 0);
     assert.equal(await note.locator('a').count(), 0, 'a javascript: link is shown as its label only');
     assert.equal(await page.evaluate(() => (window as unknown as { pwned?: number }).pwned), undefined);
+
+    // A file shared in a thread, as the bot shares a long plan: opened, its bytes are text too.
+    const client = new WebClient(world.fakes.endpoints.slackBotToken, { slackApiUrl: world.fakes.endpoints.slackApiUrl, retryConfig: { retries: 0 } });
+    const parent = await client.chat.postMessage({ channel: world.channel, text: 'plan parent' });
+    await client.filesUploadV2({ channel_id: world.channel, thread_ts: parent.ts!, filename: 'REQ-9-plan.txt', content: `+ ingress tcp/443 "${hostile}"` });
+    const file = page.locator('.thread').filter({ hasText: 'plan parent' }).locator('details.file');
+    await file.getByText('REQ-9-plan.txt').click();
+    await file.locator('pre').filter({ hasText: '+ ingress tcp/443' }).waitFor();
+    assert.equal(await file.locator('pre').innerText(), `+ ingress tcp/443 "${hostile}"`);
+    assert.equal(await page.locator('img').count(), 0);
     await page.close();
   });
 }
