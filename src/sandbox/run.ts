@@ -72,5 +72,9 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
     process.stderr.write(`sandbox: ${(err as Error).message}\nusage: npm run sandbox [-- --demo [--keep]] [--port N] [--endpoints]\n`);
     process.exit(2);
   }
-  process.exitCode = await runSandbox(options);
+  process.exitCode = await runSandbox(options).catch((err: NodeJS.ErrnoException) => {
+    if (err.code !== 'EADDRINUSE') throw err;
+    process.stderr.write(`sandbox: port ${options.port} is taken; leave --port out to take a free one\n`);
+    return 2;
+  });
 }

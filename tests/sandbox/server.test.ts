@@ -118,3 +118,22 @@ test('npm run sandbox prints the page address, serves it, and stops cleanly on C
   assert.ok(lines.includes('Stopping the sandbox.'));
   await assert.rejects(fetch(url), 'nothing listens any more');
 });
+
+test('npm run sandbox --port N with N taken says so and exits 2, leaving nothing running', async () => {
+  const squatter = createServer();
+  await new Promise<void>((resolve) => squatter.listen(0, '127.0.0.1', resolve));
+  const taken = (squatter.address() as AddressInfo).port;
+  try {
+    const run = fileURLToPath(new URL('../../src/sandbox/run.ts', import.meta.url));
+    const child = spawn(process.execPath, ['--import', 'tsx', run, '--port', String(taken)], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, NODE_NO_WARNINGS: '1' } });
+    let stderr = '';
+    child.stderr!.on('data', (chunk: Buffer) => void (stderr += chunk.toString()));
+    const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
+    const code = await new Promise<number | null>((resolve) => child.once('exit', (c) => resolve(c)));
+    clearTimeout(timer);
+    assert.equal(code, 2, stderr);
+    assert.match(stderr, new RegExp(`port ${taken} is taken`));
+  } finally {
+    squatter.close();
+  }
+});

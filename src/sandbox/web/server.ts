@@ -209,16 +209,6 @@ export async function startWebSandbox(world: World, options: { port: number; fal
       for (const response of events) response.write(`data: ${tick}\n\n`);
     });
   };
-  const unsubscribe = slack.onChange(announce);
-  let digest = JSON.stringify(backstage(world));
-  const poll = setInterval(() => {
-    const next = JSON.stringify(backstage(world));
-    if (next !== digest) {
-      digest = next;
-      announce();
-    }
-  }, BACKSTAGE_POLL_MS);
-
   const server = createServer((request, response) => {
     route(request, response).catch((err: unknown) => {
       const status = err instanceof HttpError ? err.status : err instanceof z.ZodError ? 400 : 500;
@@ -229,6 +219,16 @@ export async function startWebSandbox(world: World, options: { port: number; fal
   });
   const port = await listen(server, options.port, options.fallback);
   origins = [`http://127.0.0.1:${port}`, `http://localhost:${port}`];
+  // Followed only once listening: a server that could not start leaves nothing running.
+  const unsubscribe = slack.onChange(announce);
+  let digest = JSON.stringify(backstage(world));
+  const poll = setInterval(() => {
+    const next = JSON.stringify(backstage(world));
+    if (next !== digest) {
+      digest = next;
+      announce();
+    }
+  }, BACKSTAGE_POLL_MS);
 
   return {
     url: `http://127.0.0.1:${port}/`,
