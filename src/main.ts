@@ -18,6 +18,7 @@ import { registerHome } from './slack/home.ts';
 import { registerCheckServices } from './slack/check-services.ts';
 import { CheckServicesLimiter } from './slack/check-services-limit.ts';
 import { cloudFromEnv, probeGuard } from './aws/env.ts';
+import type { Probe } from './checks/probe.ts';
 import { GroupCatalog } from './slack/sg-request/groups.ts';
 import { loadPolicies } from './compliance/policy.ts';
 import { followUps } from './core/follow-ups.ts';
@@ -29,13 +30,19 @@ import type { BotDeps } from './core/deps.ts';
 import { createHttpServer, listen, type ClientProblem } from './http.ts';
 import { BotMetrics } from './metrics.ts';
 
+/** What an embedder (the sandbox) may give the bot beyond its configuration. */
+export interface BotOptions {
+  /** How service checks reach a target; default Node's own probe (the sandbox maps ports it cannot bind). */
+  probe?: Probe;
+}
+
 export interface RunningBot {
   port: number;
   deps: BotDeps;
   stop(): Promise<void>;
 }
 
-export async function startBot(config: Config, log: Logger, env: NodeJS.ProcessEnv = {}): Promise<RunningBot> {
+export async function startBot(config: Config, log: Logger, env: NodeJS.ProcessEnv = {}, options: BotOptions = {}): Promise<RunningBot> {
   // The same policies the pipeline judges with, checked once: a bad file stops the start.
   const policies = await loadPolicies();
   // GET /metrics: what passes the webhook door, the audit log and the ports, and what the store holds.
@@ -71,6 +78,7 @@ export async function startBot(config: Config, log: Logger, env: NodeJS.ProcessE
       service: async (group) => (await groups.details()).get(group)?.service,
       existing: async (group) => (await groups.details()).get(group)?.existing,
       allowTarget,
+      ...(options.probe ? { probe: options.probe } : {}),
     },
     locks: new KeyedMutex(),
     homeViewers: new HomeViewers(),
@@ -84,6 +92,7 @@ export async function startBot(config: Config, log: Logger, env: NodeJS.ProcessE
     ...deps,
     groups: () => groups.details(),
     allowTarget,
+    ...(options.probe ? { probe: options.probe } : {}),
     // One run per group at a time, one start per CHECK_SERVICES_INTERVAL: the bot's own state, not the module's.
     limiter: new CheckServicesLimiter({ intervalMs: config.checkServicesIntervalMs }),
     respond: createCommandResponder({ secrets: botSecrets(config, env) }),

@@ -62,6 +62,7 @@ export const fileMethods: MethodTable = {
         const message = ws.post(channel, comment, stringArg(args, 'thread_ts'));
         message.files = files;
         for (const file of files) file.shares.push({ channel: message.channel, ts: message.ts });
+        ws.changed();
       }
       return { files: files.map((file) => fileJson(ws, file)) };
     },
