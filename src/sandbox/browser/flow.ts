@@ -105,12 +105,12 @@ export async function walkthrough(page: Page, url: string, options: FlowOptions 
   await modal.getByLabel('Security group').selectOption('sg-front');
   await modal.getByLabel('Protocol').selectOption('tcp');
   await modal.getByLabel('Ports').fill('443');
-  await modal.getByLabel('Source CIDR').fill('203.0.113.0/33');
+  await modal.getByLabel('Source or destination').fill('203.0.113.0/33');
   await modal.getByLabel('Justification').fill('partner API for invoices');
   await modal.getByRole('button', { name: 'Request' }).click();
   await modal.getByRole('alert').filter({ hasText: 'is not an IPv4 or IPv6 CIDR' }).waitFor();
   await at('modal-error', page);
-  await modal.getByLabel('Source CIDR').fill('203.0.113.0/24');
+  await modal.getByLabel('Source or destination').fill('203.0.113.0/24');
   await modal.getByRole('button', { name: 'Request' }).click();
   await modal.waitFor({ state: 'detached' });
   const modalId = await requestId(page, 'partner API for invoices');

@@ -118,12 +118,13 @@ export function registerHookRoutes(router: Router, data: GitLabData, sender: Web
   });
 
   // The hook's deliveries of the last 7 days, newest first; the secret shows as [REDACTED].
+  // GitLab writes a delivery's log entry once it ended: one still under way is not listed.
   router.get('/projects/:id/hooks/:hook_id/events', (req) => {
     data.requireProject(req.params.id);
     const hook = sender.hooks.find((h) => String(h.id) === req.params.hook_id);
     if (!hook) throw notFound();
     const since = Date.now() - 7 * 86_400_000;
-    const records = sender.deliveries().filter((d) => d.hookId === hook.id && d.sentAt.getTime() >= since).reverse();
+    const records = sender.deliveries().filter((d) => d.hookId === hook.id && d.finished && d.sentAt.getTime() >= since).reverse();
     return paginate(req, data.baseUrl, records, (d) => ({
       id: d.sentAt.getTime(),
       url: hook.url,

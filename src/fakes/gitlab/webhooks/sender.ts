@@ -37,6 +37,8 @@ export interface DeliveryRecord {
   error?: string;
   payload: unknown;
   sentAt: Date;
+  /** Whether the attempt ended (answered, failed or timed out); GitLab logs a delivery only then. */
+  finished: boolean;
 }
 
 export type WebhookFault = { kind: 'duplicate' } | { kind: 'drop' } | { kind: 'reorder' } | { kind: 'delay'; ms: number };
@@ -169,9 +171,11 @@ export class WebhookSender {
       status: null,
       payload: d.payload,
       sentAt: new Date(),
+      finished: false,
     };
     this.records.push(record);
     const result = await this.post(d);
+    record.finished = true;
     record.status = result.status;
     if (result.error) record.error = result.error;
     if (result.status !== null && result.status >= 200 && result.status < 300) {
