@@ -27,6 +27,7 @@ const COMMANDS: Record<string, Entry> = {
   inbox: async () => (await import('./cli/inbox.ts')).inboxCommand,
   audit: async () => (await import('./cli/audit.ts')).auditCommand,
   fakes: async () => (await import('./cli/fakes.ts')).fakesCommand,
+  bot: async () => (await import('./cli/bot.ts')).botCommand,
 };
 
 const load = async (entry: Entry): Promise<Command> => (typeof entry === 'function' ? entry() : entry);

@@ -227,9 +227,15 @@ export async function main(env: NodeJS.ProcessEnv = process.env): Promise<number
   return 0;
 }
 
-if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  const code = await main();
+/**
+ * Sets the exit code, and exits with it a second later if the process is still alive:
+ * whatever a library left open after the stop (a keep-alive socket, a timer) must not
+ * hold it. Returns the code.
+ */
+export function exitSoon(code: number): number {
   process.exitCode = code;
-  // Whatever a library left open (a keep-alive socket, a timer) must not hold the exit.
   setTimeout(() => process.exit(code), 1000).unref();
+  return code;
 }
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) exitSoon(await main());
