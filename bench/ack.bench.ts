@@ -1,9 +1,7 @@
-import { spawn } from 'node:child_process';
-import path from 'node:path';
-import { createInterface } from 'node:readline';
 import { WebClient } from '@slack/web-api';
 import { APPROVE_ACTION } from '../src/slack/blocks/approval.ts';
 import { APPROVER, BYSTANDER, CHANNEL, Harness, OTHER_APPROVER, REQUESTER } from '../tests/e2e/harness.ts';
+import { startBareApp } from './bare-app.ts';
 import type { BenchResult } from './run.ts';
 import { percentile } from './stats.ts';
 
@@ -24,29 +22,6 @@ async function clickAll(h: Harness, ts: string): Promise<number[]> {
   };
   for (let i = 0; i < WARMUP_CLICKS; i++) await click(BYSTANDER);
   return Promise.all(Array.from({ length: CLICKS }, (_, i) => click(CLICKERS[i % CLICKERS.length]!)));
-}
-
-/** The bare Bolt app as a process against the same Slack fake; resolves once it is connected. */
-async function startBareApp(h: Harness): Promise<() => Promise<void>> {
-  const e = h.fakes.endpoints;
-  const child = spawn(process.execPath, ['--import', import.meta.resolve('tsx'), path.join(import.meta.dirname, 'bare-bolt-app.ts')], {
-    env: { PATH: process.env.PATH ?? '', SLACK_BOT_TOKEN: e.slackBotToken, SLACK_APP_TOKEN: e.slackAppToken, SLACK_API_URL: e.slackApiUrl },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error('the bare Bolt app did not connect within 20 s')), 20_000);
-    createInterface({ input: child.stdout! }).on('line', (line) => {
-      if (line !== 'ready') return;
-      clearTimeout(timer);
-      resolve();
-    });
-    void exited.then(() => reject(new Error('the bare Bolt app exited before it connected')));
-  });
-  return async () => {
-    child.kill('SIGTERM');
-    await exited;
-  };
 }
 
 /**
@@ -70,8 +45,8 @@ export async function ackLatency(): Promise<BenchResult> {
       text: approval.text,
       blocks: approval.blocks as never,
     });
-    const stopBare = await startBareApp(h);
-    const bare = await clickAll(h, copy.ts!).finally(stopBare);
+    const bareApp = await startBareApp(h.fakes.endpoints);
+    const bare = await clickAll(h, copy.ts!).finally(() => bareApp.stop());
 
     const [botP50, botP99, bareP50, bareP99] = [percentile(bot, 50), percentile(bot, 99), percentile(bare, 50), percentile(bare, 99)];
     return {

@@ -6,6 +6,7 @@ import { plan10k } from './plan.bench.ts';
 import { ackLatency } from './ack.bench.ts';
 import { webhookIngest } from './webhook.bench.ts';
 import { services1k, services1kHttps } from './services.bench.ts';
+import { footprint } from './footprint.bench.ts';
 
 export interface BenchResult {
   name: string;
@@ -20,6 +21,7 @@ const BENCHMARKS: Record<string, () => Promise<BenchResult>> = {
   'webhook-ingest': webhookIngest,
   'services-1k': services1k,
   'services-1k-https': services1kHttps,
+  footprint,
 };
 
 const wanted = process.argv.slice(2);

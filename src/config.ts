@@ -45,6 +45,8 @@ export interface Config {
   readonly awsRegion: string | null;
   /** `/check-services`: least time between the starts of two runs of one group (and one run at a time). */
   readonly checkServicesIntervalMs: number;
+  /** On SIGTERM, how long in-flight work may take to finish before the process exits anyway. */
+  readonly shutdownTimeoutMs: number;
 }
 
 export class ConfigError extends InputError {
@@ -107,6 +109,7 @@ const schema = z.object({
   LOG_LEVEL: z.enum(LOG_LEVELS),
   AWS_REGION: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d+$/).optional(),
   CHECK_SERVICES_INTERVAL: boundedDuration(1000, 86_400_000),
+  SHUTDOWN_TIMEOUT: boundedDuration(1000, 600_000),
 });
 
 type Variable = keyof z.input<typeof schema>;
@@ -133,6 +136,7 @@ const EXPECTED: Record<Variable, string> = {
   LOG_LEVEL: LOG_LEVELS.join(', '),
   AWS_REGION: 'an AWS region such as eu-west-1',
   CHECK_SERVICES_INTERVAL: 'a duration from 1s to 24h, such as 60s or 5m',
+  SHUTDOWN_TIMEOUT: 'a duration from 1s to 10m, such as 8s',
 };
 
 /** Every variable the bot reads, in documentation order (.env.example lists the same). */
@@ -152,6 +156,7 @@ const DEFAULTS: Partial<Record<Variable, string>> = {
   RECONCILE_INTERVAL: '2m',
   LOG_LEVEL: 'info',
   CHECK_SERVICES_INTERVAL: '1m',
+  SHUTDOWN_TIMEOUT: '8s',
 };
 
 export function loadConfig(env: Record<string, string | undefined>): Config {
@@ -192,6 +197,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     logLevel: v.LOG_LEVEL,
     awsRegion: v.AWS_REGION ?? null,
     checkServicesIntervalMs: v.CHECK_SERVICES_INTERVAL,
+    shutdownTimeoutMs: v.SHUTDOWN_TIMEOUT,
   });
 }
 

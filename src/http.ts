@@ -1,7 +1,9 @@
 /**
  * The bot's HTTP side: GitLab's webhooks in, and the two probes an orchestrator asks.
  * /healthz says the process is alive; /readyz that it can do its job (Slack socket
- * connected, store open).
+ * connected, store open). While the bot stops (`draining`), webhooks are answered 503
+ * with Retry-After, unread and unstored, and /readyz 503: GitLab sends the delivery again
+ * later, and the bot's reconciliation catches up on any it gave up on.
  *
  * The port is open to anyone who can reach it, before any token is checked, so nothing a
  * client sends may stop the process or hold it: a request target that is not a plain
@@ -60,6 +62,8 @@ export type ClientProblem =
 export interface HttpOptions {
   webhook: Handler;
   ready(): { ready: boolean; checks: Record<string, boolean> };
+  /** True once the bot is stopping: no new work is taken. */
+  draining?(): boolean;
   onError(err: unknown): void;
   /** GET /metrics: the Prometheus text exposition, when given. */
   metrics?(): Promise<{ contentType: string; body: string }>;
@@ -94,12 +98,23 @@ function clientErrorStatus(code: string | undefined): 400 | 408 | 431 {
   return 400;
 }
 
+/** Retry-After of a webhook refused while the bot stops: about the time a restart takes. */
+export const DRAINING_RETRY_AFTER_S = 30;
+
 export function createHttpServer(o: HttpOptions): Server {
   const limits: HttpLimits = { ...DEFAULT_HTTP_LIMITS, ...o.limits };
+  const draining = () => o.draining?.() === true;
   const routes: Record<string, Handler> = {
-    'POST /webhooks/gitlab': o.webhook,
+    'POST /webhooks/gitlab': (req, res) => {
+      if (!draining()) return o.webhook(req, res);
+      // The body is left unread: the connection closes after this answer.
+      res.setHeader('connection', 'close');
+      res.setHeader('retry-after', String(DRAINING_RETRY_AFTER_S));
+      json(res, 503, { error: 'stopping; send it again later' });
+    },
     'GET /healthz': (_req, res) => json(res, 200, { status: 'ok' }),
     'GET /readyz': (_req, res) => {
+      if (draining()) return json(res, 503, { status: 'stopping' });
       const r = o.ready();
       json(res, r.ready ? 200 : 503, { status: r.ready ? 'ready' : 'not ready', checks: r.checks });
     },
@@ -197,4 +212,19 @@ export async function listen(server: Server, port: number, host?: string): Promi
     });
   });
   return (server.address() as AddressInfo).port;
+}
+
+/**
+ * Stops accepting connections and closes idle keep-alive ones at once; a request still
+ * being answered gets until `timeoutMs`, then its connection is closed too.
+ */
+export async function closeServer(server: Server, timeoutMs: number): Promise<void> {
+  const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+  server.closeIdleConnections();
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs)));
+  await Promise.race([closed, late]);
+  clearTimeout(timer);
+  server.closeAllConnections();
+  await closed;
 }

@@ -1,6 +1,12 @@
 /**
  * Composition root: configuration → logger → store → GitLab and Slack adapters → core →
- * HTTP server, inbox worker and reconciler. `npm start` runs it.
+ * HTTP server, inbox worker and reconciler. `npm start` runs it compiled (dist/main.js).
+ *
+ * SIGTERM or SIGINT stops it cleanly: no new work (webhooks 503, the Slack socket
+ * closed, the worker and the reconciler take nothing more), what is in flight finishes
+ * within SHUTDOWN_TIMEOUT, the HTTP server and the store close, exit 0; 1 when the bound
+ * cut work short (safe: the inbox and the reconciler resume it at the next start). A
+ * second signal exits at once.
  */
 import { config as loadDotenv } from 'dotenv';
 import { pathToFileURL } from 'node:url';
@@ -27,7 +33,8 @@ import { KeyedMutex } from './core/keyed-mutex.ts';
 import { InboxWorker } from './core/worker.ts';
 import { startReconciler } from './core/reconcile.ts';
 import type { BotDeps } from './core/deps.ts';
-import { createHttpServer, listen, type ClientProblem } from './http.ts';
+import { closeServer, createHttpServer, listen, type ClientProblem } from './http.ts';
+import { InFlight } from './in-flight.ts';
 import { BotMetrics } from './metrics.ts';
 
 /** What an embedder (the sandbox) may give the bot beyond its configuration. */
@@ -36,10 +43,18 @@ export interface BotOptions {
   probe?: Probe;
 }
 
+export interface StopOutcome {
+  /** True when everything in flight finished within the bound. */
+  drained: boolean;
+  /** What was still running when the bound passed. */
+  unfinished: string[];
+}
+
 export interface RunningBot {
   port: number;
   deps: BotDeps;
-  stop(): Promise<void>;
+  /** Takes no new work, lets what is in flight finish within `timeoutMs` (default SHUTDOWN_TIMEOUT), closes everything. */
+  stop(timeoutMs?: number): Promise<StopOutcome>;
 }
 
 export async function startBot(config: Config, log: Logger, env: NodeJS.ProcessEnv = {}, options: BotOptions = {}): Promise<RunningBot> {
@@ -98,6 +113,10 @@ export async function startBot(config: Config, log: Logger, env: NodeJS.ProcessE
     respond: createCommandResponder({ secrets: botSecrets(config, env) }),
   });
   slack.app.error(async (err) => void log.error({ err }, 'unhandled error in a Slack listener'));
+  // Every envelope's handling, counted until its listeners are done, so a stop can wait for it.
+  const inFlight = new InFlight();
+  slack.app.use(({ next }) => inFlight.run('Slack event', next));
+  let draining = false;
 
   const worker = new InboxWorker(deps);
   // Deliveries that arrive together are stored in one transaction.
@@ -125,6 +144,7 @@ export async function startBot(config: Config, log: Logger, env: NodeJS.ProcessE
       return { ready: Object.values(checks).every(Boolean), checks };
     },
     metrics: () => metrics.scrape(),
+    draining: () => draining,
     onError: (err) => log.error({ err }, 'http handler failed'),
     onClientProblem: clientProblemLog(log),
   });
@@ -134,20 +154,29 @@ export async function startBot(config: Config, log: Logger, env: NodeJS.ProcessE
   const port = await listen(server, config.port);
   const reconciler = startReconciler(deps, config.reconcileIntervalMs, () => metrics.reconciled());
   // Warm the group list for the modal, and start anything queued before a restart.
-  void groups.current().catch((err: unknown) => log.warn({ err }, 'reading the security groups failed'));
-  void followUps.resume(deps).catch((err: unknown) => log.error({ err }, 'starting a queued request failed'));
+  void inFlight.run('reading the security groups', () => groups.current()).catch((err: unknown) => log.warn({ err }, 'reading the security groups failed'));
+  void inFlight.run('resuming queued requests', () => followUps.resume(deps)).catch((err: unknown) => log.error({ err }, 'starting a queued request failed'));
   log.info({ port, channel: config.slack.channelId }, 'portcullis bot listening');
 
   return {
     port,
     deps,
-    async stop() {
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-      server.closeAllConnections();
-      await reconciler.stop();
-      await worker.stop();
-      await slack.app.stop();
+    async stop(timeoutMs = config.shutdownTimeoutMs) {
+      draining = true;
+      const deadline = Date.now() + timeoutMs;
+      // Nothing new: Slack sends envelopes to another connection or again later; the worker
+      // and the reconciler finish the item they hold and take no other.
+      const quiet = (what: string, stop: () => Promise<unknown>) =>
+        void inFlight.run(what, stop).catch((err: unknown) => log.warn({ err }, `${what} failed while stopping`));
+      quiet('closing the Slack socket', () => slack.app.stop());
+      quiet('inbox worker', () => worker.stop());
+      quiet('reconciliation', () => reconciler.stop());
+      const drained = await inFlight.idle(timeoutMs);
+      const unfinished = inFlight.running();
+      // A webhook still being stored is answered before its connection closes.
+      await closeServer(server, Math.max(0, deadline - Date.now()));
       store.close();
+      return { drained, unfinished };
     },
   };
 }
@@ -189,13 +218,40 @@ export async function main(env: NodeJS.ProcessEnv = process.env): Promise<number
   }
   const log = createLogger({ level: config.logLevel, secrets: configSecrets(config) });
   const bot = await startBot(config, log, env);
-  await new Promise<void>((resolve) => {
-    process.once('SIGINT', resolve);
-    process.once('SIGTERM', resolve);
+  const signal = await new Promise<NodeJS.Signals>((resolve) => {
+    const first = (s: NodeJS.Signals) => {
+      process.off('SIGINT', first);
+      process.off('SIGTERM', first);
+      resolve(s);
+    };
+    process.on('SIGINT', first);
+    process.on('SIGTERM', first);
   });
-  log.info('stopping');
-  await bot.stop();
+  const again = (s: NodeJS.Signals) => {
+    log.warn({ signal: s }, 'second signal while stopping: exiting now');
+    process.exit(1);
+  };
+  process.on('SIGINT', again);
+  process.on('SIGTERM', again);
+  log.info({ signal, timeoutMs: config.shutdownTimeoutMs }, 'stopping: no new work taken, finishing what is in flight');
+  const { drained, unfinished } = await bot.stop();
+  if (!drained) {
+    log.error({ unfinished }, 'stopped before in-flight work finished (SHUTDOWN_TIMEOUT); the inbox and reconciliation take it up at the next start');
+    return 1;
+  }
+  log.info('stopped');
   return 0;
 }
 
-if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) process.exitCode = await main();
+/**
+ * Sets the exit code, and exits with it a second later if the process is still alive:
+ * whatever a library left open after the stop (a keep-alive socket, a timer) must not
+ * hold it. Returns the code.
+ */
+export function exitSoon(code: number): number {
+  process.exitCode = code;
+  setTimeout(() => process.exit(code), 1000).unref();
+  return code;
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) exitSoon(await main());

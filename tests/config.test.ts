@@ -223,3 +223,24 @@ test('.env.example documents exactly the variables loadConfig reads', () => {
   const listed = [...text.matchAll(/^([A-Z0-9_]+)=/gm)].map((m) => m[1]);
   assert.deepEqual(listed, [...CONFIG_VARIABLES]);
 });
+
+test('.env.example explains the AWS variables the process reads besides loadConfig, commented out', () => {
+  const text = readFileSync(new URL('../.env.example', import.meta.url), 'utf8');
+  const source = readFileSync(new URL('../src/aws/env.ts', import.meta.url), 'utf8');
+  const read = new Set([...source.matchAll(/\b(AWS_[A-Z_]+)\b/g)].map((m) => m[1]!));
+  // `AWS_ENDPOINT_URL_${service}` names two variables.
+  read.delete('AWS_ENDPOINT_URL_');
+  for (const service of ['EC2', 'STS']) read.add(`AWS_ENDPOINT_URL_${service}`);
+  read.delete('AWS_REGION');
+  read.delete('AWS_DEFAULT_REGION');
+  assert.ok(read.size >= 6, `found ${[...read].join(', ')}`);
+  for (const name of read) assert.match(text, new RegExp(`^# ${name}=$`, 'm'), name);
+});
+
+test('SHUTDOWN_TIMEOUT is a duration from 1s to 10m, default 8s', () => {
+  assert.equal(loadConfig(minimal).shutdownTimeoutMs, 8000);
+  assert.equal(loadConfig({ ...minimal, SHUTDOWN_TIMEOUT: '25s' }).shutdownTimeoutMs, 25_000);
+  for (const bad of ['0s', '11m', 'later']) {
+    assert.deepEqual(problemsOf({ ...minimal, SHUTDOWN_TIMEOUT: bad }), ['SHUTDOWN_TIMEOUT: invalid; expected a duration from 1s to 10m, such as 8s'], bad);
+  }
+});

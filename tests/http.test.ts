@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { connect } from 'node:net';
 import type { Server } from 'node:http';
 import { test, type TestContext } from 'node:test';
-import { createHttpServer, listen, requestPath, type ClientProblem, type Handler, type HttpLimits, type HttpOptions } from '../src/http.ts';
+import { closeServer, createHttpServer, DRAINING_RETRY_AFTER_S, listen, requestPath, type ClientProblem, type Handler, type HttpLimits, type HttpOptions } from '../src/http.ts';
 
 const FAST: Partial<HttpLimits> = { headersTimeoutMs: 300, requestTimeoutMs: 600, keepAliveTimeoutMs: 300, checkIntervalMs: 50 };
 
@@ -231,4 +231,50 @@ test('a reporter that throws does not take the server down', async (t) => {
   assert.equal((await exchange(d.port, 'garbage\r\n\r\n')).status, 400);
   assert.equal((await exchange(d.port, 'GET //[ HTTP/1.1\r\nHost: x\r\n\r\n')).status, 400);
   await healthy(d.port);
+});
+
+test('while the bot stops: a webhook is 503 with Retry-After and never handled, /readyz 503, /healthz 200', async (t) => {
+  let draining = false;
+  let handled = 0;
+  const { port } = await door(t, { draining: () => draining, webhook: (_req, res) => void (handled++, res.writeHead(200).end('{}')) });
+  const url = (path: string) => `http://127.0.0.1:${port}${path}`;
+  const deliver = () => fetch(url('/webhooks/gitlab'), { method: 'POST', body: '{"object_kind":"pipeline"}', headers: { 'content-type': 'application/json' } });
+  assert.equal((await deliver()).status, 200);
+  draining = true;
+  const refused = await deliver();
+  assert.equal(refused.status, 503);
+  assert.equal(refused.headers.get('retry-after'), String(DRAINING_RETRY_AFTER_S));
+  assert.equal(handled, 1, 'the refused delivery never reached the handler');
+  const ready = await fetch(url('/readyz'));
+  assert.equal(ready.status, 503);
+  assert.deepEqual(await ready.json(), { status: 'stopping' });
+  assert.equal((await fetch(url('/healthz'))).status, 200);
+});
+
+test('closeServer: idle keep-alive connections close at once, a request in progress gets until the bound', async () => {
+  let finish: (() => void) | undefined;
+  const server = createHttpServer({
+    webhook: (_req, res) => void (finish = () => res.writeHead(200).end('{}')),
+    ready: () => ({ ready: true, checks: {} }),
+    onError: () => undefined,
+  });
+  const port = await listen(server, 0, '127.0.0.1');
+  const slow = fetch(`http://127.0.0.1:${port}/webhooks/gitlab`, { method: 'POST', body: '{}' }).then((r) => r.status, () => 'reset');
+  while (!finish) await new Promise((r) => setTimeout(r, 5));
+  const started = Date.now();
+  const closing = closeServer(server, 300);
+  finish();
+  assert.equal(await slow, 200, 'the request in progress was answered');
+  await closing;
+  assert.ok(Date.now() - started < 1000);
+
+  // A request that outlasts the bound loses its connection.
+  const stuck = createHttpServer({ webhook: () => undefined, ready: () => ({ ready: true, checks: {} }), onError: () => undefined });
+  const stuckPort = await listen(stuck, 0, '127.0.0.1');
+  const hanging = fetch(`http://127.0.0.1:${stuckPort}/webhooks/gitlab`, { method: 'POST', body: '{}' }).then((r) => r.status, () => 'reset');
+  await new Promise((r) => setTimeout(r, 50));
+  const t0 = Date.now();
+  await closeServer(stuck, 200);
+  assert.ok(Date.now() - t0 >= 150, 'waited for the bound');
+  assert.equal(await hanging, 'reset');
 });

@@ -4,18 +4,12 @@
  * tests and the sandbox pass the fake's endpoint and keys. Every call is bounded: the
  * SDK's standard retry (3 attempts, throttling included) and a per-request timeout, so a
  * hanging AWS cannot hold a Slack action or a pipeline job for ever.
+ *
+ * The SDK clients are loaded at their first call, not with this module: the EC2 client
+ * alone takes over a second and some 90 MB to load, which a bot that has not been asked
+ * for a check yet, and every CLI command that reads no AWS, need not pay.
  */
-import {
-  EC2Client,
-  paginateDescribeInstances,
-  paginateDescribeSecurityGroupRules,
-  DescribeManagedPrefixListsCommand,
-  DescribeSecurityGroupsCommand,
-  type Filter,
-  type SecurityGroup,
-  type SecurityGroupRule,
-} from '@aws-sdk/client-ec2';
-import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
+import type { Filter, SecurityGroup, SecurityGroupRule } from '@aws-sdk/client-ec2';
 import type { CloudGroup, CloudMember, CloudPort, CloudRule } from '../core/ports.ts';
 import { normalizeCidrStrict } from '../domain/cidr.ts';
 import { normalizeProtocol } from '../domain/protocol.ts';
@@ -81,6 +75,18 @@ function toGroup(g: SecurityGroup | undefined): CloudGroup | null {
   return g?.GroupId ? { groupId: g.GroupId, groupName: g.GroupName ?? '', vpcId: g.VpcId ?? '', ownerId: g.OwnerId ?? '' } : null;
 }
 
+/** Runs `load` at the first call only; a failed load is tried again at the next call. */
+function once<T>(load: () => Promise<T>): () => Promise<T> {
+  let loading: Promise<T> | null = null;
+  return () => {
+    loading ??= load().catch((err: unknown) => {
+      loading = null;
+      throw err;
+    });
+    return loading;
+  };
+}
+
 export function createAwsCloud(options: AwsCloudOptions): CloudPort {
   const common = {
     region: options.region,
@@ -94,13 +100,20 @@ export function createAwsCloud(options: AwsCloudOptions): CloudPort {
     },
     ...(options.credentials ? { credentials: options.credentials } : {}),
   };
-  const ec2 = new EC2Client({ ...common, ...(options.endpointEc2 ? { endpoint: options.endpointEc2 } : {}) });
-  const sts = new STSClient({ ...common, ...(options.endpointSts ? { endpoint: options.endpointSts } : {}) });
+  const ec2 = once(async () => {
+    const sdk = await import('@aws-sdk/client-ec2');
+    return { sdk, client: new sdk.EC2Client({ ...common, ...(options.endpointEc2 ? { endpoint: options.endpointEc2 } : {}) }) };
+  });
+  const sts = once(async () => {
+    const sdk = await import('@aws-sdk/client-sts');
+    return { sdk, client: new sdk.STSClient({ ...common, ...(options.endpointSts ? { endpoint: options.endpointSts } : {}) }) };
+  });
 
   return {
     callerIdentity: () =>
       doing('GetCallerIdentity', async () => {
-        const out = await sts.send(new GetCallerIdentityCommand({}));
+        const { sdk, client } = await sts();
+        const out = await client.send(new sdk.GetCallerIdentityCommand({}));
         return { account: out.Account ?? '', arn: out.Arn ?? '' };
       }),
 
@@ -108,8 +121,9 @@ export function createAwsCloud(options: AwsCloudOptions): CloudPort {
       doing(`DescribeSecurityGroups (${nameOrId})`, async (): Promise<CloudGroup | null> => {
         // A filter rather than GroupIds/GroupNames: an unknown group is then an empty answer,
         // not InvalidGroup.NotFound, and names work outside the default VPC too.
+        const { sdk, client } = await ec2();
         const byFilter = async (name: 'group-id' | 'group-name'): Promise<CloudGroup | null> => {
-          const out = await ec2.send(new DescribeSecurityGroupsCommand({ Filters: [{ Name: name, Values: [nameOrId] }] }));
+          const out = await client.send(new sdk.DescribeSecurityGroupsCommand({ Filters: [{ Name: name, Values: [nameOrId] }] }));
           return toGroup(out.SecurityGroups?.[0]);
         };
         return (GROUP_ID.test(nameOrId) ? await byFilter('group-id') : null) ?? byFilter('group-name');
@@ -122,14 +136,16 @@ export function createAwsCloud(options: AwsCloudOptions): CloudPort {
           ...Object.entries(lookup.tags).map(([key, value]) => ({ Name: `tag:${key}`, Values: [value] })),
           ...(lookup.vpcId !== undefined ? [{ Name: 'vpc-id', Values: [lookup.vpcId] }] : []),
         ];
-        const out = await ec2.send(new DescribeSecurityGroupsCommand({ Filters: filters }));
+        const { sdk, client } = await ec2();
+        const out = await client.send(new sdk.DescribeSecurityGroupsCommand({ Filters: filters }));
         return (out.SecurityGroups ?? []).flatMap((g) => toGroup(g) ?? []);
       }),
 
     groupRules: (groupId) =>
       doing(`DescribeSecurityGroupRules (${groupId})`, async () => {
+        const { sdk, client } = await ec2();
         const rules: CloudRule[] = [];
-        const pages = paginateDescribeSecurityGroupRules({ client: ec2, pageSize: PAGE_SIZE }, { Filters: [{ Name: 'group-id', Values: [groupId] }] });
+        const pages = sdk.paginateDescribeSecurityGroupRules({ client, pageSize: PAGE_SIZE }, { Filters: [{ Name: 'group-id', Values: [groupId] }] });
         for await (const page of pages) {
           for (const r of page.SecurityGroupRules ?? []) rules.push(toRule(r));
         }
@@ -139,19 +155,21 @@ export function createAwsCloud(options: AwsCloudOptions): CloudPort {
     findPrefixList: (prefixListId) =>
       doing(`DescribeManagedPrefixLists (${prefixListId})`, async () => {
         // A filter, so an unknown list is an empty answer rather than InvalidPrefixListID.NotFound.
-        const out = await ec2.send(new DescribeManagedPrefixListsCommand({ Filters: [{ Name: 'prefix-list-id', Values: [prefixListId] }] }));
+        const { sdk, client } = await ec2();
+        const out = await client.send(new sdk.DescribeManagedPrefixListsCommand({ Filters: [{ Name: 'prefix-list-id', Values: [prefixListId] }] }));
         const list = out.PrefixLists?.[0];
         return list?.PrefixListId ? { prefixListId: list.PrefixListId, name: list.PrefixListName ?? '' } : null;
       }),
 
     publicMembers: (groupId) =>
       doing(`DescribeInstances (${groupId})`, async () => {
+        const { sdk, client } = await ec2();
         const members: CloudMember[] = [];
         const filters: Filter[] = [
           { Name: 'instance.group-id', Values: [groupId] },
           { Name: 'instance-state-name', Values: ['running'] },
         ];
-        for await (const page of paginateDescribeInstances({ client: ec2, pageSize: PAGE_SIZE }, { Filters: filters })) {
+        for await (const page of sdk.paginateDescribeInstances({ client, pageSize: PAGE_SIZE }, { Filters: filters })) {
           for (const instance of (page.Reservations ?? []).flatMap((r) => r.Instances ?? [])) {
             if (!instance.InstanceId || !instance.PublicIpAddress) continue;
             const name = instance.Tags?.find((t) => t.Key === 'Name')?.Value ?? null;

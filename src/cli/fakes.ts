@@ -1,4 +1,3 @@
-import { startFakes } from '../fakes/all.ts';
 import { parseOptions, type Command } from './command.ts';
 
 export const fakesCommand: Command = {
@@ -15,6 +14,8 @@ Runs until SIGINT or SIGTERM. The tokens are the fakes' own, never real credenti
 `,
   async run(args, io) {
     parseOptions(args, {});
+    // Loaded here, not with the command table's summaries: the fakes are a server of their own.
+    const { startFakes } = await import('../fakes/all.ts');
     const fakes = await startFakes();
     io.stdout(`${JSON.stringify(fakes.endpoints)}\n`);
     await new Promise<void>((resolve) => {

@@ -9,17 +9,16 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { createProbe } from '../../src/checks/services.ts';
 import { createCheckServicesCommand } from '../../src/cli/check-services.ts';
 import { InputError } from '../../src/domain/errors.ts';
 import { startAwsFake, type AwsFake } from '../../src/fakes/aws/index.ts';
 import { allocateLoopbackIps, startServiceTargets, type ServiceTargets } from '../../src/fakes/services/index.ts';
 import { createTestCa } from '../helpers/certs.ts';
+import { CLI_ARGS } from '../helpers/cli.ts';
 
 const PORT = 8443; // HTTPS by default, like 443
 const HOST = 'shop.example.test';
-const BIN = fileURLToPath(new URL('../../bin/portcullis.js', import.meta.url));
 const [shopA, shopB, other] = allocateLoopbackIps(3, { block: '127.47.0.0/24' }) as [string, string, string];
 const escape = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
@@ -128,7 +127,7 @@ describe('portcullis check-services over HTTPS', () => {
   it('trusts a private CA given the way an operator does, NODE_EXTRA_CA_CERTS, in the real binary', async () => {
     const cli = (extraEnv: Record<string, string>) =>
       new Promise<{ code: number; stdout: string }>((resolve) => {
-        execFile(process.execPath, [BIN, 'check-services', '--group', 'sg-shop', '--groups', file('groups.json')], { env: { PATH: process.env.PATH ?? '', ...env, ...extraEnv }, timeout: 60_000 }, (err, stdout) =>
+        execFile(process.execPath, [...CLI_ARGS, 'check-services', '--group', 'sg-shop', '--groups', file('groups.json')], { env: { PATH: process.env.PATH ?? '', ...env, ...extraEnv }, timeout: 60_000 }, (err, stdout) =>
           resolve({ code: err ? Number((err as { code?: number }).code ?? 99) : 0, stdout }),
         );
       });

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { runCli } from '../helpers/cli.ts';
+import { CLI_ARGS, runCli } from '../helpers/cli.ts';
 import { DEFAULT_POLICY_DIR } from '../../src/compliance/policy.ts';
 import { plan, vpcRule } from '../helpers/plans.ts';
 
@@ -150,9 +150,8 @@ describe('portcullis compliance --request', () => {
 });
 
 describe('the installed executable', () => {
-  const bin = path.join(import.meta.dirname, '..', '..', 'bin', 'portcullis.js');
   const run = (...args: string[]) =>
-    promisify(execFile)(process.execPath, [bin, ...args]).then(
+    promisify(execFile)(process.execPath, [...CLI_ARGS, ...args]).then(
       (r) => ({ code: 0, ...r }),
       (e: { code: number; stdout: string; stderr: string }) => ({ code: e.code, stdout: e.stdout, stderr: e.stderr }),
     );

@@ -2,15 +2,14 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
-import path from 'node:path';
 import { WebClient } from '@slack/web-api';
 import { Gitlab } from '@gitbeaker/rest';
 import { EC2Client, DescribeSecurityGroupsCommand } from '@aws-sdk/client-ec2';
 import type { FakeEndpoints } from '../../src/fakes/all.ts';
+import { CLI_ARGS } from '../helpers/cli.ts';
 
 test('portcullis fakes prints one JSON line of loopback endpoints that the real clients can use, and stops on SIGTERM', async () => {
-  const bin = path.join(import.meta.dirname, '..', '..', 'bin', 'portcullis.js');
-  const child = spawn(process.execPath, [bin, 'fakes'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [...CLI_ARGS, 'fakes'], { stdio: ['ignore', 'pipe', 'pipe'] });
   const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
   try {
     const [line] = await Promise.race([

@@ -12,9 +12,8 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { Io } from '../../src/cli/command.ts';
 import { createInboxCommand } from '../../src/cli/inbox.ts';
-import { REPO_ROOT } from '../../src/fakes/all.ts';
 import { openStore } from '../../src/store/index.ts';
-import { runCli } from '../helpers/cli.ts';
+import { CLI_ARGS, runCli } from '../helpers/cli.ts';
 
 function tempDb(t: { after(fn: () => void): void }): string {
   const dir = mkdtempSync(join(tmpdir(), 'portcullis-inbox-cli-'));
@@ -116,11 +115,11 @@ test('the database comes from DATABASE_PATH when --database is not given', async
   assert.match(stdout, /failed-1/);
 });
 
-test('through bin/portcullis.js, as an operator runs it', async (t) => {
+test('as a process of its own, as an operator runs it', async (t) => {
   const path = tempDb(t);
   seeded(path);
   const run = promisify(execFile);
-  const listed = await run(process.execPath, [join(REPO_ROOT, 'bin', 'portcullis.js'), 'inbox', '--format', 'json'], { env: { PATH: process.env.PATH ?? '', DATABASE_PATH: path }, timeout: 30_000 }).catch((err: { code: number; stdout: string }) => err);
+  const listed = await run(process.execPath, [...CLI_ARGS, 'inbox', '--format', 'json'], { env: { PATH: process.env.PATH ?? '', DATABASE_PATH: path }, timeout: 30_000 }).catch((err: { code: number; stdout: string }) => err);
   assert.equal((listed as { code?: number }).code, 1);
   assert.equal((JSON.parse(listed.stdout) as unknown[]).length, 2);
 });

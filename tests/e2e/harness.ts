@@ -1,7 +1,8 @@
 /**
- * The real bot as a separate process (`node --import tsx src/main.ts`, what `npm start`
- * runs) against the three fakes in this process, with GitLab's webhook pointed at it.
- * A test can kill it (SIGKILL included) and start it again on the same database.
+ * The real bot as a separate process (`node --import tsx src/main.ts`, the sources of
+ * what `npm start` runs compiled) against the three fakes in this process, with GitLab's
+ * webhook pointed at it. A test can kill it (SIGKILL included) and start it again on the
+ * same database.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -45,8 +46,11 @@ export class Harness {
   bot: Bot | null = null;
   readonly allLines: string[] = [];
   env: Record<string, string> = {};
+  /** Node's arguments for the bot: the sources through tsx, unless a test or bench says otherwise. */
+  botArgs: string[] = ['--import', import.meta.resolve('tsx'), path.join(REPO_ROOT, 'src', 'main.ts')];
 
-  static async start(env: Record<string, string> = {}): Promise<Harness> {
+  /** Fakes, a database folder and the bot's environment; the bot started too unless `startBot: false`. */
+  static async start(env: Record<string, string> = {}, options: { startBot?: boolean } = {}): Promise<Harness> {
     const h = new Harness();
     h.fakes = await startFakes({
       gitlab: { jobDurationMs: 5 },
@@ -97,7 +101,7 @@ export class Harness {
       ...env,
     };
     try {
-      await h.startBot();
+      if (options.startBot !== false) await h.startBot();
     } catch (err) {
       // Nothing left running: a test file whose bot did not start must still end.
       await h.fakes.close();
@@ -110,7 +114,7 @@ export class Harness {
   /** Starts the bot process and points GitLab's webhook at it. */
   async startBot(): Promise<Bot> {
     // cwd is the test's own folder (no developer .env is read), so tsx is named by its full URL.
-    const child = spawn(process.execPath, ['--import', import.meta.resolve('tsx'), path.join(REPO_ROOT, 'src', 'main.ts')], {
+    const child = spawn(process.execPath, this.botArgs, {
       cwd: this.dir,
       env: { PATH: process.env.PATH ?? '', ...this.env },
       stdio: ['ignore', 'pipe', 'pipe'],

@@ -85,9 +85,11 @@ export function isIgnored(path: string, patterns: string[]): boolean {
 
 /**
  * One line per problem of the image definition; empty when sound. `node` base images
- * must be an even (LTS) major at least `minNodeMajor` (from package.json engines).
+ * must be an even (LTS) major at least `minNodeMajor` (from package.json engines), and
+ * `ltsMajor` when given (the current LTS line). The final stage must hold the compiled
+ * output and production dependencies made in a build stage, never the TypeScript sources.
  */
-export function dockerfileProblems(text: string, context: BuildContext, minNodeMajor: number): string[] {
+export function dockerfileProblems(text: string, context: BuildContext, minNodeMajor: number, ltsMajor?: number): string[] {
   const { stages } = parseDockerfile(text);
   const problems: string[] = [];
   if (stages.length < 2) problems.push('single stage: build tools would ship in the image');
@@ -100,25 +102,40 @@ export function dockerfileProblems(text: string, context: BuildContext, minNodeM
       const major = Number(node[1]);
       if (major % 2 === 1) problems.push(`${image}: odd Node.js majors are never LTS`);
       if (major < minNodeMajor) problems.push(`${image}: older than package.json engines allow`);
+      else if (ltsMajor !== undefined && major !== ltsMajor) problems.push(`${image}: not the current LTS line (${ltsMajor})`);
     }
   }
   const final = stages.at(-1);
   if (!final) return [...problems, 'no FROM'];
 
   const runs = (stage: Stage) => stage.instructions.filter((i) => i.keyword === 'RUN').map((i) => i.args);
-  const builder = stages.find((s) => runs(s).some((r) => /\bnpm ci\b/.test(r)));
-  if (!builder || builder === final) problems.push('npm ci must run in a build stage, not in the final image');
+  const copiedFrom = (what: RegExp) => {
+    const copy = final.instructions.find((i) => i.keyword === 'COPY' && /--from=/.test(i.args) && what.test(i.args));
+    const name = copy && /--from=(\S+)/.exec(copy.args)?.[1];
+    return stages.find((s) => s !== final && s.name === name);
+  };
+  if (runs(final).some((r) => /\bnpm (ci|install|i)\b/.test(r))) problems.push('npm ci must run in a build stage, not in the final image');
+  const deps = copiedFrom(/\bnode_modules\b/);
+  if (!deps) problems.push('the final stage does not copy node_modules from a build stage');
   else {
-    if (!runs(builder).some((r) => /\bnpm ci\b.*--omit=dev/.test(r))) problems.push('npm ci installs dev dependencies');
-    if (!runs(builder).some((r) => /python3/.test(r) && /\bmake\b/.test(r) && /g\+\+/.test(r))) {
+    const install = runs(deps).join(' && ');
+    if (!/\bnpm ci\b/.test(install)) problems.push('the dependencies are not installed with npm ci (the lock file)');
+    else if (!/\bnpm ci\b[^&]*--omit=dev|\bnpm prune\b[^&]*--omit=dev/.test(install)) problems.push('the copied node_modules hold dev dependencies');
+    if (!runs(deps).some((r) => /python3/.test(r) && /\bmake\b/.test(r) && /g\+\+/.test(r))) {
       problems.push('the build stage lacks python3, make and g++ for better-sqlite3');
     }
-    const copiesDeps = final.instructions.some((i) => i.keyword === 'COPY' && i.args.includes(`--from=${builder.name}`) && i.args.includes('node_modules'));
-    if (!copiesDeps) problems.push('the final stage does not copy node_modules from the build stage');
+  }
+  const compiled = copiedFrom(/\bdist\b/);
+  if (!compiled || !runs(compiled).some((r) => /\bnpm run build\b/.test(r))) problems.push('the final stage does not copy dist/ from a stage that runs npm run build');
+  for (const { sources } of contextSources(final)) {
+    for (const source of sources) if (/^(src|tests|bench)\b|^tsconfig/.test(source)) problems.push(`COPY ${source}: TypeScript sources in the final image`);
   }
 
   const user = final.instructions.filter((i) => i.keyword === 'USER').at(-1)?.args.split(':')[0];
   if (user === undefined || user === 'root' || user === '0') problems.push('the final stage runs as root');
+
+  const healthcheck = final.instructions.filter((i) => i.keyword === 'HEALTHCHECK').at(-1);
+  if (!healthcheck || !/\bCMD\b.*\/healthz/.test(healthcheck.args)) problems.push('no HEALTHCHECK on /healthz');
 
   for (const stage of stages) {
     for (const { sources } of contextSources(stage)) {
