@@ -1,22 +1,18 @@
 /**
  * The build: tsc compiles src/ with tsconfig.build.json into a dist/ that plain node runs
- * (here into a temporary folder, laid out like the repository and the Docker image), and
- * each entry loads only what it uses. Types are checked by `tsc --noEmit` (npm test), so
- * the build here skips its own checking (--noCheck --noResolve: the same JavaScript, in
- * seconds rather than half a minute).
+ * (here into a temporary folder, see tests/helpers/build.ts), and each entry loads only
+ * what it uses.
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { buildCopy, ROOT } from './helpers/build.ts';
 
-const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const RECORDER = path.join(ROOT, 'tests', 'helpers', 'record-modules.js');
-const TSC = path.join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
 const run = promisify(execFile);
 let dir: string;
 
@@ -38,16 +34,12 @@ async function node(args: string[], env: Record<string, string> = {}) {
   return { ...result, packages, own };
 }
 
+let remove = () => {};
 before(async () => {
-  dir = mkdtempSync(path.join(tmpdir(), 'portcullis-build-'));
-  await run(process.execPath, [TSC, '-p', path.join(ROOT, 'tsconfig.build.json'), '--noCheck', '--noResolve', '--outDir', path.join(dir, 'dist')], { timeout: 120_000 });
-  mkdirSync(path.join(dir, 'bin'));
-  copyFileSync(path.join(ROOT, 'bin', 'portcullis.js'), path.join(dir, 'bin', 'portcullis.js'));
-  copyFileSync(path.join(ROOT, 'package.json'), path.join(dir, 'package.json'));
-  for (const linked of ['node_modules', 'policies']) symlinkSync(path.join(ROOT, linked), path.join(dir, linked));
+  ({ dir, remove } = await buildCopy());
 });
 
-after(() => rmSync(dir, { recursive: true, force: true }));
+after(() => remove());
 
 test('dist/ mirrors src/ as JavaScript, with no TypeScript import left', () => {
   const files = readdirSync(path.join(dir, 'dist'), { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.js'));

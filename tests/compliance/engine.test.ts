@@ -96,7 +96,13 @@ describe('descriptions', () => {
   });
 });
 
-describe('egress is not judged', () => {
+describe('egress is judged only for being known at plan time', () => {
+  test('an egress rule whose destination is known only after apply (a group made in the same plan) is denied', () => {
+    const r = judge(vpcRule({ egress: true, sourceGroup: '', unknown: { referenced_security_group_id: true, id: true } }));
+    assert.deepEqual(denied(r), ['known-at-plan-time']);
+    assert.deepEqual(denied(judge(legacyRule({ type: 'egress', cidrs: [], unknown: { source_security_group_id: true } }))), ['known-at-plan-time']);
+  });
+
   test('all traffic to anywhere, without a description, passes', () => {
     const r = judge(
       vpcRule({ egress: true, protocol: '-1', from: null, to: null, cidr: '0.0.0.0/0', description: '' }),
