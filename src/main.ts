@@ -65,6 +65,7 @@ export async function startBot(config: Config, log: Logger, env: NodeJS.ProcessE
     checks: {
       servicePorts: async (group) => (await groups.details()).get(group)?.servicePorts ?? [],
       service: async (group) => (await groups.details()).get(group)?.service,
+      existing: async (group) => (await groups.details()).get(group)?.existing,
       allowTarget,
     },
     locks: new KeyedMutex(),

@@ -9,8 +9,10 @@ import {
   EC2Client,
   paginateDescribeInstances,
   paginateDescribeSecurityGroupRules,
+  DescribeManagedPrefixListsCommand,
   DescribeSecurityGroupsCommand,
   type Filter,
+  type SecurityGroup,
   type SecurityGroupRule,
 } from '@aws-sdk/client-ec2';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
@@ -63,13 +65,20 @@ function toRule(r: SecurityGroupRule): CloudRule {
   return {
     ruleId: r.SecurityGroupRuleId ?? '',
     groupId: r.GroupId ?? '',
+    direction: r.IsEgress ? 'egress' : 'ingress',
     protocol,
     fromPort: port(r.FromPort),
     toPort: port(r.ToPort),
     cidr: rawCidr === undefined ? '' : (normalizeCidrStrict(rawCidr) ?? rawCidr),
+    referencedGroupId: r.ReferencedGroupInfo?.GroupId ?? null,
+    prefixListId: r.PrefixListId ?? null,
     description: r.Description ?? '',
     tags: Object.fromEntries((r.Tags ?? []).map((t) => [t.Key ?? '', t.Value ?? ''])),
   };
+}
+
+function toGroup(g: SecurityGroup | undefined): CloudGroup | null {
+  return g?.GroupId ? { groupId: g.GroupId, groupName: g.GroupName ?? '', vpcId: g.VpcId ?? '', ownerId: g.OwnerId ?? '' } : null;
 }
 
 export function createAwsCloud(options: AwsCloudOptions): CloudPort {
@@ -101,20 +110,38 @@ export function createAwsCloud(options: AwsCloudOptions): CloudPort {
         // not InvalidGroup.NotFound, and names work outside the default VPC too.
         const byFilter = async (name: 'group-id' | 'group-name'): Promise<CloudGroup | null> => {
           const out = await ec2.send(new DescribeSecurityGroupsCommand({ Filters: [{ Name: name, Values: [nameOrId] }] }));
-          const group = out.SecurityGroups?.[0];
-          return group?.GroupId ? { groupId: group.GroupId, groupName: group.GroupName ?? '' } : null;
+          return toGroup(out.SecurityGroups?.[0]);
         };
         return (GROUP_ID.test(nameOrId) ? await byFilter('group-id') : null) ?? byFilter('group-name');
       }),
 
-    ingressRules: (groupId) =>
+    lookupGroups: (lookup) =>
+      doing('DescribeSecurityGroups (lookup)', async () => {
+        const filters: Filter[] = [
+          ...(lookup.name !== undefined ? [{ Name: 'group-name', Values: [lookup.name] }] : []),
+          ...Object.entries(lookup.tags).map(([key, value]) => ({ Name: `tag:${key}`, Values: [value] })),
+          ...(lookup.vpcId !== undefined ? [{ Name: 'vpc-id', Values: [lookup.vpcId] }] : []),
+        ];
+        const out = await ec2.send(new DescribeSecurityGroupsCommand({ Filters: filters }));
+        return (out.SecurityGroups ?? []).flatMap((g) => toGroup(g) ?? []);
+      }),
+
+    groupRules: (groupId) =>
       doing(`DescribeSecurityGroupRules (${groupId})`, async () => {
         const rules: CloudRule[] = [];
         const pages = paginateDescribeSecurityGroupRules({ client: ec2, pageSize: PAGE_SIZE }, { Filters: [{ Name: 'group-id', Values: [groupId] }] });
         for await (const page of pages) {
-          for (const r of page.SecurityGroupRules ?? []) if (!r.IsEgress) rules.push(toRule(r));
+          for (const r of page.SecurityGroupRules ?? []) rules.push(toRule(r));
         }
         return rules;
+      }),
+
+    findPrefixList: (prefixListId) =>
+      doing(`DescribeManagedPrefixLists (${prefixListId})`, async () => {
+        // A filter, so an unknown list is an empty answer rather than InvalidPrefixListID.NotFound.
+        const out = await ec2.send(new DescribeManagedPrefixListsCommand({ Filters: [{ Name: 'prefix-list-id', Values: [prefixListId] }] }));
+        const list = out.PrefixLists?.[0];
+        return list?.PrefixListId ? { prefixListId: list.PrefixListId, name: list.PrefixListName ?? '' } : null;
       }),
 
     publicMembers: (groupId) =>

@@ -13,5 +13,5 @@ export function notConfiguredCloud(reason: string): CloudPort {
   const fail = async (): Promise<never> => {
     throw new CloudNotConfiguredError(`AWS is not configured: ${reason}`);
   };
-  return { callerIdentity: fail, findGroup: fail, ingressRules: fail, publicMembers: fail };
+  return { callerIdentity: fail, findGroup: fail, lookupGroups: fail, groupRules: fail, findPrefixList: fail, publicMembers: fail };
 }

@@ -15,11 +15,16 @@ import { describePorts } from '../domain/protocol.ts';
 export interface RuleShape {
   /** Group key from terraform/groups.json (e.g. "sg-front"), or the group id when unknown. */
   group: string;
+  direction: 'ingress' | 'egress';
   protocol: string;
   /** null when the rule has no ports (all protocols, or -1 = all ICMP types). */
   fromPort: number | null;
   toPort: number | null;
-  cidr: string;
+  /**
+   * The other end as a person reads it: a normalised CIDR, "group <key>" (the group's
+   * groups.json key when it has one, else its id) or "prefix list pl-…".
+   */
+  peer: string;
   description: string;
 }
 
@@ -58,7 +63,7 @@ export interface ConsistencyInput {
 export const FINDING_KINDS = ['invalid_rule_file', 'not_applied', 'stale_in_state', 'state_drift', 'missing_in_aws', 'unmanaged_in_aws'] as const;
 export type FindingKind = (typeof FINDING_KINDS)[number];
 
-export type Field = 'group' | 'protocol' | 'ports' | 'cidr' | 'description';
+export type Field = 'group' | 'direction' | 'protocol' | 'ports' | 'peer' | 'description';
 
 export interface Difference {
   field: Field;
@@ -104,9 +109,10 @@ export function differences(expected: RuleShape, actual: RuleShape): Difference[
   const ports = (r: RuleShape) => describePorts(r.protocol, r.fromPort, r.toPort);
   const pairs: Array<[Field, string, string]> = [
     ['group', expected.group, actual.group],
+    ['direction', expected.direction, actual.direction],
     ['protocol', expected.protocol, actual.protocol],
     ['ports', ports(expected), ports(actual)],
-    ['cidr', expected.cidr, actual.cidr],
+    ['peer', expected.peer, actual.peer],
     ['description', expected.description, actual.description],
   ];
   return pairs
@@ -119,8 +125,8 @@ function describeDifferences(diffs: readonly Difference[]): string {
   return diffs.map((d) => `${d.field} ${JSON.stringify(d.expected)} ≠ ${JSON.stringify(d.actual)}`).join('; ');
 }
 
-/** "tcp/443 from 203.0.113.0/24"; AWS rules sourced from a group or prefix list have no CIDR. */
-const sentence = (r: RuleShape) => `${describePorts(r.protocol, r.fromPort, r.toPort)} from ${r.cidr === '' ? 'a group or prefix list' : r.cidr}`;
+/** "ingress tcp/443 from 203.0.113.0/24", "egress tcp/5432 to group sg-db". */
+const sentence = (r: RuleShape) => `${r.direction} ${describePorts(r.protocol, r.fromPort, r.toPort)} ${r.direction === 'egress' ? 'to' : 'from'} ${r.peer}`;
 
 /** Finds the live rule for a rule id and remembers it: the live rules nobody claims were added by hand. */
 class LiveMatcher {

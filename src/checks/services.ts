@@ -7,6 +7,8 @@
  * name. The result says, per target, whether it answered as a healthy service should,
  * how fast, and otherwise why not ('timeout', 'refused', a certificate problem...).
  */
+import type { ExistingGroup } from '../domain/groups.ts';
+import { locateGroup } from './locate.ts';
 import type { CloudGroup, CloudMember, CloudPort, CloudRule } from '../core/ports.ts';
 import { reachesPublic } from '../domain/cidr.ts';
 import { ALL_PROTOCOLS } from '../domain/protocol.ts';
@@ -107,7 +109,8 @@ const defaultScheme = (port: number): 'http' | 'https' => (port === 443 || port 
  * protocols) ingress rule opens to a source reaching public address space.
  */
 export function publicServicePorts(rules: readonly CloudRule[], candidates: readonly number[]): number[] {
-  const open = rules.filter((r) => r.cidr !== '' && (r.protocol === 'tcp' || r.protocol === ALL_PROTOCOLS) && reachesPublic(r.cidr));
+  // Only ingress from a public CIDR is probed: a group or prefix-list peer says nothing of the internet.
+  const open = rules.filter((r) => r.direction === 'ingress' && r.cidr !== '' && (r.protocol === 'tcp' || r.protocol === ALL_PROTOCOLS) && reachesPublic(r.cidr));
   const opens = (port: number) =>
     open.some((r) => r.protocol === ALL_PROTOCOLS || r.fromPort === null || r.toPort === null || (r.fromPort <= port && port <= r.toPort));
   return [...new Set(candidates)].filter(opens).sort((a, b) => a - b);
@@ -202,6 +205,8 @@ export interface GroupCheckRequest {
   servicePorts: readonly number[];
   /** groups.json `service`: host name, path and healthy statuses. */
   service?: ServiceSpec;
+  /** groups.json `id` / `lookup` of a group made elsewhere: found by it rather than by name. */
+  existing?: ExistingGroup;
   allowTarget: (ip: string) => boolean;
   timeoutMs?: number;
   concurrency?: number;
@@ -222,9 +227,10 @@ export interface GroupCheck {
 
 /** Looks the group up in AWS, works out what to probe, and probes it. */
 export async function checkGroupServices(cloud: CloudPort, request: GroupCheckRequest, probe: Probe = defaultProbe): Promise<GroupCheck> {
-  const [identity, group] = await Promise.all([cloud.callerIdentity(), cloud.findGroup(request.group)]);
+  const settings = request.existing ? { description: '', servicePorts: [], service: {}, existing: request.existing } : undefined;
+  const [identity, group] = await Promise.all([cloud.callerIdentity(), locateGroup(cloud, request.group, settings)]);
   if (!group) throw new UnknownGroupError(`security group "${request.group}" does not exist in AWS account ${identity.account}`);
-  const [rules, members] = await Promise.all([cloud.ingressRules(group.groupId), cloud.publicMembers(group.groupId)]);
+  const [rules, members] = await Promise.all([cloud.groupRules(group.groupId), cloud.publicMembers(group.groupId)]);
   const ports = publicServicePorts(rules, request.servicePorts);
   const { service, allowTarget, timeoutMs, concurrency } = request;
   const report = await checkServices({ members, ports, service, allowTarget, timeoutMs, concurrency }, probe);

@@ -127,7 +127,7 @@ not reachable.
       const allowTarget = probeGuard(env);
       const service = settings?.service ?? {};
 
-      const check = await checkGroupServices(cloudFor(env), { group: values.group, servicePorts, service, allowTarget, timeoutMs }, probe);
+      const check = await checkGroupServices(cloudFor(env), { group: values.group, servicePorts, service, allowTarget, timeoutMs, ...(settings?.existing ? { existing: settings.existing } : {}) }, probe);
       const reason = unprovableReason(check);
       io.stdout(formatText(check, reason));
       if (values.junit !== undefined) await writeReport(values.junit, junitFor(check, reason));

@@ -7,7 +7,7 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { cloudFromEnv } from '../aws/env.ts';
-import { checkConsistency, GROUPS_FILE, readGroupKeys, type RuleFileText } from '../checks/consistency-gather.ts';
+import { checkConsistency, GROUPS_FILE, readGroups, type RuleFileText } from '../checks/consistency-gather.ts';
 import { RULES_DIR } from '../domain/rule.ts';
 import { consistencyJUnitCases, formatConsistencyText, JUNIT_SUITE } from '../checks/consistency-report.ts';
 import { junitXml } from '../checks/junit.ts';
@@ -121,12 +121,12 @@ export function createConsistencyCommand(deps: ConsistencyCommandDeps): Command 
       const format = formatOption(values.format);
       const groupsFile = values.groups ?? GROUPS_FILE;
       const ruleFiles = await readRulesDir(values.rules ?? RULES_DIR);
-      const groupKeys = readGroupKeys(await readText(groupsFile), groupsFile);
+      const groups = readGroups(await readText(groupsFile), groupsFile);
       const stateFile = values['state-file'];
       const state = stateFile !== undefined ? { text: await readText(stateFile), source: stateFile } : await fetchState(deps.env);
       const cloud = (deps.cloud ?? defaultCloud)(deps.env);
 
-      const result = await checkConsistency({ ruleFiles, groupKeys, stateText: state.text, stateSource: state.source }, cloud);
+      const result = await checkConsistency({ ruleFiles, groups, stateText: state.text, stateSource: state.source }, cloud);
       const json = `${JSON.stringify(result, null, 2)}\n`;
       if (values.junit !== undefined) await emit(junitXml(JUNIT_SUITE, consistencyJUnitCases(result)), values.junit, io);
       if (values.json !== undefined) await emit(json, values.json, io);

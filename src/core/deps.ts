@@ -1,6 +1,6 @@
 /** Everything the core needs, passed in once by main (and by tests). */
 import type { PolicySet } from '../compliance/policy.ts';
-import type { ServiceSpec } from '../domain/groups.ts';
+import type { ExistingGroup, ServiceSpec } from '../domain/groups.ts';
 import type { Logger } from '../log.ts';
 import type { ChangeRequest } from '../domain/request.ts';
 import type { ChatPort, CloudPort, Store, VcsPort } from './ports.ts';
@@ -27,6 +27,8 @@ export interface CheckSettings {
   servicePorts(group: string): Promise<number[]>;
   /** groups.json `service` of a group: host name (SNI, Host, certificate name), path, healthy statuses. */
   service?(group: string): Promise<ServiceSpec | undefined>;
+  /** groups.json `id` / `lookup` of a group made elsewhere, found by it rather than by name. */
+  existing?(group: string): Promise<ExistingGroup | undefined>;
   /** Which member addresses may be probed (loopback only against a fake AWS). */
   allowTarget(ip: string): boolean;
 }

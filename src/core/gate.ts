@@ -9,7 +9,8 @@
 import { judgeChanges } from '../compliance/engine.ts';
 import type { ChangeRequest } from '../domain/request.ts';
 import { COMPLIANCE_JOB, PLAN_JOB } from '../domain/request.ts';
-import type { RuleFile } from '../domain/rule.ts';
+import { GROUP_ID_PATTERN, rulePeer, type Peer, type RuleFile } from '../domain/rule.ts';
+import { groupIdsOf } from '../plan/group-ids.ts';
 import { describeChange } from '../plan/describe.ts';
 import type { RuleChange } from '../plan/rule-views.ts';
 import { formatCounts, type PlanAnalysis } from '../plan/summary.ts';
@@ -55,7 +56,8 @@ function refuse(problems: string[]): GateVerdict {
  */
 export function notTheRequest(analysis: PlanAnalysis, kind: 'request' | 'revocation', rule: RuleFile): string[] {
   const { counts, changes, otherResources } = analysis;
-  const expected = kind === 'request' ? (c: RuleChange) => c.action === 'create' && isRule(c, rule) : (c: RuleChange) => c.action === 'delete' && c.rule.requestId === rule.id;
+  const groupIds = groupIdsOf(analysis.plan);
+  const expected = kind === 'request' ? (c: RuleChange) => c.action === 'create' && isRule(c, rule, groupIds) : (c: RuleChange) => c.action === 'delete' && c.rule.requestId === rule.id;
   const problems = changes.filter((c) => !expected(c)).map((c) => `the plan also does: ${describeChange(c)}`);
   if (otherResources > 0) problems.push(`the plan also changes ${otherResources} resource${otherResources === 1 ? '' : 's'} that ${otherResources === 1 ? 'is' : 'are'} not a rule (${formatCounts(counts)} in all)`);
   const matching = changes.filter(expected).length;
@@ -66,7 +68,17 @@ export function notTheRequest(analysis: PlanAnalysis, kind: 'request' | 'revocat
 
 const port = (p: number | null) => p ?? -1;
 
-function isRule(c: RuleChange, rule: RuleFile): boolean {
+/**
+ * The plan's source/destination is the one asked for: the same CIDR or prefix list, or
+ * for a group, the id the plan itself gives that groups.json key (or the sg- id asked for).
+ */
+function samePeer(source: RuleChange['rule']['source'], peer: Peer, groupIds: ReadonlyMap<string, string>): boolean {
+  if (source.kind !== peer.kind) return false;
+  if (peer.kind !== 'security_group' || GROUP_ID_PATTERN.test(peer.value)) return source.value === peer.value;
+  return groupIds.get(peer.value) === source.value;
+}
+
+function isRule(c: RuleChange, rule: RuleFile, groupIds: ReadonlyMap<string, string>): boolean {
   const v = c.rule;
   return (
     v.unknown.length === 0 &&
@@ -76,8 +88,7 @@ function isRule(c: RuleChange, rule: RuleFile): boolean {
     v.protocol === rule.protocol &&
     port(v.fromPort) === port(rule.from_port) &&
     port(v.toPort) === port(rule.to_port) &&
-    v.source.kind === 'cidr' &&
-    v.source.value === rule.cidr &&
+    samePeer(v.source, rulePeer(rule), groupIds) &&
     v.description === rule.description
   );
 }

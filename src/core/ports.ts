@@ -102,19 +102,34 @@ export interface VcsPort {
 export interface CloudGroup {
   groupId: string;
   groupName: string;
+  vpcId: string;
+  /** The account that owns it. */
+  ownerId: string;
 }
 
 export interface CloudRule {
   ruleId: string;
   groupId: string;
+  direction: 'ingress' | 'egress';
   /** Normalised like rule files: tcp, udp, icmp, "-1", or a number. */
   protocol: string;
   fromPort: number | null;
   toPort: number | null;
-  /** IPv4 or IPv6 CIDR; "" for rules whose source is a group or prefix list. */
+  /** IPv4 or IPv6 CIDR; "" for rules whose peer is a group or prefix list. */
   cidr: string;
+  /** The referenced group's id, when the peer is a group. */
+  referencedGroupId: string | null;
+  /** The managed prefix list's id, when the peer is one. */
+  prefixListId: string | null;
   description: string;
   tags: Record<string, string>;
+}
+
+/** How a group made elsewhere is found (groups.json `lookup`), in one VPC when given. */
+export interface GroupLookup {
+  name?: string;
+  tags: Record<string, string>;
+  vpcId?: string;
 }
 
 export interface CloudMember {
@@ -128,8 +143,12 @@ export interface CloudPort {
   callerIdentity(): Promise<{ account: string; arn: string }>;
   /** A group by name (our group keys are group names) or id; null when AWS has none. */
   findGroup(nameOrId: string): Promise<CloudGroup | null>;
-  /** Live ingress rules of a group. */
-  ingressRules(groupId: string): Promise<CloudRule[]>;
+  /** Every group matching the lookup (more than one is for the caller to refuse). */
+  lookupGroups(lookup: GroupLookup): Promise<CloudGroup[]>;
+  /** Live rules of a group, ingress and egress. */
+  groupRules(groupId: string): Promise<CloudRule[]>;
+  /** A managed prefix list by id; null when AWS has none. */
+  findPrefixList(prefixListId: string): Promise<{ prefixListId: string; name: string } | null>;
   /** Running instances of the group that have a public address. */
   publicMembers(groupId: string): Promise<CloudMember[]>;
 }

@@ -9,7 +9,9 @@ import type { PolicySet } from '../compliance/policy.ts';
 import { proposedRuleChange } from '../compliance/request.ts';
 import { InputError } from '../domain/errors.ts';
 import type { ChangeRequest, RequestInput } from '../domain/request.ts';
-import { ruleFileSchema, RULES_DIR, type RuleFile } from '../domain/rule.ts';
+import type { GroupSettings } from '../domain/groups.ts';
+import { peerFields, rulePeer, ruleFileSchema, RULES_DIR, type Peer, type RuleFile } from '../domain/rule.ts';
+import { locateGroup } from '../checks/locate.ts';
 import type { BotDeps } from './deps.ts';
 import type { CloudRule } from './ports.ts';
 import { recordAndOpen } from './queue.ts';
@@ -20,6 +22,8 @@ export interface Submission {
   requester: string;
   /** Their Slack name, for the merge request (the id alone means little in GitLab). */
   requesterName?: string;
+  /** groups.json as read, so groups made elsewhere are found by their id or lookup. */
+  groups?: ReadonlyMap<string, GroupSettings>;
 }
 
 const ID_PREFIX = 'REQ-';
@@ -27,10 +31,11 @@ const ID_PREFIX = 'REQ-';
 /** The same policies as the pipeline, judged before anything is created. */
 export function precheck(policies: PolicySet, input: RequestInput): ComplianceReport {
   const change = proposedRuleChange({
+    direction: input.direction,
     protocol: input.protocol,
     from_port: input.fromPort,
     to_port: input.toPort,
-    cidr: input.cidr,
+    ...peerFields(input.peer),
     description: input.justification,
     security_group: input.group,
   });
@@ -42,28 +47,70 @@ export class DuplicateRuleError extends InputError {
   readonly code = 'RULE_DUPLICATE';
 }
 
+/** The peer group or prefix list is not in AWS, or the group is in another VPC or account. */
+export class UnknownPeerError extends InputError {
+  readonly code = 'PEER_UNKNOWN';
+}
+
+const samePeer = (a: Peer, b: Peer) => a.kind === b.kind && a.value === b.value;
+
+/** The live rule's peer as a Peer (a group by id). */
+function livePeer(r: CloudRule): Peer {
+  if (r.referencedGroupId) return { kind: 'security_group', value: r.referencedGroupId };
+  if (r.prefixListId) return { kind: 'prefix_list', value: r.prefixListId };
+  return { kind: 'cidr', value: r.cidr };
+}
+
+/**
+ * A group or prefix-list peer must exist, and a group must be in the same VPC and account
+ * as the rule's group (AWS would refuse it at deploy, after someone approved). Returns the
+ * peer as AWS names it (a group key becomes its id). AWS not answering is a refusal here:
+ * the peer cannot be vouched for.
+ */
+async function resolvePeer(deps: BotDeps, input: RequestInput, groups: ReadonlyMap<string, GroupSettings>): Promise<Peer> {
+  const { peer } = input;
+  if (peer.kind === 'cidr') return peer;
+  try {
+    if (peer.kind === 'prefix_list') {
+      if (!(await deps.cloud.findPrefixList(peer.value))) throw new UnknownPeerError(`the prefix list ${peer.value} does not exist in AWS`);
+      return peer;
+    }
+    const target = await locateGroup(deps.cloud, input.group, groups.get(input.group));
+    if (!target) throw new UnknownPeerError(`${input.group} does not exist in AWS yet, so a group peer cannot be checked against it; deploy the group first`);
+    const found = groups.has(peer.value) ? await locateGroup(deps.cloud, peer.value, groups.get(peer.value), target.vpcId) : await deps.cloud.findGroup(peer.value);
+    if (!found) throw new UnknownPeerError(`the security group ${peer.value} does not exist in AWS`);
+    if (found.vpcId !== target.vpcId || found.ownerId !== target.ownerId) {
+      throw new UnknownPeerError(`the security group ${peer.value} is in ${found.vpcId} of account ${found.ownerId}, not in ${target.vpcId} of ${target.ownerId} with ${input.group}`);
+    }
+    return { kind: 'security_group', value: found.groupId };
+  } catch (err) {
+    if (err instanceof InputError) throw err;
+    throw new UnknownPeerError(`checking the peer ${peer.value} in AWS: ${(err as Error).message}`, { cause: err });
+  }
+}
+
 /**
  * AWS refuses a second identical rule in a group (InvalidPermission.Duplicate), so such a
  * request could only fail at deploy, after someone approved it. Refuse it up front. AWS
  * being unreachable is no reason to refuse: the pipeline will tell.
  */
-async function refuseDuplicate(deps: BotDeps, input: RequestInput): Promise<void> {
+async function refuseDuplicate(deps: BotDeps, input: RequestInput, awsPeer: Peer, groups: ReadonlyMap<string, GroupSettings>): Promise<void> {
   const port = (p: number | null) => p ?? -1;
-  const same = (protocol: string, from: number | null, to: number | null, cidr: string) =>
-    protocol === input.protocol && port(from) === input.fromPort && port(to) === input.toPort && cidr === input.cidr;
+  const same = (direction: string, protocol: string, from: number | null, to: number | null) =>
+    direction === input.direction && protocol === input.protocol && port(from) === input.fromPort && port(to) === input.toPort;
   const open = deps.store.requests
     .open()
-    .find((r) => r.kind === 'request' && r.rule?.group === input.group && same(r.rule.protocol, r.rule.from_port, r.rule.to_port, r.rule.cidr));
+    .find((r) => r.kind === 'request' && r.rule?.group === input.group && same(r.rule.direction, r.rule.protocol, r.rule.from_port, r.rule.to_port) && samePeer(rulePeer(r.rule), input.peer));
   if (open) throw new DuplicateRuleError(`${open.id} already asks for exactly this rule; follow it in its thread`);
   let live: CloudRule[];
   try {
-    const group = await deps.cloud.findGroup(input.group);
-    live = group ? await deps.cloud.ingressRules(group.groupId) : [];
+    const group = await locateGroup(deps.cloud, input.group, groups.get(input.group));
+    live = group ? await deps.cloud.groupRules(group.groupId) : [];
   } catch (err) {
     deps.log.warn({ err, group: input.group }, 'reading live rules to spot a duplicate failed; not checked');
     return;
   }
-  const hit = live.find((r) => same(r.protocol, r.fromPort, r.toPort, r.cidr));
+  const hit = live.find((r) => same(r.direction, r.protocol, r.fromPort, r.toPort) && samePeer(livePeer(r), awsPeer));
   if (hit) throw new DuplicateRuleError(`${input.group} already allows exactly this (${hit.tags['portcullis:request'] ?? hit.ruleId}); nothing to ask for`);
 }
 
@@ -73,7 +120,9 @@ async function refuseDuplicate(deps: BotDeps, input: RequestInput): Promise<void
  * a failure before (reading the rules folder for the next id) rejects, nothing stored.
  */
 export async function submitRequest(deps: BotDeps, submission: Submission): Promise<ChangeRequest> {
-  await refuseDuplicate(deps, submission.input);
+  const groups = submission.groups ?? new Map<string, GroupSettings>();
+  const awsPeer = await resolvePeer(deps, submission.input, groups);
+  await refuseDuplicate(deps, submission.input, awsPeer, groups);
   const ref = await deps.vcs.defaultBranch();
   const inGit = await deps.vcs.listFiles(ref, RULES_DIR);
   // From here to the save in recordAndOpen nothing awaits: the id, the queue decision and the row are one step.
@@ -98,10 +147,11 @@ function ruleOf(id: string, s: Submission, at: string): RuleFile {
   return ruleFileSchema.parse({
     id,
     group: s.input.group,
+    direction: s.input.direction,
     protocol: s.input.protocol,
     from_port: s.input.fromPort,
     to_port: s.input.toPort,
-    cidr: s.input.cidr,
+    ...peerFields(s.input.peer),
     description: s.input.justification,
     requester: s.requester,
     ticket: s.input.ticket,

@@ -5,7 +5,7 @@
  * reordered or missed deliveries converge on the same answer.
  */
 import { describePorts } from './protocol.ts';
-import type { RuleFile } from './rule.ts';
+import { describePeer, rulePeer, type Direction, type Peer, type RuleFile } from './rule.ts';
 
 export type RequestState =
   /** Stored; branch, merge request and pipeline not created yet. */
@@ -61,10 +61,12 @@ export interface ChangeRequest {
 /** A validated /sg-request, as the Slack surfaces hand it over. Ports are -1 for protocols without ports. */
 export interface RequestInput {
   group: string;
+  direction: Direction;
   protocol: string;
   fromPort: number;
   toPort: number;
-  cidr: string;
+  /** Source of ingress, destination of egress: a normalised CIDR, a group key or sg- id, a pl- id. */
+  peer: Peer;
   justification: string;
   ticket: string | null;
   expiresAt: string | null;
@@ -110,7 +112,11 @@ export function requestTitle(request: ChangeRequest): string {
   const { rule } = request;
   if (request.kind === 'external' || rule === null) return `${request.id}: pipeline on ${request.branch}`;
   const verb = request.kind === 'revocation' ? 'close' : 'open';
-  return `${request.id}: ${verb} ${describePorts(rule.protocol, rule.from_port, rule.to_port)} from ${rule.cidr} to ${rule.group}`;
+  const ports = describePorts(rule.protocol, rule.from_port, rule.to_port);
+  const peer = describePeer(rulePeer(rule));
+  return rule.direction === 'egress'
+    ? `${request.id}: ${verb} egress ${ports} from ${rule.group} to ${peer}`
+    : `${request.id}: ${verb} ${ports} from ${peer} to ${rule.group}`;
 }
 
 export function branchFor(id: string): string {

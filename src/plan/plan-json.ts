@@ -31,6 +31,7 @@ const planSchema = z.looseObject({
   planned_values: z.looseObject({}).optional(),
   resource_changes: z.array(resourceChangeSchema).optional(),
   configuration: z.unknown().optional(),
+  prior_state: z.unknown().optional(),
 });
 
 export type ResourceChange = z.infer<typeof resourceChangeSchema>;
@@ -40,6 +41,8 @@ export interface TerraformPlan {
   resourceChanges: ResourceChange[];
   /** The configuration section, as Terraform wrote it (see configuration.ts). */
   configuration: unknown;
+  /** The state planned against, with the data sources read while planning (see group-ids.ts). */
+  priorState: unknown;
 }
 
 export class PlanFormatError extends InputError {
@@ -78,6 +81,7 @@ export function readPlan(json: unknown): TerraformPlan {
     terraformVersion: parsed.data.terraform_version ?? null,
     resourceChanges: parsed.data.resource_changes ?? [],
     configuration: parsed.data.configuration ?? null,
+    priorState: parsed.data.prior_state ?? null,
   };
 }
 

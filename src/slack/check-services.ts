@@ -11,6 +11,7 @@
  */
 import type { App } from '@slack/bolt';
 import { checkGroupServices, type Probe, type ServiceSpec } from '../checks/services.ts';
+import type { ExistingGroup } from '../domain/groups.ts';
 import type { BotDeps } from '../core/deps.ts';
 import { InputError, UpstreamError } from '../domain/errors.ts';
 import { code, escapeMrkdwn } from './mrkdwn.ts';
@@ -44,15 +45,21 @@ export interface CheckServicesDeps extends BotDeps {
 export interface GroupEntry {
   servicePorts: number[];
   service?: ServiceSpec;
+  existing?: ExistingGroup;
 }
 
-type Choice = { group: string; servicePorts: number[]; service?: ServiceSpec };
+type Choice = { group: string; servicePorts: number[]; service?: ServiceSpec; existing?: ExistingGroup };
 
 /** The group asked for and its service settings, or what to tell the person instead. */
 export function chooseGroup(text: string, groups: Map<string, GroupEntry>): Choice | { refusal: string } {
   const asked = text.trim().split(/\s+/)[0] ?? '';
   const known = [...groups.keys()].map(code).join(', ') || 'none';
-  const chosen = (group: string, entry: GroupEntry): Choice => ({ group, servicePorts: entry.servicePorts, ...(entry.service ? { service: entry.service } : {}) });
+  const chosen = (group: string, entry: GroupEntry): Choice => ({
+    group,
+    servicePorts: entry.servicePorts,
+    ...(entry.service ? { service: entry.service } : {}),
+    ...(entry.existing ? { existing: entry.existing } : {}),
+  });
   if (asked === '') {
     const first = [...groups].find(([, g]) => g.servicePorts.length > 0);
     return first ? chosen(...first) : { refusal: `No group in groups.json has service ports to check. Known groups: ${known}.` };

@@ -9,7 +9,7 @@ import { ConsistencyInputError, readRuleFiles, readStateRules, toLiveRule } from
 import { consistencyJUnitCases } from '../../src/checks/consistency-report.ts';
 import type { CloudRule } from '../../src/core/ports.ts';
 
-const base = { group: 'sg-front', protocol: 'tcp', fromPort: 443, toPort: 443, cidr: '203.0.113.0/24', description: 'Partner API' };
+const base = { group: 'sg-front', direction: 'ingress' as const, protocol: 'tcp', fromPort: 443, toPort: 443, peer: '203.0.113.0/24', description: 'Partner API' };
 const git = (over: Partial<GitRule> = {}): GitRule => ({ id: 'REQ-2', ...base, ...over });
 const state = (over: Partial<StateRule> = {}): StateRule => ({ id: 'REQ-2', ruleId: 'sgr-2', ...base, ...over });
 const live = (over: Partial<LiveRule> = {}): LiveRule => ({ ruleId: 'sgr-2', request: 'REQ-2', ...base, ...over });
@@ -83,10 +83,10 @@ const cases: Case[] = [
   },
   {
     name: 'the state differs from git: drift between git and the state',
-    input: { git: [git({ cidr: '198.51.100.0/24' })], state: [state()], live: [live()] },
+    input: { git: [git({ peer: '198.51.100.0/24' })], state: [state()], live: [live()] },
     findings: ['state_drift REQ-2 sgr-2'],
     inSync: 0,
-    says: ['git and the state differ', 'cidr "198.51.100.0/24" ≠ "203.0.113.0/24"'],
+    says: ['git and the state differ', 'peer "198.51.100.0/24" ≠ "203.0.113.0/24"'],
   },
   {
     name: 'a description edited by hand in AWS is drift',
@@ -135,10 +135,10 @@ describe('compareConsistency', () => {
   }
 
   test('the differences name each field with both values', () => {
-    const result = compareConsistency({ git: [git()], state: [state()], live: [live({ cidr: '0.0.0.0/0', group: 'sg-backend' })] });
+    const result = compareConsistency({ git: [git()], state: [state()], live: [live({ peer: '0.0.0.0/0', group: 'sg-backend' })] });
     assert.deepEqual(result.findings[0]!.differences, [
       { field: 'group', expected: 'sg-front', actual: 'sg-backend' },
-      { field: 'cidr', expected: '203.0.113.0/24', actual: '0.0.0.0/0' },
+      { field: 'peer', expected: '203.0.113.0/24', actual: '0.0.0.0/0' },
     ]);
     assert.equal(result.findings[0]!.between, 'state-aws');
   });
@@ -183,7 +183,7 @@ function stateText(attrs: Record<string, unknown>, groupId = 'sg-0abc'): string 
 }
 
 describe('normalising the three sides', () => {
-  const liveBase = { protocol: 'tcp', fromPort: 443, toPort: 443, cidr: '203.0.113.0/24', description: 'Partner API' };
+  const liveBase = { direction: 'ingress' as const, protocol: 'tcp', fromPort: 443, toPort: 443, cidr: '203.0.113.0/24', referencedGroupId: null, prefixListId: null, description: 'Partner API' };
   const spellings: Array<{ name: string; file: Record<string, unknown>; state: Record<string, unknown>; live: Partial<CloudRule> }> = [
     { name: 'protocol "6" and "tcp"', file: { protocol: '6' }, state: { ip_protocol: '6' }, live: {} },
     { name: 'host bits in a CIDR', file: { cidr: '203.0.113.77/24' }, state: { cidr_ipv4: '203.0.113.9/24' }, live: {} },
@@ -221,7 +221,7 @@ describe('normalising the three sides', () => {
 
   test('the state gives each rule its group key through the group instances', () => {
     const [rule] = readStateRules(stateText({}));
-    assert.deepEqual(rule, { id: 'REQ-2', ruleId: 'sgr-2', group: 'sg-front', protocol: 'tcp', fromPort: 443, toPort: 443, cidr: '203.0.113.0/24', description: 'Partner API' });
+    assert.deepEqual(rule, { id: 'REQ-2', ruleId: 'sgr-2', group: 'sg-front', direction: 'ingress', protocol: 'tcp', fromPort: 443, toPort: 443, peer: '203.0.113.0/24', description: 'Partner API' });
   });
 
   test('no state yet holds no rules', () => {

@@ -50,14 +50,14 @@ function decodeToken(token: string): number {
   throw new AwsError('InvalidPaginationToken', `The pagination token ${token} is invalid`);
 }
 
-/** One page of `items` per the request's MaxResults (5-1000, as EC2 bounds it) and NextToken. */
-export function paginate<T>(items: T[], params: QueryObject): { page: T[]; nextToken?: string } {
+/** One page of `items` per the request's MaxResults (5-1000 as most EC2 Describe actions bound it, or `limits`) and NextToken. */
+export function paginate<T>(items: T[], params: QueryObject, limits: { min: number; max: number } = PAGE_LIMITS): { page: T[]; nextToken?: string } {
   const maxResults = getInteger(params, 'MaxResults');
   const token = getString(params, 'NextToken');
   const offset = token === undefined ? 0 : decodeToken(token);
   if (maxResults === undefined) return { page: items.slice(offset) };
-  if (maxResults < PAGE_LIMITS.min || maxResults > PAGE_LIMITS.max) {
-    throw new AwsError('InvalidParameterValue', `Value ( ${maxResults} ) for parameter maxResults is invalid. Expecting a value between ${PAGE_LIMITS.min} and ${PAGE_LIMITS.max}.`);
+  if (maxResults < limits.min || maxResults > limits.max) {
+    throw new AwsError('InvalidParameterValue', `Value ( ${maxResults} ) for parameter maxResults is invalid. Expecting a value between ${limits.min} and ${limits.max}.`);
   }
   const end = offset + maxResults;
   return end < items.length ? { page: items.slice(offset, end), nextToken: encodeToken(end) } : { page: items.slice(offset) };

@@ -4,10 +4,10 @@
  */
 import { AwsError } from './errors.ts';
 import { applyFilters, paginate, readFilters, type FilterFields } from './describe.ts';
-import { reservationXml, revokedSecurityGroupRuleXml, securityGroupRuleXml, securityGroupXml, type AccountContext } from './ec2-shapes.ts';
+import { prefixListXml, reservationXml, revokedSecurityGroupRuleXml, securityGroupRuleXml, securityGroupXml, type AccountContext } from './ec2-shapes.ts';
 import { getInteger, getObjects, getString, getStrings, requireString, type QueryObject } from './query.ts';
 import type { Ec2Store } from './store.ts';
-import type { Instance, IngressRule, IngressRuleInput, SecurityGroup } from './types.ts';
+import type { Instance, PrefixList, RuleInput, SecurityGroup, SecurityGroupRule } from './types.ts';
 import type { XmlObject } from './xml.ts';
 
 export interface ActionContext {
@@ -38,21 +38,20 @@ function targetGroup(params: QueryObject, store: Ec2Store): SecurityGroup {
   return store.group(found.groupId);
 }
 
-/** IpPermissions.N expanded to one rule per CIDR; tags come from the request's TagSpecification. */
-function readPermissions(params: QueryObject, tags: Record<string, string> = {}): IngressRuleInput[] {
+/** IpPermissions.N expanded to one rule per CIDR, group pair or prefix list; tags come from the request's TagSpecification. */
+function readPermissions(params: QueryObject, tags: Record<string, string> = {}): RuleInput[] {
   const permissions = getObjects(params, 'IpPermissions');
   if (permissions.length === 0) throw new AwsError('MissingParameter', 'The request must contain the parameter IpPermissions');
   return permissions.flatMap((p) => {
-    if (getObjects(p, 'Groups').length > 0 || getObjects(p, 'PrefixListIds').length > 0) {
-      throw new AwsError('InvalidParameterValue', 'This fake EC2 supports CIDR sources only (IpRanges, Ipv6Ranges), not groups or prefix lists');
-    }
     const base = { protocol: requireString(p, 'IpProtocol'), fromPort: getInteger(p, 'FromPort') ?? null, toPort: getInteger(p, 'ToPort') ?? null, tags };
-    const ranges = [
-      ...getObjects(p, 'IpRanges').map((r) => ({ cidr: requireString(r, 'CidrIp'), description: getString(r, 'Description') })),
-      ...getObjects(p, 'Ipv6Ranges').map((r) => ({ cidr: requireString(r, 'CidrIpv6'), description: getString(r, 'Description') })),
+    const peers = [
+      ...getObjects(p, 'IpRanges').map((r) => ({ peer: { cidr: requireString(r, 'CidrIp') }, description: getString(r, 'Description') })),
+      ...getObjects(p, 'Ipv6Ranges').map((r) => ({ peer: { cidr: requireString(r, 'CidrIpv6') }, description: getString(r, 'Description') })),
+      ...getObjects(p, 'Groups').map((g) => ({ peer: { referencedGroupId: requireString(g, 'GroupId') }, description: getString(g, 'Description') })),
+      ...getObjects(p, 'PrefixListIds').map((l) => ({ peer: { prefixListId: requireString(l, 'PrefixListId') }, description: getString(l, 'Description') })),
     ];
-    if (ranges.length === 0) throw new AwsError('MissingParameter', 'Each IpPermissions entry needs IpRanges or Ipv6Ranges');
-    return ranges.map(({ cidr, description }) => (description === undefined ? { ...base, cidr } : { ...base, cidr, description }));
+    if (peers.length === 0) throw new AwsError('MissingParameter', 'Each IpPermissions entry needs IpRanges, Ipv6Ranges, Groups or PrefixListIds');
+    return peers.map(({ peer, description }) => (description === undefined ? { ...base, ...peer } : { ...base, ...peer, description }));
   });
 }
 
@@ -73,9 +72,15 @@ const groupFilters: FilterFields<SecurityGroup> = {
   description: (g) => [g.description],
 };
 
-const ruleFilters: FilterFields<IngressRule> = {
+const ruleFilters: FilterFields<SecurityGroupRule> = {
   'group-id': (r) => [r.groupId],
   'security-group-rule-id': (r) => [r.ruleId],
+};
+
+const prefixListFilters: FilterFields<PrefixList> = {
+  'prefix-list-id': (l) => [l.prefixListId],
+  'prefix-list-name': (l) => [l.name],
+  'owner-id': (l) => [l.ownerId],
 };
 
 function instanceFilters(store: Ec2Store): FilterFields<Instance> {
@@ -95,7 +100,7 @@ const describeSecurityGroups: ActionHandler = (params, { store, account }) => {
   requireAll(names, (name) => store.findGroupByName(name) !== undefined, groupNotFound);
   const selected = store.groups().filter((g) => (ids.length === 0 || ids.includes(g.groupId)) && (names.length === 0 || names.includes(g.groupName)));
   const { page, nextToken } = paginate(applyFilters(selected, readFilters(params), groupFilters, (g) => g.tags), params);
-  return { securityGroupInfo: page.map((g) => securityGroupXml(g, store.listIngress(g.groupId), account)), nextToken };
+  return { securityGroupInfo: page.map((g) => securityGroupXml(g, [...store.listIngress(g.groupId), ...store.listEgress(g.groupId)], account)), nextToken };
 };
 
 const describeSecurityGroupRules: ActionHandler = (params, { store, account }) => {
@@ -104,7 +109,19 @@ const describeSecurityGroupRules: ActionHandler = (params, { store, account }) =
   requireAll(ids, (id) => rules.some((r) => r.ruleId === id), (id) => new AwsError('InvalidSecurityGroupRuleId.NotFound', `The security group rule ID '${id}' does not exist`));
   const selected = rules.filter((r) => ids.length === 0 || ids.includes(r.ruleId));
   const { page, nextToken } = paginate(applyFilters(selected, readFilters(params), ruleFilters, (r) => r.tags), params);
-  return { securityGroupRuleSet: page.map((r) => securityGroupRuleXml(r, account)), nextToken };
+  return { securityGroupRuleSet: page.map((r) => securityGroupRuleXml(r, account, vpcOf(store))), nextToken };
+};
+
+const vpcOf = (store: Ec2Store) => (groupId: string) => store.describeGroup(groupId)?.vpcId;
+
+/** MaxResults here is 1-100 (the EC2 API reference), not the 5-1000 of the other Describe actions. */
+const describeManagedPrefixLists: ActionHandler = (params, { store, account }) => {
+  const ids = getStrings(params, 'PrefixListId');
+  const lists = store.prefixLists();
+  requireAll(ids, (id) => lists.some((l) => l.prefixListId === id), (id) => new AwsError('InvalidPrefixListID.NotFound', `The prefix list ID '${id}' does not exist`));
+  const selected = lists.filter((l) => ids.length === 0 || ids.includes(l.prefixListId));
+  const { page, nextToken } = paginate(applyFilters(selected, readFilters(params), prefixListFilters, () => ({})), params, { min: 1, max: 100 });
+  return { prefixListSet: page.map((l) => prefixListXml(l, account)), nextToken };
 };
 
 const describeInstances: ActionHandler = (params, { store, account }) => {
@@ -119,32 +136,40 @@ const describeInstances: ActionHandler = (params, { store, account }) => {
   return { reservationSet: page.map((i) => reservationXml(i, i.groupIds.map((id) => store.group(id)), account)), nextToken };
 };
 
-const authorizeSecurityGroupIngress: ActionHandler = (params, { store, account }) => {
-  const group = targetGroup(params, store);
-  const created = store.authorizeIngressRules(group.groupId, readPermissions(params, readRuleTags(params)));
-  return { return: true, securityGroupRuleSet: created.map((r) => securityGroupRuleXml(r, account)) };
-};
+/** Egress changes name the group by GroupId only (EC2 takes no GroupName for them). */
+function authorize(isEgress: boolean): ActionHandler {
+  return (params, { store, account }) => {
+    const group = isEgress ? store.group(requireString(params, 'GroupId')) : targetGroup(params, store);
+    const created = store.authorizeRules(group.groupId, readPermissions(params, readRuleTags(params)), isEgress);
+    return { return: true, securityGroupRuleSet: created.map((r) => securityGroupRuleXml(r, account, vpcOf(store))) };
+  };
+}
 
 /** By SecurityGroupRuleId.N, or by IpPermissions naming existing rules exactly. */
-const revokeSecurityGroupIngress: ActionHandler = (params, { store, account }) => {
-  const group = targetGroup(params, store);
-  const ruleIds = getStrings(params, 'SecurityGroupRuleId');
-  const ids =
-    ruleIds.length > 0
-      ? ruleIds
-      : readPermissions(params).map((p) => {
-          const rule = store.findIngress(group.groupId, p);
-          if (!rule) throw new AwsError('InvalidPermission.NotFound', 'The specified rule does not exist in this security group.');
-          return rule.ruleId;
-        });
-  const revoked = store.revokeIngressRules(group.groupId, ids);
-  return { return: true, revokedSecurityGroupRuleSet: revoked.map((r) => revokedSecurityGroupRuleXml(r, account)) };
-};
+function revoke(isEgress: boolean): ActionHandler {
+  return (params, { store, account }) => {
+    const group = isEgress ? store.group(requireString(params, 'GroupId')) : targetGroup(params, store);
+    const ruleIds = getStrings(params, 'SecurityGroupRuleId');
+    const ids =
+      ruleIds.length > 0
+        ? ruleIds
+        : readPermissions(params).map((p) => {
+            const rule = store.findRule(group.groupId, p, isEgress);
+            if (!rule) throw new AwsError('InvalidPermission.NotFound', 'The specified rule does not exist in this security group.');
+            return rule.ruleId;
+          });
+    const revoked = store.revokeRules(group.groupId, ids, isEgress);
+    return { return: true, revokedSecurityGroupRuleSet: revoked.map((r) => revokedSecurityGroupRuleXml(r, account)) };
+  };
+}
 
 export const ec2Actions: Record<string, ActionHandler> = {
   DescribeSecurityGroups: describeSecurityGroups,
   DescribeSecurityGroupRules: describeSecurityGroupRules,
   DescribeInstances: describeInstances,
-  AuthorizeSecurityGroupIngress: authorizeSecurityGroupIngress,
-  RevokeSecurityGroupIngress: revokeSecurityGroupIngress,
+  DescribeManagedPrefixLists: describeManagedPrefixLists,
+  AuthorizeSecurityGroupIngress: authorize(false),
+  AuthorizeSecurityGroupEgress: authorize(true),
+  RevokeSecurityGroupIngress: revoke(false),
+  RevokeSecurityGroupEgress: revoke(true),
 };

@@ -4,7 +4,7 @@
  * SecurityGroupRule, Reservation, Instance, Tag).
  */
 import { ALL_PROTOCOLS } from '../../domain/protocol.ts';
-import type { Instance, InstanceStateName, IngressRule, SecurityGroup } from './types.ts';
+import type { Instance, InstanceStateName, PrefixList, SecurityGroup, SecurityGroupRule } from './types.ts';
 import type { XmlObject } from './xml.ts';
 
 export interface AccountContext {
@@ -28,31 +28,31 @@ export function tagSetXml(tags: Record<string, string>): XmlObject[] {
   return Object.entries(tags).map(([key, value]) => ({ key, value }));
 }
 
-const isIpv6 = (cidr: string) => cidr.includes(':');
+const isIpv6 = (cidr: string | undefined) => cidr !== undefined && cidr.includes(':');
+const isIpv4 = (cidr: string | undefined) => cidr !== undefined && !cidr.includes(':');
 
-/** Rules sharing protocol and ports form one IpPermission with several ranges. */
-function ipPermissionsXml(rules: IngressRule[]): XmlObject[] {
-  const byPermission = new Map<string, IngressRule[]>();
+/** Rules sharing protocol and ports form one IpPermission with several ranges, groups and prefix lists. */
+function ipPermissionsXml(rules: SecurityGroupRule[], account: AccountContext): XmlObject[] {
+  const byPermission = new Map<string, SecurityGroupRule[]>();
   for (const rule of rules) {
     const key = `${rule.protocol}/${rule.fromPort}/${rule.toPort}`;
     byPermission.set(key, [...(byPermission.get(key) ?? []), rule]);
   }
   return [...byPermission.values()].map((group) => {
-    const first = group[0] as IngressRule;
+    const first = group[0] as SecurityGroupRule;
     const ports = first.protocol === ALL_PROTOCOLS ? {} : { fromPort: first.fromPort, toPort: first.toPort };
     return {
       ipProtocol: first.protocol,
       ...ports,
-      groups: [],
-      ipRanges: group.filter((r) => !isIpv6(r.cidr)).map((r) => ({ cidrIp: r.cidr, description: r.description })),
+      groups: group.filter((r) => r.referencedGroupId !== undefined).map((r) => ({ userId: account.accountId, groupId: r.referencedGroupId, description: r.description })),
+      ipRanges: group.filter((r) => isIpv4(r.cidr)).map((r) => ({ cidrIp: r.cidr, description: r.description })),
       ipv6Ranges: group.filter((r) => isIpv6(r.cidr)).map((r) => ({ cidrIpv6: r.cidr, description: r.description })),
-      prefixListIds: [],
+      prefixListIds: group.filter((r) => r.prefixListId !== undefined).map((r) => ({ prefixListId: r.prefixListId, description: r.description })),
     };
   });
 }
 
-/** Egress is not modelled: Portcullis manages ingress only, so groups report no egress rules. */
-export function securityGroupXml(group: SecurityGroup, rules: IngressRule[], account: AccountContext): XmlObject {
+export function securityGroupXml(group: SecurityGroup, rules: SecurityGroupRule[], account: AccountContext): XmlObject {
   return {
     ownerId: account.accountId,
     groupId: group.groupId,
@@ -60,23 +60,31 @@ export function securityGroupXml(group: SecurityGroup, rules: IngressRule[], acc
     groupDescription: group.description,
     vpcId: group.vpcId,
     securityGroupArn: `arn:aws:ec2:${account.region}:${account.accountId}:security-group/${group.groupId}`,
-    ipPermissions: ipPermissionsXml(rules),
-    ipPermissionsEgress: [],
+    ipPermissions: ipPermissionsXml(rules.filter((r) => !r.isEgress), account),
+    ipPermissionsEgress: ipPermissionsXml(rules.filter((r) => r.isEgress), account),
     tagSet: tagSetXml(group.tags),
   };
 }
 
 /** DescribeSecurityGroupRules reports -1 as the port range of "all protocols" rules. */
-export function securityGroupRuleXml(rule: IngressRule, account: AccountContext): XmlObject {
+export function securityGroupRuleXml(rule: SecurityGroupRule, account: AccountContext, vpcOf: (groupId: string) => string | undefined = () => undefined): XmlObject {
+  const peer =
+    rule.referencedGroupId !== undefined
+      ? { referencedGroupInfo: { groupId: rule.referencedGroupId, userId: account.accountId, vpcId: vpcOf(rule.referencedGroupId) } }
+      : rule.prefixListId !== undefined
+        ? { prefixListId: rule.prefixListId }
+        : isIpv6(rule.cidr)
+          ? { cidrIpv6: rule.cidr }
+          : { cidrIpv4: rule.cidr };
   return {
     securityGroupRuleId: rule.ruleId,
     groupId: rule.groupId,
     groupOwnerId: account.accountId,
-    isEgress: false,
+    isEgress: rule.isEgress,
     ipProtocol: rule.protocol,
     fromPort: rule.fromPort ?? -1,
     toPort: rule.toPort ?? -1,
-    ...(isIpv6(rule.cidr) ? { cidrIpv6: rule.cidr } : { cidrIpv4: rule.cidr }),
+    ...peer,
     description: rule.description,
     tagSet: tagSetXml(rule.tags),
     securityGroupRuleArn: `arn:aws:ec2:${account.region}:${account.accountId}:security-group-rule/${rule.ruleId}`,
@@ -84,7 +92,7 @@ export function securityGroupRuleXml(rule: IngressRule, account: AccountContext)
 }
 
 /** RevokeSecurityGroupIngress echoes the removed rules without owner, tags and ARN. */
-export function revokedSecurityGroupRuleXml(rule: IngressRule, account: AccountContext): XmlObject {
+export function revokedSecurityGroupRuleXml(rule: SecurityGroupRule, account: AccountContext): XmlObject {
   const { groupOwnerId: _owner, tagSet: _tags, securityGroupRuleArn: _arn, ...revoked } = securityGroupRuleXml(rule, account);
   return revoked;
 }
@@ -112,5 +120,20 @@ export function reservationXml(instance: Instance, groups: SecurityGroup[], acco
         tagSet: tagSetXml(instance.tags),
       },
     ],
+  };
+}
+
+/** DescribeManagedPrefixLists' ManagedPrefixList (entries are read with GetManagedPrefixListEntries). */
+export function prefixListXml(list: PrefixList, account: AccountContext): XmlObject {
+  return {
+    prefixListId: list.prefixListId,
+    addressFamily: list.addressFamily,
+    state: 'create-complete',
+    prefixListArn: `arn:aws:ec2:${account.region}:${account.accountId}:prefix-list/${list.prefixListId}`,
+    prefixListName: list.name,
+    maxEntries: Math.max(list.entries.length, 1),
+    version: 1,
+    tagSet: [],
+    ownerId: list.ownerId ?? account.accountId,
   };
 }

@@ -16,9 +16,9 @@ import { FaultPlan } from './faults.ts';
 import { getString, parseQueryBody, type QueryObject } from './query.ts';
 import { ec2Service, serviceFor, type FakeContext, type QueryService } from './services.ts';
 import { Ec2Store } from './store.ts';
-import type { Ec2Driver, Instance, InstanceStateName, IngressRule, SecurityGroup } from './types.ts';
+import type { Ec2Driver, Instance, InstanceStateName, IngressRule, PrefixList, SecurityGroup } from './types.ts';
 
-export type { Ec2Driver, Instance, InstanceStateName, IngressRule, IngressRuleInput, SecurityGroup } from './types.ts';
+export type { Ec2Driver, Instance, InstanceStateName, IngressRule, IngressRuleInput, PrefixList, RuleInput, SecurityGroup, SecurityGroupRule } from './types.ts';
 export { AwsError } from './errors.ts';
 
 /** Obviously fake credentials (AKIA… is the shape of a real key id; the words say it is not one). */
@@ -40,7 +40,9 @@ export interface AwsFakeOptions {
 
 export interface AwsFakeDriver extends Ec2Driver {
   groups(): SecurityGroup[];
+  /** Every rule, ingress and egress (`isEgress` tells them apart). */
   rules(): IngressRule[];
+  prefixLists(): PrefixList[];
   instances(): Instance[];
   setInstanceState(instanceId: string, state: InstanceStateName): void;
   /** How many requests named `action` reached the fake (failed and faulted ones included). */
@@ -135,8 +137,15 @@ export async function startAwsFake(options: AwsFakeOptions = {}): Promise<AwsFak
     addSecurityGroup: (g) => store.addSecurityGroup(g),
     findGroupByName: (name) => store.findGroupByName(name),
     authorizeIngress: (groupId, rule) => store.authorizeIngress(groupId, rule),
+    authorizeEgress: (groupId, rule) => store.authorizeEgress(groupId, rule),
     revokeIngress: (groupId, ruleId) => store.revokeIngress(groupId, ruleId),
+    revokeEgress: (groupId, ruleId) => store.revokeEgress(groupId, ruleId),
     listIngress: (groupId) => structuredClone(store.listIngress(groupId)),
+    listEgress: (groupId) => structuredClone(store.listEgress(groupId)),
+    describeGroup: (groupId) => structuredClone(store.describeGroup(groupId)),
+    describeRule: (ruleId) => structuredClone(store.describeRule(ruleId)),
+    addPrefixList: (p) => store.addPrefixList(p),
+    prefixLists: () => structuredClone(store.prefixLists()),
     addInstance: (i) => store.addInstance(i),
     groups: () => structuredClone(store.groups()),
     rules: () => structuredClone(store.rules()),

@@ -13,26 +13,44 @@ export interface SecurityGroup {
   tags: Record<string, string>;
 }
 
-export interface IngressRuleInput {
+/** The rule's peer (source of ingress, destination of egress): exactly one of the three. */
+export interface PeerInput {
+  cidr?: string;
+  referencedGroupId?: string;
+  prefixListId?: string;
+}
+
+export interface RuleInput extends PeerInput {
   protocol: string;
   fromPort: number | null;
   toPort: number | null;
-  cidr: string;
   description?: string;
   tags?: Record<string, string>;
 }
+/** Kept for the tests and fakes written before egress: an ingress rule's input. */
+export type IngressRuleInput = RuleInput;
 
-export interface IngressRule {
+export interface SecurityGroupRule extends PeerInput {
   ruleId: string;
   groupId: string;
+  isEgress: boolean;
   /** Normalised as EC2 reports it: "tcp", "udp", "icmp", "-1", or a protocol number. */
   protocol: string;
   /** null for "-1" (all protocols), where EC2 reports no ports. */
   fromPort: number | null;
   toPort: number | null;
-  cidr: string;
   description?: string;
   tags: Record<string, string>;
+}
+export type IngressRule = SecurityGroupRule;
+
+/** A customer-managed prefix list (its entries are what policy cannot see in a plan). */
+export interface PrefixList {
+  prefixListId: string;
+  name: string;
+  addressFamily: 'IPv4' | 'IPv6';
+  entries: string[];
+  ownerId?: string;
 }
 
 export interface Instance {
@@ -50,9 +68,17 @@ export interface Ec2Driver {
   addSecurityGroup(g: { groupName: string; description?: string; vpcId?: string; tags?: Record<string, string>; groupId?: string }): string;
   findGroupByName(name: string): { groupId: string; groupName: string } | undefined;
   /** Throws an AwsError `InvalidPermission.Duplicate` when the same permission exists. */
-  authorizeIngress(groupId: string, rule: IngressRuleInput): string;
+  authorizeIngress(groupId: string, rule: RuleInput): string;
+  authorizeEgress(groupId: string, rule: RuleInput): string;
   revokeIngress(groupId: string, ruleId: string): void;
-  listIngress(groupId: string): IngressRule[];
+  revokeEgress(groupId: string, ruleId: string): void;
+  listIngress(groupId: string): SecurityGroupRule[];
+  listEgress(groupId: string): SecurityGroupRule[];
+  /** A group by id, or undefined (the Terraform fake's data source and import read through it). */
+  describeGroup(groupId: string): SecurityGroup | undefined;
+  /** A rule by its sgr- id, or undefined. */
+  describeRule(ruleId: string): SecurityGroupRule | undefined;
+  addPrefixList(p: { name: string; entries: string[]; addressFamily?: 'IPv4' | 'IPv6'; prefixListId?: string }): string;
   addInstance(i: InstanceInput): string;
 }
 

@@ -16,9 +16,10 @@ export const SG_REQUEST_CALLBACK = 'sg_request';
 /** Block ids of the modal's inputs, one per field (errors are keyed by them). */
 export const FIELD_BLOCK: Record<Field, string> = {
   group: 'sg_group',
+  direction: 'sg_direction',
   protocol: 'sg_protocol',
   ports: 'sg_ports',
-  cidr: 'sg_cidr',
+  peer: 'sg_peer',
   justification: 'sg_justification',
   ticket: 'sg_ticket',
   expiry: 'sg_expiry',
@@ -27,21 +28,24 @@ export const FIELD_BLOCK: Record<Field, string> = {
 export const fieldAction = (field: Field): string => field;
 
 export const MODAL_PROTOCOLS = ['tcp', 'udp', 'icmp'] as const;
+export const MODAL_DIRECTIONS = ['ingress', 'egress'] as const;
 export const MODAL_EXPIRIES = ['1d', '7d', '30d', '90d'] as const;
 /** Slack's limit on a static_select's options. */
 const MAX_OPTIONS = 100;
 
 export const USAGE = [
-  '*Usage:* `/sg-request <group> <protocol> [<port>|<from>-<to>] <cidr> "<justification>" [ticket=<ID>] [ttl=<7d>|expires=<YYYY-MM-DD>]`',
-  'e.g. `/sg-request sg-front tcp 443 203.0.113.0/24 "partner API" ttl=7d ticket=NET-42`',
+  '*Usage:* `/sg-request <group> [ingress|egress] <protocol> [<port>|<from>-<to>] [from|to] <peer> "<justification>" [ticket=<ID>] [ttl=<7d>|expires=<YYYY-MM-DD>]`',
+  'The peer is a CIDR, a security group (a group key or sg- id) or a prefix list (pl- id); `to` means egress.',
+  'e.g. `/sg-request sg-front tcp 443 203.0.113.0/24 "partner API" ttl=7d ticket=NET-42`, `/sg-request sg-db tcp 5432 from sg-app "app to db"`',
   'Without text, `/sg-request` opens a form.',
 ].join('\n');
 
 const LABELS: Record<Field, string> = {
   group: 'Security group',
+  direction: 'Direction',
   protocol: 'Protocol',
   ports: 'Ports',
-  cidr: 'Source CIDR',
+  peer: 'Source or destination',
   justification: 'Justification',
   ticket: 'Ticket',
   expiry: 'Expiry',
@@ -73,9 +77,10 @@ export function requestModal(groups: readonly string[], channel: string): Record
     close: plainText('Cancel', L.viewButton),
     blocks: [
       input('group', { type: 'static_select', options: groups.slice(0, MAX_OPTIONS).map((g) => option(g)) }),
+      input('direction', { type: 'static_select', options: MODAL_DIRECTIONS.map((d) => option(d, d === 'ingress' ? 'Ingress (from the peer)' : 'Egress (to the peer)')) }, { optional: true, hint: 'Empty: ingress.' }),
       input('protocol', { type: 'static_select', options: MODAL_PROTOCOLS.map((p) => option(p, p.toUpperCase())) }),
       input('ports', textInput('443 or 8000-8100'), { optional: true, hint: 'Required for TCP and UDP; left empty for ICMP.' }),
-      input('cidr', textInput('203.0.113.0/24')),
+      input('peer', textInput('203.0.113.0/24, sg-app, sg-0123… or pl-0123…'), { hint: 'A CIDR, a security group (key or id) or a managed prefix list id.' }),
       input('justification', textInput('What needs this access, and why', { multiline: true, max_length: 255 }), { hint: 'Becomes the rule description in AWS.' }),
       input('ticket', textInput('NET-42'), { optional: true }),
       input('expiry', { type: 'static_select', options: MODAL_EXPIRIES.map((e) => option(e, `in ${e.replace('d', ' day(s)')}`)) }, { optional: true, hint: 'Empty: the rule stays until removed.' }),
@@ -103,7 +108,7 @@ export function denialMessage(report: ComplianceReport): string {
 /** The same refusal for the modal: one error under the field most policies are about. */
 export function denialModalErrors(report: ComplianceReport): Record<string, string> {
   const text = report.violations.map((v) => `${v.message} Fix: ${v.remediation}`).join(' ');
-  return { [FIELD_BLOCK.cidr]: fitPlain(`Refused by policy: ${text}`, L.inputLabel) };
+  return { [FIELD_BLOCK.peer]: fitPlain(`Refused by policy: ${text}`, L.inputLabel) };
 }
 
 /** Ephemeral confirmation once the request is recorded. */

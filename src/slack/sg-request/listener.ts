@@ -99,7 +99,8 @@ function check(deps: SgRequestDeps, raw: RawRequest, groups: string[]): { input:
 
 async function submit(deps: SgRequestDeps, input: RequestInput, person: Person): Promise<void> {
   try {
-    const request = await submitRequest(deps, { input, requester: person.user, ...(person.name ? { requesterName: person.name } : {}) });
+    const groups = await deps.groups.details();
+    const request = await submitRequest(deps, { input, requester: person.user, groups, ...(person.name ? { requesterName: person.name } : {}) });
     await tell(deps, person, recordedMessage(request));
   } catch (err) {
     if (err instanceof InputError) return tell(deps, person, refusal(`${err.message}. Nothing was recorded.`));

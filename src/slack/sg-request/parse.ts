@@ -1,7 +1,10 @@
 /**
  * Inline `/sg-request` text into the same raw fields the modal yields:
  *
- *   <group> <protocol> [<port>|<from>-<to>] <cidr> <justification…> [ticket=…] [ttl=…|expires=…]
+ *   <group> [ingress|egress] <protocol> [<port>|<from>-<to>] [from|to] <peer> <justification…> [ticket=…] [ttl=…|expires=…]
+ *
+ * The peer is a CIDR, a security group (groups.json key or sg- id) or a prefix list
+ * (pl- id); `from` says ingress and `to` egress, as `ingress`/`egress` after the group do.
  *
  * The justification is a "double" or 'single' quoted text, or the rest of the words.
  * Only the shape is read here; `validateRequest` judges the values.
@@ -40,10 +43,16 @@ export function parseInline(text: string): ParsedInline {
     else raw[field] = option[2];
   }
   const next = () => words.shift()?.text;
+  const keyword = (set: readonly string[]) => (words[0] && !words[0].quoted && set.includes(words[0].text.toLowerCase()) ? next()!.toLowerCase() : undefined);
   raw.group = next();
+  const direction = keyword(['ingress', 'egress']);
   raw.protocol = next();
   if (words[0] && !words[0].quoted && PORTS.test(words[0].text)) raw.ports = next();
-  raw.cidr = next();
+  const side = keyword(['from', 'to']);
+  const implied = side === undefined ? undefined : side === 'to' ? 'egress' : 'ingress';
+  if (direction !== undefined && implied !== undefined && direction !== implied) errors.direction = `"${direction} … ${side}" contradicts itself: ingress comes from a peer, egress goes to one.`;
+  if (direction !== undefined || implied !== undefined) raw.direction = direction ?? implied;
+  raw.peer = next();
   raw.justification = words.map((w) => w.text).join(' ');
   return { raw, errors };
 }

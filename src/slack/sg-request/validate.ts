@@ -7,10 +7,10 @@
 import { parseDuration } from '../../config.ts';
 import { normalizeCidrStrict } from '../../domain/cidr.ts';
 import { normalizeProtocol, protocolHasPorts } from '../../domain/protocol.ts';
-import { DESCRIPTION_PATTERN, ruleFileSchema } from '../../domain/rule.ts';
+import { DESCRIPTION_PATTERN, GROUP_ID_PATTERN, PREFIX_LIST_ID_PATTERN, ruleFileSchema, type Direction, type Peer } from '../../domain/rule.ts';
 import type { RequestInput } from '../../domain/request.ts';
 
-export const FIELDS = ['group', 'protocol', 'ports', 'cidr', 'justification', 'ticket', 'expiry'] as const;
+export const FIELDS = ['group', 'direction', 'protocol', 'ports', 'peer', 'justification', 'ticket', 'expiry'] as const;
 export type Field = (typeof FIELDS)[number];
 
 /** The raw texts, as typed; absent optional fields are undefined or "". */
@@ -55,8 +55,11 @@ export function validateRequest(raw: RawRequest, ctx: ValidationContext): Valida
     errors.ports = `${protocol} has no ports; leave them out.`;
   }
 
-  const cidr = normalizeCidrStrict(text('cidr'));
-  if (cidr === null) errors.cidr = `"${text('cidr')}" is not an IPv4 or IPv6 CIDR such as 203.0.113.0/24.`;
+  const direction = text('direction') === '' ? 'ingress' : text('direction').toLowerCase();
+  if (direction !== 'ingress' && direction !== 'egress') errors.direction = `"${text('direction')}" is neither ingress nor egress.`;
+
+  const peer = parsePeer(text('peer'), ctx.knownGroups);
+  if (typeof peer === 'string') errors.peer = peer;
 
   const justification = text('justification').replace(/\s+/g, ' ');
   if (justification === '') errors.justification = 'Say why the rule is needed (it becomes the rule description).';
@@ -75,15 +78,31 @@ export function validateRequest(raw: RawRequest, ctx: ValidationContext): Valida
     ok: true,
     input: {
       group,
+      direction: direction as Direction,
       protocol: protocol!,
       fromPort: ports[0],
       toPort: ports[1],
-      cidr: cidr!,
+      peer: peer as Peer,
       justification,
       ticket: ticket === '' ? null : ticket,
       expiresAt: expiry as string | null,
     },
   };
+}
+
+/**
+ * The other end of the rule: a CIDR, a security group (a known group key or an sg- id) or
+ * a prefix list (pl- id); a problem's text otherwise. Whether the group or list exists in
+ * AWS (and in the same VPC) is asked when the request is submitted.
+ */
+export function parsePeer(text: string, knownGroups: readonly string[]): Peer | string {
+  if (text === '') return 'Give the source (ingress) or destination (egress): a CIDR, a security group or a prefix list.';
+  if (GROUP_ID_PATTERN.test(text)) return { kind: 'security_group', value: text };
+  if (PREFIX_LIST_ID_PATTERN.test(text)) return { kind: 'prefix_list', value: text };
+  if (knownGroups.includes(text)) return { kind: 'security_group', value: text };
+  const cidr = normalizeCidrStrict(text);
+  if (cidr !== null) return { kind: 'cidr', value: cidr };
+  return `"${text}" is not an IPv4 or IPv6 CIDR such as 203.0.113.0/24, a known security group (${knownGroups.join(', ') || 'none'}), an sg- id or a pl- prefix list id.`;
 }
 
 function parsePorts(text: string): [number, number] | string {
