@@ -17,7 +17,8 @@ import { registerSgRequest } from './slack/sg-request/listener.ts';
 import { registerHome } from './slack/home.ts';
 import { registerCheckServices } from './slack/check-services.ts';
 import { CheckServicesLimiter } from './slack/check-services-limit.ts';
-import { cloudFromEnv, probeGuard } from './aws/env.ts';
+import { cloudForEnvironment, cloudFromEnv, probeGuard } from './aws/env.ts';
+import { groupsFileOf } from './domain/environment.ts';
 import { GroupCatalog } from './slack/sg-request/groups.ts';
 import { loadPolicies } from './compliance/policy.ts';
 import { followUps } from './core/follow-ups.ts';
@@ -43,6 +44,10 @@ export async function startBot(config: Config, log: Logger, env: NodeJS.ProcessE
   const now = () => new Date();
   // terraform/groups.json on the default branch: the groups a request may name, and their service settings.
   const groups = new GroupCatalog(vcs, now);
+  // A named environment's groups are in its own folder; each is read on its own.
+  const groupsByEnvironment = new Map(config.environments.list.map((e) => [e.name, new GroupCatalog(vcs, now, undefined, groupsFileOf(e))]));
+  // Each environment's AWS, made once: its region, its read role assumed.
+  const clouds = new Map(config.environments.list.flatMap((e) => (e.aws ? [[e.name, cloudForEnvironment(env, e.aws)] as const] : [])));
   // Against a fake or sandbox AWS (an endpoint override), probes stay on loopback.
   const allowTarget = probeGuard(env);
   const deps: BotDeps = {
@@ -51,6 +56,8 @@ export async function startBot(config: Config, log: Logger, env: NodeJS.ProcessE
     // The bot's own secrets never reach Slack, whatever a job or an error message prints.
     chat: createSlackChat(slack.app.client, { secrets: botSecrets(config, env) }),
     cloud: config.awsRegion ? cloudFromEnv({ ...env, AWS_REGION: config.awsRegion }) : notConfiguredCloud('AWS_REGION is not set'),
+    cloudFor: (e) => clouds.get(e.name) ?? notConfiguredCloud(`the environment ${e.name} names no AWS account`),
+    environments: config.environments,
     settings: {
       channel: config.slack.channelId,
       approverIds: config.approvals.approverIds,
@@ -75,7 +82,7 @@ export async function startBot(config: Config, log: Logger, env: NodeJS.ProcessE
   };
   registerListeners(slack.app, deps);
   registerHome(slack.app, deps);
-  registerSgRequest(slack.app, { ...deps, groups });
+  registerSgRequest(slack.app, { ...deps, groups, groupsByEnvironment });
   registerCheckServices(slack.app, {
     ...deps,
     groups: () => groups.details(),

@@ -1,5 +1,6 @@
 /** Everything the core needs, passed in once by main (and by tests). */
 import type { PolicySet } from '../compliance/policy.ts';
+import type { Environment, Environments } from '../domain/environment.ts';
 import type { ExistingGroup, ServiceSpec } from '../domain/groups.ts';
 import type { Logger } from '../log.ts';
 import type { ChangeRequest } from '../domain/request.ts';
@@ -58,8 +59,18 @@ export interface BotDeps {
   vcs: VcsPort;
   chat: ChatPort;
   cloud: CloudPort;
+  /**
+   * AWS as one environment's account and region show it (the bot assuming the
+   * environment's read role); absent, `cloud` serves every environment.
+   */
+  cloudFor?(env: Environment): CloudPort;
   checks?: CheckSettings;
   settings: BotSettings;
+  /**
+   * The environments (the environments file); absent, the one environment `settings`
+   * describes. Read through environments.ts, never directly.
+   */
+  environments?: Environments;
   /** The policies the bot judges every plan with before it offers or plays a deploy (loaded at start, as the image has them). */
   policies: PolicySet;
   log: Logger;
