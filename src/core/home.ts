@@ -126,7 +126,7 @@ export async function refreshHomes(deps: BotDeps, request: ChangeRequest): Promi
   if (open.length === 0) return;
   try {
     const board = await loadBoard(deps);
-    const concerned = open.filter((u) => request.state === 'deployed' || u === request.requester || board.approvers.has(u));
+    const concerned = open.filter((u) => request.state === 'deployed' || u === request.requester || board.approvers.get(request.environment)?.has(u) === true);
     for (const user of concerned) {
       await publish(deps, board, user).catch((err: unknown) => deps.log.warn({ user, requestId: request.id, err: (err as Error).message }, 'home: publish failed'));
     }
