@@ -5,8 +5,12 @@
 # in a pipeline variable, so no later pipeline can silently drop an earlier rule.
 
 locals {
+  # Where this environment's groups.json and rules/ are: terraform/ for the single
+  # environment, terraform/environments/<name>/ for a named one (var.environment).
+  config_dir = var.environment == null ? path.module : "${path.module}/environments/${var.environment}"
+
   # "sg-front" => { description, service_ports }
-  groups = jsondecode(file("${path.module}/groups.json"))
+  groups = jsondecode(file("${local.config_dir}/groups.json"))
 
   # The optional fields of a rule file (src/domain/rule.ts), so every rule has them.
   rule_defaults = { direction = "ingress", ticket = null, expires_at = null }
@@ -14,8 +18,8 @@ locals {
   # Rule by file name: terraform/rules/REQ-12.json => local.rules["REQ-12"]. The
   # preconditions on the ingress rule check that the name is also the rule's id.
   rules = {
-    for file_name in fileset("${path.module}/rules", "*.json") :
-    trimsuffix(file_name, ".json") => merge(local.rule_defaults, jsondecode(file("${path.module}/rules/${file_name}")))
+    for file_name in fileset("${local.config_dir}/rules", "*.json") :
+    trimsuffix(file_name, ".json") => merge(local.rule_defaults, jsondecode(file("${local.config_dir}/rules/${file_name}")))
   }
 
   # The group whose public members the service checks probe.

@@ -32,7 +32,10 @@ function setup(t: { after(fn: () => void): void }, opts: { alsoStaging?: boolean
       getPipeline: async (id) => ({ id, ref: request.branch, sha: request.sha!, status: 'manual', source: 'parent_pipeline', webUrl: `http://127.0.0.1/-/pipelines/${id}` }),
       listPipelineJobs: async () => jobs,
       readArtifact: async (jobId, path) => (path === 'plan.json' && (jobId === 553 || jobId === 556) ? JSON.stringify(plan([vpcRule({ request: 'REQ-12' })])) : null),
-      playJob: async (jobId) => void played.push(jobId),
+      playJob: async (jobId) => {
+        played.push(jobId);
+        return job(jobId, jobs.find((j) => j.id === jobId)!.name, 'pending');
+      },
     }),
     chat: stubChat({ postEphemeral: async (_channel, _user, text) => void refusals.push(String(text)) }),
   });
