@@ -11,6 +11,7 @@ import { checkServicesCommand } from './cli/check-services.ts';
 import { consistencyCommand } from './cli/consistency.ts';
 import { inboxCommand } from './cli/inbox.ts';
 import { auditCommand } from './cli/audit.ts';
+import { importCommand } from './cli/import.ts';
 import { exitCodeFor, type Command, type Io } from './cli/command.ts';
 
 import { oneLine } from './domain/text.ts';
@@ -24,6 +25,7 @@ const COMMANDS: Record<string, Command> = {
   consistency: consistencyCommand,
   inbox: inboxCommand,
   audit: auditCommand,
+  import: importCommand(),
   fakes: fakesCommand,
 };
 

@@ -1,5 +1,5 @@
 variable "aws_region" {
-  description = "AWS region of the VPC, the security groups and the front instance."
+  description = "AWS region of the VPC and the security groups (and of the demo front instance, when on)."
   type        = string
   default     = "eu-central-1"
 
@@ -10,7 +10,7 @@ variable "aws_region" {
 }
 
 variable "vpc_id" {
-  description = "VPC that holds the security groups and the front instance; null means the region's default VPC."
+  description = "VPC that holds the security groups (created ones, and the existing ones looked up); null means the region's default VPC."
   type        = string
   default     = null
 
@@ -20,8 +20,14 @@ variable "vpc_id" {
   }
 }
 
+variable "demo_front_instance" {
+  description = "Launch the demo web instance of the original walkthrough in sg-front (off: Portcullis manages rules, not instances)."
+  type        = bool
+  default     = false
+}
+
 variable "front_subnet_id" {
-  description = "Subnet of the front instance; null means the first subnet of the VPC (sorted by id). It must give the instance a route to the internet."
+  description = "Subnet of the demo front instance; null means the first subnet of the VPC (sorted by id). It must give the instance a route to the internet."
   type        = string
   default     = null
 
@@ -32,7 +38,7 @@ variable "front_subnet_id" {
 }
 
 variable "front_ami_id" {
-  description = "AMI of the front instance; null means the latest Amazon Linux 2023 (x86_64) published by Amazon."
+  description = "AMI of the demo front instance; null means the latest Amazon Linux 2023 (x86_64) published by Amazon."
   type        = string
   default     = null
 
@@ -43,7 +49,7 @@ variable "front_ami_id" {
 }
 
 variable "front_instance_type" {
-  description = "EC2 instance type of the front instance."
+  description = "EC2 instance type of the demo front instance."
   type        = string
   default     = "t3.micro"
 

@@ -48,14 +48,14 @@ describe('createAwsCloud against the AWS fake', () => {
   });
 
   it('finds a group by name and by id, and answers null for an unknown one', async () => {
-    assert.deepEqual(await cloud.findGroup('sg-front'), { groupId: front, groupName: 'sg-front' });
-    assert.deepEqual(await cloud.findGroup(other), { groupId: other, groupName: 'sg-other' });
+    assert.deepEqual(await cloud.findGroup('sg-front'), { groupId: front, groupName: 'sg-front', vpcId: 'vpc-0fa4e0000000000aa', ownerId: '123456789012' });
+    assert.deepEqual(await cloud.findGroup(other), { groupId: other, groupName: 'sg-other', vpcId: 'vpc-0fa4e0000000000aa', ownerId: '123456789012' });
     assert.equal(await cloud.findGroup('sg-nope-by-name'), null);
     assert.equal(await cloud.findGroup('no-such-group'), null);
   });
 
   it('lists a group’s ingress rules normalised like rule files, none of another group', async () => {
-    const rules = await cloud.ingressRules(front);
+    const rules = (await cloud.groupRules(front)).filter((r) => r.direction === 'ingress');
     const view = rules.map(({ protocol, fromPort, toPort, cidr }) => ({ protocol, fromPort, toPort, cidr })).sort((a, b) => a.cidr.localeCompare(b.cidr));
     assert.deepEqual(view, [
       { protocol: 'tcp', fromPort: 443, toPort: 443, cidr: '0.0.0.0/0' },
@@ -67,7 +67,7 @@ describe('createAwsCloud against the AWS fake', () => {
   });
 
   it('follows pagination to the last rule', async () => {
-    const rules = await cloud.ingressRules(other);
+    const rules = await cloud.groupRules(other);
     assert.equal(rules.length, 31);
     assert.equal(new Set(rules.map((r) => r.ruleId)).size, 31);
   });
@@ -93,7 +93,7 @@ describe('createAwsCloud against the AWS fake', () => {
 
   it('gives up after three attempts with an error naming the action', async () => {
     fake.driver.failNext('DescribeSecurityGroupRules', 'RequestLimitExceeded', 5);
-    await assert.rejects(cloud.ingressRules(front), (err: unknown) => {
+    await assert.rejects(cloud.groupRules(front), (err: unknown) => {
       assert.ok(err instanceof CloudError);
       assert.match(err.message, /DescribeSecurityGroupRules \(sg-[0-9a-f]+\): RequestLimitExceeded/);
       return true;

@@ -96,7 +96,7 @@ describe('loopbackOnly', () => {
 
 describe('publicServicePorts', () => {
   const rule = (protocol: string, fromPort: number | null, toPort: number | null, cidr: string): CloudRule => ({
-    ruleId: 'sgr-1', groupId: 'sg-1', protocol, fromPort, toPort, cidr, description: '', tags: {},
+    ruleId: 'sgr-1', groupId: 'sg-1', direction: 'ingress', protocol, fromPort, toPort, cidr, referencedGroupId: null, prefixListId: null, description: '', tags: {},
   });
 
   it('keeps the candidate ports a tcp rule opens to a public source', () => {

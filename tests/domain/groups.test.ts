@@ -28,12 +28,30 @@ describe('parseGroupsFile', () => {
     assert.deepEqual(groups.get('sg-old'), { description: 'no ports listed', servicePorts: [], service: {} });
   });
 
+  test('a group made elsewhere is named by id or looked up by name and tags; its description is optional', () => {
+    const groups = parseGroupsFile(
+      file({
+        'sg-db': { id: 'sg-0123456789abcdef0' },
+        'sg-app': { lookup: { name: 'app-servers', tags: { team: 'payments' } }, description: 'app tier' },
+        'sg-cache': { lookup: { tags: { role: 'cache' } } },
+      }),
+    );
+    assert.deepEqual(groups.get('sg-db'), { description: '', servicePorts: [], service: {}, existing: { id: 'sg-0123456789abcdef0' } });
+    assert.deepEqual(groups.get('sg-app')?.existing, { name: 'app-servers', tags: { team: 'payments' } });
+    assert.deepEqual(groups.get('sg-cache')?.existing, { tags: { role: 'cache' } });
+  });
+
   const refusals: Array<[string, string, RegExp]> = [
+    ['an id that is no group id', front({ id: 'sg-xyz' }), /^groups\.json: group "sg-front": id: "sg-xyz" is not a security group id/],
+    ['both id and lookup', front({ id: 'sg-0123456789abcdef0', lookup: { name: 'x' } }), /^groups\.json: group "sg-front": id: give "id" or "lookup", not both$/],
+    ['an empty lookup', front({ lookup: {} }), /^groups\.json: group "sg-front": lookup: give a name, tags or both/],
+    ['a misspelt lookup key', front({ lookup: { nmae: 'x' } }), /^groups\.json: group "sg-front": lookup\.nmae: unknown key/],
+    ['a key that looks like a group id', file({ 'sg-0123abcd': { description: 'x' } }), /\(key\): a group key must not look like a security group id/],
     ['not JSON', '{"sg-front": ', /^groups\.json: not JSON \(/],
     ['a list', '[]', /^groups\.json: expected an object of groups by key/],
     ['a bad group key', file({ 'SG Front': { description: 'x' } }), /^groups\.json: group "SG Front": \(key\): a group key is lower-case/],
     ['a group that is not an object', file({ 'sg-front': 'web' }), /^groups\.json: group "sg-front": \(group\): expected an object/],
-    ['an unknown group key', front({ servce: { host: 'shop.example.com' } }), /^groups\.json: group "sg-front": servce: unknown key \(a group has description, service_ports, service\)$/],
+    ['an unknown group key', front({ servce: { host: 'shop.example.com' } }), /^groups\.json: group "sg-front": servce: unknown key \(a group has description, id, lookup, service_ports, service\)$/],
     ['no description', file({ 'sg-front': { service_ports: [80] } }), /^groups\.json: group "sg-front": description: required/],
     ['service_ports not a list', front({ service_ports: 443 }), /^groups\.json: group "sg-front": service_ports: expected a list of ports/],
     ['a port out of range', front({ service_ports: [443, 70000] }), /^groups\.json: group "sg-front": service_ports: 70000 is not a port 1-65535$/],

@@ -301,7 +301,7 @@ describe('serviceCheckResults', () => {
       latencyMs: 12.3,
     })).sort((a, b) => Number(a.ok) - Number(b.ok));
     const check: GroupCheck = {
-      group: { groupId: 'sg-0123456789abcdef0', groupName: 'sg-front' },
+      group: { groupId: 'sg-0123456789abcdef0', groupName: 'sg-front', vpcId: 'vpc-0123456789abcdef0', ownerId: '123456789012' },
       identity: { account: '123456789012', arn: 'arn:aws:iam::123456789012:user/portcullis-bot' },
       ports: [443],
       members: 1000,

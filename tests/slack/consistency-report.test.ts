@@ -9,7 +9,7 @@ import { validateMessageBlocks } from '../../src/fakes/slack/blocks-validation.t
 import { consistencyReport } from '../../src/slack/blocks/consistency.ts';
 import { assertWithinSlackLimits, blockTexts } from './slack-limits.ts';
 
-const rule = { group: 'sg-front', protocol: 'tcp', fromPort: 443, toPort: 443, cidr: '203.0.113.0/24', description: 'Partner API' };
+const rule = { group: 'sg-front', direction: 'ingress' as const, protocol: 'tcp', fromPort: 443, toPort: 443, peer: '203.0.113.0/24', description: 'Partner API' };
 const byHand = (i: number, description = 'by hand'): LiveRule => ({ ...rule, ruleId: `sgr-${i}`, request: null, fromPort: 1000 + i, toPort: 1000 + i, description });
 
 test('in sync: one section with the verdict and the count', () => {

@@ -13,9 +13,9 @@ const read = (text: string) => {
 
 test('accepted inline shapes become normalised requests', () => {
   const cases: Array<[string, Record<string, unknown>]> = [
-    ['sg-front tcp 443 203.0.113.9/24 "partner API" ttl=7d ticket=NET-42', { protocol: 'tcp', fromPort: 443, toPort: 443, cidr: '203.0.113.0/24', justification: 'partner API', ticket: 'NET-42', expiresAt: '2026-06-08T12:00:00.000Z' }],
-    ['sg-front tcp 8000-8100 198.51.100.7 rest of the line', { fromPort: 8000, toPort: 8100, cidr: '198.51.100.7/32', justification: 'rest of the line', ticket: null, expiresAt: null }],
-    ["sg-backend udp 53 2001:db8:0:0::1/32 'dns (NET-1)' expires=2026-06-30", { group: 'sg-backend', protocol: 'udp', cidr: '2001:db8::/32', justification: 'dns (NET-1)', expiresAt: '2026-07-01T00:00:00.000Z' }],
+    ['sg-front tcp 443 203.0.113.9/24 "partner API" ttl=7d ticket=NET-42', { protocol: 'tcp', fromPort: 443, toPort: 443, peer: { kind: 'cidr', value: '203.0.113.0/24' }, justification: 'partner API', ticket: 'NET-42', expiresAt: '2026-06-08T12:00:00.000Z' }],
+    ['sg-front tcp 8000-8100 198.51.100.7 rest of the line', { fromPort: 8000, toPort: 8100, peer: { kind: 'cidr', value: '198.51.100.7/32' }, justification: 'rest of the line', ticket: null, expiresAt: null }],
+    ["sg-backend udp 53 2001:db8:0:0::1/32 'dns (NET-1)' expires=2026-06-30", { group: 'sg-backend', protocol: 'udp', peer: { kind: 'cidr', value: '2001:db8::/32' }, justification: 'dns (NET-1)', expiresAt: '2026-07-01T00:00:00.000Z' }],
     ['sg-front icmp 10.0.0.0/8 ping', { protocol: 'icmp', fromPort: -1, toPort: -1 }],
     ['sg-front 6 443 10.0.0.0/8 "by number"', { protocol: 'tcp', fromPort: 443 }],
     ['sg-front 47 10.0.0.0/8 gre tunnel', { protocol: '47', fromPort: -1, justification: 'gre tunnel' }],
@@ -41,9 +41,9 @@ test('each kind of bad input is reported against its field', () => {
     ['sg-front tcp 65536 10.0.0.0/8 x', 'ports', /1-65535/],
     ['sg-front tcp 9000-8000 10.0.0.0/8 x', 'ports', /starts after it ends \(9000-8000\)/],
     ['sg-front icmp 8 10.0.0.0/8 x', 'ports', /icmp has no ports/],
-    ['sg-front tcp 443 10.0.0.0/33 x', 'cidr', /"10\.0\.0\.0\/33" is not an IPv4 or IPv6 CIDR/],
-    ['sg-front tcp 443 example.com x', 'cidr', /not an IPv4 or IPv6 CIDR/],
-    ['sg-front tcp 443 2001:db8::/129 x', 'cidr', /not an IPv4 or IPv6 CIDR/],
+    ['sg-front tcp 443 10.0.0.0/33 x', 'peer', /"10\.0\.0\.0\/33" is not an IPv4 or IPv6 CIDR/],
+    ['sg-front tcp 443 example.com x', 'peer', /not an IPv4 or IPv6 CIDR/],
+    ['sg-front tcp 443 2001:db8::/129 x', 'peer', /not an IPv4 or IPv6 CIDR/],
     ['sg-front tcp 443 10.0.0.0/8', 'justification', /Say why/],
     ['sg-front tcp 443 10.0.0.0/8 "<!channel> hi"', 'justification', /AWS rule descriptions allow no others/],
     [`sg-front tcp 443 10.0.0.0/8 "${'a'.repeat(256)}"`, 'justification', /At most 255 characters/],
@@ -67,12 +67,12 @@ test('each kind of bad input is reported against its field', () => {
 
 test('every problem of one text is listed, not only the first', () => {
   const r = read('sg-nowhere sctp 1.2.3.4/40');
-  assert.deepEqual(Object.keys(r.errors).sort(), ['cidr', 'group', 'justification', 'protocol']);
+  assert.deepEqual(Object.keys(r.errors).sort(), ['group', 'justification', 'peer', 'protocol']);
 });
 
 test('modal values go through the same validation (selects give values, empty optionals are none)', () => {
-  const raw: RawRequest = { group: 'sg-front', protocol: 'udp', ports: ' 53 ', cidr: '203.0.113.1/24', justification: 'dns\nfor partner', ticket: '', expiry: '30d' };
+  const raw: RawRequest = { group: 'sg-front', protocol: 'udp', ports: ' 53 ', peer: '203.0.113.1/24', justification: 'dns\nfor partner', ticket: '', expiry: '30d' };
   const r = validateRequest(raw, ctx);
   assert.ok(r.ok);
-  assert.deepEqual(r.input, { group: 'sg-front', protocol: 'udp', fromPort: 53, toPort: 53, cidr: '203.0.113.0/24', justification: 'dns for partner', ticket: null, expiresAt: '2026-07-01T12:00:00.000Z' });
+  assert.deepEqual(r.input, { group: 'sg-front', direction: 'ingress', protocol: 'udp', fromPort: 53, toPort: 53, peer: { kind: 'cidr', value: '203.0.113.0/24' }, justification: 'dns for partner', ticket: null, expiresAt: '2026-07-01T12:00:00.000Z' });
 });

@@ -60,7 +60,7 @@ describe('/sg-request', () => {
   });
 
   const refusals: Array<[string, string, RegExp]> = [
-    ['unknown group, bad CIDR', 'sg-nowhere tcp 443 300.1.1.1/24 "x"', /Security group\*: Unknown security group "sg-nowhere"[\s\S]*Source CIDR\*: "300\.1\.1\.1\/24"/],
+    ['unknown group, bad CIDR', 'sg-nowhere tcp 443 300.1.1.1/24 "x"', /Security group\*: Unknown security group "sg-nowhere"[\s\S]*Source or destination\*: "300\.1\.1\.1\/24"/],
     ['ports out of range', 'sg-front tcp 0-70000 203.0.113.0/24 "x"', /Ports\*: Ports are 1-65535/],
     ['a missing justification', 'sg-front tcp 443 203.0.113.0/24', /Justification\*: Say why/],
     ['an unknown option', 'sg-front tcp 443 203.0.113.0/24 "x" foo=1', /Unknown option "foo="/],
@@ -84,16 +84,16 @@ describe('/sg-request', () => {
     assert.match(JSON.stringify(modal.view.blocks), /"value":"sg-backend"[\s\S]*"value":"sg-front"/);
 
     const writes = gitlabWrites(h).length;
-    const values = { group: 'sg-front', protocol: 'udp', ports: '53', cidr: 'nope', justification: 'dns', ticket: 'bad ticket!', expiry: '7d' };
+    const values = { group: 'sg-front', protocol: 'udp', ports: '53', peer: 'nope', justification: 'dns', ticket: 'bad ticket!', expiry: '7d' };
     const refused = await driver.submitView({ user: ALICE, viewId: modal.view.id, values });
     assert.equal(refused.response_action, 'errors');
-    assert.deepEqual(Object.keys(refused.errors ?? {}).sort(), ['sg_cidr', 'sg_ticket']);
+    assert.deepEqual(Object.keys(refused.errors ?? {}).sort(), ['sg_peer', 'sg_ticket']);
 
-    const denied = await driver.submitView({ user: ALICE, viewId: modal.view.id, values: { ...values, cidr: '0.0.0.0/0', ticket: '' } });
-    assert.match(String((denied.errors as Record<string, string> | undefined)?.sg_cidr), /Refused by policy/);
+    const denied = await driver.submitView({ user: ALICE, viewId: modal.view.id, values: { ...values, peer: '0.0.0.0/0', ticket: '' } });
+    assert.match(String((denied.errors as Record<string, string> | undefined)?.sg_peer), /Refused by policy/);
 
     assert.deepEqual(gitlabWrites(h).slice(writes), [], 'refused submissions create nothing');
-    const accepted = await driver.submitView({ user: ALICE, viewId: modal.view.id, values: { ...values, cidr: '10.20.0.0/16', ticket: 'NET-7' } });
+    const accepted = await driver.submitView({ user: ALICE, viewId: modal.view.id, values: { ...values, peer: '10.20.0.0/16', ticket: 'NET-7' } });
     assert.deepEqual(accepted, {});
     await waitEphemeral(/Recorded as \*REQ-3\*/);
     const request = h.deps.store.requests.get('REQ-3')!;

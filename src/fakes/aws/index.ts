@@ -144,6 +144,7 @@ export async function startAwsFake(options: AwsFakeOptions = {}): Promise<AwsFak
     listEgress: (groupId) => structuredClone(store.listEgress(groupId)),
     describeGroup: (groupId) => structuredClone(store.describeGroup(groupId)),
     describeRule: (ruleId) => structuredClone(store.describeRule(ruleId)),
+    modifyRule: (ruleId, change) => store.modifyRule(ruleId, change),
     addPrefixList: (p) => store.addPrefixList(p),
     prefixLists: () => structuredClone(store.prefixLists()),
     addInstance: (i) => store.addInstance(i),

@@ -181,6 +181,14 @@ export class Ec2Store implements Ec2Driver {
     return this.groupsById.get(groupId);
   }
 
+  modifyRule(ruleId: string, change: { description?: string | null; tags?: Record<string, string> }): void {
+    const rule = this.rulesById.get(ruleId);
+    if (!rule) throw new AwsError('InvalidSecurityGroupRuleId.NotFound', `The security group rule ID '${ruleId}' does not exist`);
+    if (change.description === null) delete rule.description;
+    else if (change.description !== undefined) rule.description = change.description;
+    if (change.tags !== undefined) rule.tags = { ...change.tags };
+  }
+
   describeRule(ruleId: string): SecurityGroupRule | undefined {
     return this.rulesById.get(ruleId);
   }

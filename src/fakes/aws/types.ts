@@ -67,6 +67,7 @@ export interface Instance {
 export interface Ec2Driver {
   addSecurityGroup(g: { groupName: string; description?: string; vpcId?: string; tags?: Record<string, string>; groupId?: string }): string;
   findGroupByName(name: string): { groupId: string; groupName: string } | undefined;
+  groups(): SecurityGroup[];
   /** Throws an AwsError `InvalidPermission.Duplicate` when the same permission exists. */
   authorizeIngress(groupId: string, rule: RuleInput): string;
   authorizeEgress(groupId: string, rule: RuleInput): string;
@@ -76,6 +77,8 @@ export interface Ec2Driver {
   listEgress(groupId: string): SecurityGroupRule[];
   /** A group by id, or undefined (the Terraform fake's data source and import read through it). */
   describeGroup(groupId: string): SecurityGroup | undefined;
+  /** ModifySecurityGroupRules / CreateTags on a rule: description and tags change in place. */
+  modifyRule(ruleId: string, change: { description?: string | null; tags?: Record<string, string> }): void;
   /** A rule by its sgr- id, or undefined. */
   describeRule(ruleId: string): SecurityGroupRule | undefined;
   addPrefixList(p: { name: string; entries: string[]; addressFamily?: 'IPv4' | 'IPv6'; prefixListId?: string }): string;

@@ -140,7 +140,7 @@ export function createDriver(parts: DriverParts): GitLabFakeDriver {
       const commit = data.repo.resolve(ref);
       if (!commit) throw new Error(`no branch or commit "${ref}"`);
       if (!parts.ec2) throw new Error('deployBranch needs the `ec2` option of startGitLabFake');
-      const planned = parts.fakeTerraform.plan(filesOf(commit), stateName);
+      const planned = parts.fakeTerraform.plan(filesOf(commit), stateName, parts.ec2);
       if (!planned.ok) throw new Error(planned.error);
       const applied = parts.fakeTerraform.apply(planned.saved, stateName, parts.ec2, () => {});
       if (!applied.ok) throw new Error(applied.error);

@@ -69,7 +69,7 @@ export function simulatedJobs(deps: SimulatedJobDeps): (job: Job) => JobBehaviou
 }
 
 function plan(ctx: JobContext, deps: SimulatedJobDeps): number {
-  const result = deps.terraform.plan(ctx, stateName(ctx));
+  const result = deps.terraform.plan(ctx, stateName(ctx), deps.ec2);
   if (!result.ok) {
     ctx.log(`\n${result.error}`);
     return 1;

@@ -1,7 +1,9 @@
 /**
  * The inputs terraform/main.tf reads: groups.json and every rules/*.json (fileset "*.json",
- * so not sub-folders), checked as the configuration checks them. Errors name the file.
+ * so not sub-folders), checked as the configuration checks them, and the `import` blocks
+ * of the root module's .tf files (what `portcullis import` writes). Errors name the file.
  */
+import { GroupsFileError, parseGroupsFile } from '../../../domain/groups.ts';
 import { parseRuleFile, RuleFileError, type RuleFile } from '../../../domain/rule.ts';
 import type { GroupConfig } from './resources.ts';
 
@@ -12,17 +14,31 @@ export interface CommitFiles {
   listFiles(prefix: string): string[];
 }
 
-export type TerraformConfig = { groups: Record<string, GroupConfig>; rules: RuleFile[] } | { error: string };
+/** `import { to = ADDRESS  id = "…" }` in a .tf file of the root module. */
+export interface ImportBlock {
+  to: string;
+  id: string;
+  file: string;
+}
+
+export type TerraformConfig = { groups: Record<string, GroupConfig>; rules: RuleFile[]; imports: ImportBlock[] } | { error: string };
 
 export function readTerraformConfig(files: CommitFiles): TerraformConfig {
   const groupsPath = `${TERRAFORM_ROOT}/groups.json`;
   const groupsText = files.readFile(groupsPath);
   if (!groupsText) return { error: `Invalid function argument: no file exists at "${groupsPath}"` };
-  let groups: Record<string, GroupConfig>;
+  const groups: Record<string, GroupConfig> = {};
   try {
-    groups = JSON.parse(groupsText.toString('utf8')) as Record<string, GroupConfig>;
+    for (const [key, g] of parseGroupsFile(groupsText.toString('utf8'), groupsPath)) groups[key] = { description: g.description, ...(g.existing ? { existing: g.existing } : {}) };
   } catch (err) {
-    return { error: `Error in function call: ${groupsPath}: ${(err as Error).message}` };
+    if (err instanceof GroupsFileError) return { error: `Error in function call: ${err.message}` };
+    throw err;
+  }
+  let imports: ImportBlock[];
+  try {
+    imports = readImportBlocks(files);
+  } catch (err) {
+    return { error: (err as Error).message };
   }
 
   const rules: RuleFile[] = [];
@@ -43,5 +59,32 @@ export function readTerraformConfig(files: CommitFiles): TerraformConfig {
     }
     rules.push(rule);
   }
-  return { groups, rules };
+  return { groups, rules, imports };
+}
+
+const IMPORT_TO = /^to\s*=\s*((?:aws_vpc_security_group_ingress_rule|aws_vpc_security_group_egress_rule)\.rule\["[A-Za-z0-9][A-Za-z0-9_-]{0,63}"\])$/;
+const IMPORT_ID = /^id\s*=\s*"(sgr-[0-9a-f]{8,17})"$/;
+
+/**
+ * The import blocks of terraform/*.tf. The fake reads only the form `portcullis import`
+ * writes (one `to` and one `id` per block, comments and blank lines); anything else in an
+ * import block is refused rather than guessed at.
+ */
+function readImportBlocks(files: CommitFiles): ImportBlock[] {
+  const blocks: ImportBlock[] = [];
+  const prefix = `${TERRAFORM_ROOT}/`;
+  for (const path of files.listFiles(prefix)) {
+    if (path.slice(prefix.length).includes('/') || !path.endsWith('.tf')) continue;
+    const text = files.readFile(path)!.toString('utf8');
+    for (const m of text.matchAll(/^import\s*\{([^}]*)\}/gm)) {
+      const lines = m[1]!.split('\n').map((l) => l.trim()).filter((l) => l !== '' && !l.startsWith('#'));
+      const to = lines.map((l) => IMPORT_TO.exec(l)?.[1]).filter(Boolean);
+      const id = lines.map((l) => IMPORT_ID.exec(l)?.[1]).filter(Boolean);
+      if (lines.length !== 2 || to.length !== 1 || id.length !== 1) {
+        throw new Error(`Error: Invalid import block in ${path}: the fake Terraform reads \`to = <rule address>\` and \`id = "sgr-…"\` only`);
+      }
+      blocks.push({ to: to[0]!, id: id[0]!, file: path });
+    }
+  }
+  return blocks;
 }

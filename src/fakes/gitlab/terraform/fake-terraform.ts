@@ -27,7 +27,8 @@ export class FakeTerraform {
     private readonly settings: TerraformSettings,
   ) {}
 
-  plan(files: CommitFiles, stateName: string): Result<{ plan: TerraformPlan; text: string; saved: SavedPlan }> {
+  /** `ec2`: what data sources and import blocks read (the fake pipeline's EC2). */
+  plan(files: CommitFiles, stateName: string, ec2?: Ec2Driver): Result<{ plan: TerraformPlan; text: string; saved: SavedPlan }> {
     const locked = this.lockError(stateName);
     if (locked) return { ok: false, error: locked };
     const config = readTerraformConfig(files);
@@ -35,7 +36,7 @@ export class FakeTerraform {
     const state = this.store.read(stateName);
     let plan: TerraformPlan;
     try {
-      plan = computePlan({ groups: config.groups, rules: config.rules, state, settings: this.settings });
+      plan = computePlan({ groups: config.groups, rules: config.rules, imports: config.imports, state, settings: this.settings, ...(ec2 ? { ec2 } : {}) });
     } catch (err) {
       if (err instanceof PlanError) return { ok: false, error: `Error: ${err.message}` };
       throw err;
