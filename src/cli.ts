@@ -11,6 +11,8 @@ import { checkServicesCommand } from './cli/check-services.ts';
 import { consistencyCommand } from './cli/consistency.ts';
 import { inboxCommand } from './cli/inbox.ts';
 import { auditCommand } from './cli/audit.ts';
+import { doctorCommand } from './cli/doctor.ts';
+import { setupCommand } from './cli/setup.ts';
 import { importCommand } from './cli/import.ts';
 import { exitCodeFor, type Command, type Io } from './cli/command.ts';
 
@@ -25,6 +27,8 @@ const COMMANDS: Record<string, Command> = {
   consistency: consistencyCommand,
   inbox: inboxCommand,
   audit: auditCommand,
+  doctor: doctorCommand,
+  setup: setupCommand,
   import: importCommand(),
   fakes: fakesCommand,
 };

@@ -250,6 +250,24 @@ function readEnvironments(file: string, readText: (path: string) => string, defa
   return parseEnvironmentsFile(text, file, defaults);
 }
 
+const GITLAB_VARIABLES = ['GITLAB_URL', 'GITLAB_TOKEN', 'GITLAB_PROJECT', 'GITLAB_WEBHOOK_SECRET'] as const;
+
+/**
+ * The GitLab variables alone, checked as loadConfig checks them: for `portcullis setup
+ * gitlab-webhook`, which a team runs before the Slack app exists.
+ */
+export function loadGitLabConfig(env: Record<string, string | undefined>): Config['gitlab'] {
+  const raw: Partial<Record<Variable, string>> = {};
+  for (const name of GITLAB_VARIABLES) {
+    const value = env[name]?.trim();
+    if (value) raw[name] = value;
+  }
+  const parsed = schema.pick({ GITLAB_URL: true, GITLAB_TOKEN: true, GITLAB_PROJECT: true, GITLAB_WEBHOOK_SECRET: true }).safeParse(raw);
+  if (!parsed.success) throw new ConfigError(problemLines(parsed.error.issues, raw));
+  const v = parsed.data;
+  return Object.freeze({ url: v.GITLAB_URL, token: v.GITLAB_TOKEN, project: v.GITLAB_PROJECT, webhookSecret: v.GITLAB_WEBHOOK_SECRET });
+}
+
 /** The values no log line may contain: hand them to createLogger's `secrets`. */
 export function configSecrets(config: Config): string[] {
   return [config.slack.botToken, config.slack.appToken, config.gitlab.token, config.gitlab.webhookSecret];

@@ -61,6 +61,8 @@ export interface HttpOptions {
   webhook: Handler;
   ready(): { ready: boolean; checks: Record<string, boolean> };
   onError(err: unknown): void;
+  /** GET /metrics: the Prometheus text exposition, when given. */
+  metrics?(): Promise<{ contentType: string; body: string }>;
   /** Told of each request refused before it reached a handler, and of each dropped connection. */
   onClientProblem?(problem: ClientProblem): void;
   limits?: Partial<HttpLimits>;
@@ -102,6 +104,14 @@ export function createHttpServer(o: HttpOptions): Server {
       json(res, r.ready ? 200 : 503, { status: r.ready ? 'ready' : 'not ready', checks: r.checks });
     },
   };
+  const { metrics } = o;
+  if (metrics) {
+    routes['GET /metrics'] = async (_req, res) => {
+      const { contentType, body } = await metrics();
+      res.writeHead(200, { 'content-type': contentType });
+      res.end(body);
+    };
+  }
 
   // A reporter that throws must not take the process down with it.
   const quietly = (report: () => void) => {

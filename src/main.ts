@@ -19,6 +19,7 @@ import { registerCheckServices } from './slack/check-services.ts';
 import { CheckServicesLimiter } from './slack/check-services-limit.ts';
 import { cloudForEnvironment, cloudFromEnv, probeGuard } from './aws/env.ts';
 import { groupsFileOf } from './domain/environment.ts';
+import type { Probe } from './checks/probe.ts';
 import { GroupCatalog } from './slack/sg-request/groups.ts';
 import { loadPolicies } from './compliance/policy.ts';
 import { followUps } from './core/follow-ups.ts';
@@ -28,6 +29,13 @@ import { InboxWorker } from './core/worker.ts';
 import { startReconciler } from './core/reconcile.ts';
 import type { BotDeps } from './core/deps.ts';
 import { createHttpServer, listen, type ClientProblem } from './http.ts';
+import { BotMetrics } from './metrics.ts';
+
+/** What an embedder (the sandbox) may give the bot beyond its configuration. */
+export interface BotOptions {
+  /** How service checks reach a target; default Node's own probe (the sandbox maps ports it cannot bind). */
+  probe?: Probe;
+}
 
 export interface RunningBot {
   port: number;
@@ -35,11 +43,14 @@ export interface RunningBot {
   stop(): Promise<void>;
 }
 
-export async function startBot(config: Config, log: Logger, env: NodeJS.ProcessEnv = {}): Promise<RunningBot> {
+export async function startBot(config: Config, log: Logger, env: NodeJS.ProcessEnv = {}, options: BotOptions = {}): Promise<RunningBot> {
   // The same policies the pipeline judges with, checked once: a bad file stops the start.
   const policies = await loadPolicies();
-  const store = openStore(config.databasePath);
-  const vcs = createGitLabVcs({ url: config.gitlab.url, token: config.gitlab.token, project: config.gitlab.project, logger: log });
+  // GET /metrics: what passes the webhook door, the audit log and the ports, and what the store holds.
+  const metrics = new BotMetrics();
+  const store = metrics.countingAudit(openStore(config.databasePath));
+  metrics.watchStore(store);
+  const vcs = metrics.instrument('gitlab', createGitLabVcs({ url: config.gitlab.url, token: config.gitlab.token, project: config.gitlab.project, logger: log }));
   const slack = createSlackApp({ botToken: config.slack.botToken, appToken: config.slack.appToken, apiUrl: config.slack.apiUrl, log });
   const now = () => new Date();
   // terraform/groups.json on the default branch: the groups a request may name, and their service settings.
@@ -54,8 +65,8 @@ export async function startBot(config: Config, log: Logger, env: NodeJS.ProcessE
     store,
     vcs,
     // The bot's own secrets never reach Slack, whatever a job or an error message prints.
-    chat: createSlackChat(slack.app.client, { secrets: botSecrets(config, env) }),
-    cloud: config.awsRegion ? cloudFromEnv({ ...env, AWS_REGION: config.awsRegion }) : notConfiguredCloud('AWS_REGION is not set'),
+    chat: metrics.instrument('slack', createSlackChat(slack.app.client, { secrets: botSecrets(config, env) })),
+    cloud: metrics.instrument('aws', config.awsRegion ? cloudFromEnv({ ...env, AWS_REGION: config.awsRegion }) : notConfiguredCloud('AWS_REGION is not set')),
     cloudFor: (e) => clouds.get(e.name) ?? notConfiguredCloud(`the environment ${e.name} names no AWS account`),
     environments: config.environments,
     settings: {
@@ -74,6 +85,7 @@ export async function startBot(config: Config, log: Logger, env: NodeJS.ProcessE
       service: async (group) => (await groups.details()).get(group)?.service,
       existing: async (group) => (await groups.details()).get(group)?.existing,
       allowTarget,
+      ...(options.probe ? { probe: options.probe } : {}),
     },
     locks: new KeyedMutex(),
     homeViewers: new HomeViewers(),
@@ -87,6 +99,7 @@ export async function startBot(config: Config, log: Logger, env: NodeJS.ProcessE
     ...deps,
     groups: () => groups.details(),
     allowTarget,
+    ...(options.probe ? { probe: options.probe } : {}),
     // One run per group at a time, one start per CHECK_SERVICES_INTERVAL: the bot's own state, not the module's.
     limiter: new CheckServicesLimiter({ intervalMs: config.checkServicesIntervalMs }),
     respond: createCommandResponder({ secrets: botSecrets(config, env) }),
@@ -104,6 +117,7 @@ export async function startBot(config: Config, log: Logger, env: NodeJS.ProcessE
         inbox,
         onStored: () => worker.wake(),
         onOutcome: (outcome) => {
+          metrics.webhook(outcome);
           if (outcome.result === 'other_project') {
             const { id, path } = outcome.project;
             log.warn({ event: outcome.event, projectId: id, projectPath: path, configured: config.gitlab.project }, 'webhook delivery of another GitLab project; answered 200, not stored');
@@ -117,6 +131,7 @@ export async function startBot(config: Config, log: Logger, env: NodeJS.ProcessE
       const checks = { slack: slack.connected(), store: store.inbox.pending() >= 0 };
       return { ready: Object.values(checks).every(Boolean), checks };
     },
+    metrics: () => metrics.scrape(),
     onError: (err) => log.error({ err }, 'http handler failed'),
     onClientProblem: clientProblemLog(log),
   });
@@ -124,7 +139,7 @@ export async function startBot(config: Config, log: Logger, env: NodeJS.ProcessE
   worker.start();
   await slack.app.start();
   const port = await listen(server, config.port);
-  const reconciler = startReconciler(deps, config.reconcileIntervalMs);
+  const reconciler = startReconciler(deps, config.reconcileIntervalMs, () => metrics.reconciled());
   // Warm the group list for the modal, and start anything queued before a restart.
   void groups.current().catch((err: unknown) => log.warn({ err }, 'reading the security groups failed'));
   void followUps.resume(deps).catch((err: unknown) => log.error({ err }, 'starting a queued request failed'));

@@ -40,7 +40,7 @@ export async function afterDeploy(deps: BotDeps, request: ChangeRequest, pipelin
       const services = await checkOnce(deps, request, 'services', pipelineId, thread, async () => {
         const service = await deps.checks!.service?.(group);
         const existing = await deps.checks!.existing?.(group);
-        const check = await checkGroupServices(deps.cloud, { group, servicePorts, service, allowTarget: deps.checks!.allowTarget, ...(existing ? { existing } : {}) });
+        const check = await checkGroupServices(deps.cloud, { group, servicePorts, service, allowTarget: deps.checks!.allowTarget, ...(existing ? { existing } : {}) }, deps.checks!.probe);
         const why = unprovableReason(check);
         const ok = why === null && check.report.summary.failed === 0;
         return { message: serviceCheckResults(check, `after the deploy of ${request.id}`), outcome: { name: 'services', ok, detail: why ?? `${check.report.summary.ok} of ${check.report.summary.total} answered` } };

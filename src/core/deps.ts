@@ -2,6 +2,7 @@
 import type { PolicySet } from '../compliance/policy.ts';
 import type { Environment, Environments } from '../domain/environment.ts';
 import type { ExistingGroup, ServiceSpec } from '../domain/groups.ts';
+import type { Probe } from '../checks/probe.ts';
 import type { Logger } from '../log.ts';
 import type { ChangeRequest } from '../domain/request.ts';
 import type { ChatPort, CloudPort, Store, VcsPort } from './ports.ts';
@@ -32,6 +33,8 @@ export interface CheckSettings {
   existing?(group: string): Promise<ExistingGroup | undefined>;
   /** Which member addresses may be probed (loopback only against a fake AWS). */
   allowTarget(ip: string): boolean;
+  /** How a target is probed (default: Node's trust store with NODE_EXTRA_CA_CERTS). */
+  probe?: Probe;
 }
 
 /** One unit of work on a request, as lifecycle.ts saw it: the record before and after. */

@@ -87,10 +87,11 @@ async function unstickDeploy(deps: BotDeps, id: string): Promise<void> {
   });
 }
 
-export function startReconciler(deps: BotDeps, intervalMs: number): { stop(): Promise<void> } {
+/** `onPass` is told of each pass that completed (the reconciliation lag metric). */
+export function startReconciler(deps: BotDeps, intervalMs: number, onPass?: () => void): { stop(): Promise<void> } {
   let running: Promise<void> = Promise.resolve();
   const timer = setInterval(() => {
-    running = running.then(() => reconcileOnce(deps));
+    running = running.then(() => reconcileOnce(deps)).then(() => onPass?.());
   }, intervalMs);
   timer.unref();
   return {

@@ -25,11 +25,11 @@ export interface GitLabVcsOptions {
 /** 10 s per call; a read may be retried twice (0.2 s, 0.4 s) inside those 10 s. */
 export const DEFAULT_POLICY: RequestPolicy = { timeoutMs: 10_000, readRetries: 2, baseDelayMs: 200, maxDelayMs: 2_000 };
 
-/** One page is plenty for "recent pipelines of a branch" (reconciliation). */
-const RECENT_PIPELINES = 20;
-const MR_STATES = new Set<MergeRequestInfo['state']>(['opened', 'closed', 'merged', 'locked']);
-
-export function createGitLabVcs(options: GitLabVcsOptions): VcsPort {
+/**
+ * gitbeaker bounded by the request policy, with `call` (a failure becomes a VcsError
+ * naming the action, the token redacted) and `orNull` (GitLab's 404 meaning "none").
+ */
+export function openGitLabApi(options: GitLabVcsOptions) {
   const policy = { ...DEFAULT_POLICY, ...options.policy };
   const api = new Gitlab({
     host: options.url,
@@ -37,9 +37,6 @@ export function createGitLabVcs(options: GitLabVcsOptions): VcsPort {
     queryTimeout: policy.timeoutMs,
     requesterFn: boundedRequesterFn(policy, (notice) => options.logger?.warn({ gitlab: notice }, 'retrying a GitLab read')),
   });
-  const pid = options.project;
-
-  /** Runs one port call; a failure becomes a VcsError saying what we were doing. */
   async function call<T>(action: string, run: () => Promise<T>): Promise<T> {
     try {
       return await run();
@@ -47,7 +44,6 @@ export function createGitLabVcs(options: GitLabVcsOptions): VcsPort {
       throw toVcsError(action, err, [options.token]);
     }
   }
-  /** The same, with GitLab's 404 meaning "there is none". */
   const orNull = <T>(action: string, run: () => Promise<T>) =>
     call(action, async () => {
       try {
@@ -57,6 +53,16 @@ export function createGitLabVcs(options: GitLabVcsOptions): VcsPort {
         throw err;
       }
     });
+  return { api, call, orNull };
+}
+
+/** One page is plenty for "recent pipelines of a branch" (reconciliation). */
+const RECENT_PIPELINES = 20;
+const MR_STATES = new Set<MergeRequestInfo['state']>(['opened', 'closed', 'merged', 'locked']);
+
+export function createGitLabVcs(options: GitLabVcsOptions): VcsPort {
+  const { api, call, orNull } = openGitLabApi(options);
+  const pid = options.project;
 
   // The bot's own user never changes while it runs: asked once (again after a failure).
   let self: Promise<VcsPerson & { commitEmail: string | null }> | null = null;

@@ -53,6 +53,7 @@ export function toVcsError(action: string, err: unknown, secrets: readonly strin
   return new VcsError(code, status, redact(`${action}: ${said}`, secrets), { cause: err });
 }
 
-function redact(text: string, secrets: readonly string[]): string {
+/** The text with every secret in it masked. */
+export function redact(text: string, secrets: readonly string[]): string {
   return secrets.reduce((out, secret) => (secret === '' ? out : out.split(secret).join('[redacted]')), text);
 }

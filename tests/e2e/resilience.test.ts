@@ -8,6 +8,7 @@ import { APPROVER, Harness, WEBHOOK_SECRET } from './harness.ts';
 import { connect } from 'node:net';
 import Database from 'better-sqlite3';
 import { openStore } from '../../src/store/index.ts';
+import { topics } from '../../src/core/topics.ts';
 
 let h: Harness;
 before(async () => {
@@ -22,7 +23,7 @@ test('killed with SIGKILL between the approval request and the click, restarted,
   // Slack accepting a post and the bot recording it would post that one message again.)
   const store = openStore(h.env.DATABASE_PATH!);
   try {
-    await h.waitFor('the approval message recorded', () => store.messages.get('REQ-30', `approval:${pipelineId}`));
+    await h.waitFor('the approval message recorded', () => store.messages.get('REQ-30', topics.approval(pipelineId, store.requests.get('REQ-30')?.planJobId ?? null)));
   } finally {
     store.close();
   }

@@ -90,6 +90,10 @@ const METHOD_SCOPES: Record<string, string | string[] | null> = {
   'views.update': null,
   'views.publish': null,
   'auth.test': null,
+  // portcullis doctor: the channel, public (channels:read) or private (groups:read).
+  'conversations.info': ['channels:read', 'groups:read'],
+  // Takes the app-level token (connections:write), not a bot scope.
+  'apps.connections.open': null,
 };
 
 function sources(dir: string): string[] {

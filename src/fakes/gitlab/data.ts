@@ -3,7 +3,7 @@
  * and lookups that answer GitLab's 404s.
  */
 import { notFound } from './http/errors.ts';
-import type { Job, MergeRequest, Pipeline, Project, User } from './model.ts';
+import type { Job, MergeRequest, Pipeline, Project, TokenRecord, User } from './model.ts';
 import type { RepositoryStore } from './repository/store.ts';
 
 type IdKind = 'mergeRequest' | 'note' | 'pipeline' | 'job' | 'hook';
@@ -13,6 +13,10 @@ export class GitLabData {
   readonly pipelines: Pipeline[] = [];
   /** The project's people besides the bot (driver.addUser). */
   readonly people: User[] = [];
+  /** The bot's token: its scopes and expiry (driver.setToken changes them). */
+  botToken: TokenRecord = { id: 1, name: 'portcullis', scopes: ['api'], expiresAt: null };
+  /** The bot's role in the project (40 Maintainer); null when it is no member. People are Developers (30). */
+  botAccessLevel: number | null = 40;
   // Distinct ranges make a job id passed where a pipeline id belongs fail loudly in tests.
   private readonly counters: Record<IdKind, number> = { mergeRequest: 100, note: 300, pipeline: 1000, job: 5000, hook: 0 };
 
@@ -22,6 +26,15 @@ export class GitLabData {
     readonly user: User,
     readonly repo: RepositoryStore,
   ) {}
+
+  /** The token record of a user's token: the bot's own, or a person's (`api`, never expiring). */
+  tokenOf(user: User): TokenRecord {
+    return user === this.user ? this.botToken : { id: 1000 + user.id, name: user.username, scopes: ['api'], expiresAt: null };
+  }
+
+  accessLevelOf(user: User): number | null {
+    return user === this.user ? this.botAccessLevel : 30;
+  }
 
   nextId(kind: IdKind): number {
     return ++this.counters[kind];

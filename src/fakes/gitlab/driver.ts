@@ -7,7 +7,7 @@ import type { JobScript } from './ci/job-runner.ts';
 import type { PipelineSimulator } from './ci/simulator.ts';
 import type { GitLabData } from './data.ts';
 import type { RequestRecord } from './http/server.ts';
-import type { MergeRequest, Pipeline, PipelineStatus } from './model.ts';
+import type { DeployAccessLevel, MergeRequest, Pipeline, PipelineStatus } from './model.ts';
 import { createHook, type HookInput } from './routes/hooks.ts';
 import { filesOf } from './repository/store.ts';
 import type { FakeTerraform } from './terraform/fake-terraform.ts';
@@ -59,6 +59,16 @@ export interface GitLabFakeDriver {
   deployBranch(ref?: string, stateName?: string): void;
   terraformState(name?: string): TfState | undefined;
   setTerraformState(name: string, state: TfState): void;
+  /** The bot token's scopes and expiry (`YYYY-MM-DD` or null), as `/personal_access_tokens/self` shows them and the API enforces them. */
+  setTokenScopes(scopes: string[], expiresAt?: string | null): void;
+  /** The bot's role in the project (30 Developer, 40 Maintainer, ...); null: not a member. */
+  setBotAccessLevel(level: number | null): void;
+  /** Settings → CI/CD → General pipelines → CI/CD configuration file. */
+  setCiConfigPath(path: string): void;
+  /** Protects one environment (by its exact name) for the given deployers; an empty list unprotects it. */
+  protectEnvironment(name: string, deployers: DeployAccessLevel[]): void;
+  /** The bot's GitLab user id (for deployers). */
+  readonly botUserId: number;
 }
 
 export interface Throttle {
@@ -147,5 +157,13 @@ export function createDriver(parts: DriverParts): GitLabFakeDriver {
     },
     terraformState: (name = 'portcullis') => terraform.read(name),
     setTerraformState: (name, state) => terraform.write(name, Buffer.from(JSON.stringify(state, null, 2))),
+    setTokenScopes: (scopes, expiresAt = null) => void (data.botToken = { ...data.botToken, scopes, expiresAt }),
+    setBotAccessLevel: (level) => void (data.botAccessLevel = level),
+    setCiConfigPath: (path) => void (data.project.ciConfigPath = path),
+    protectEnvironment(name, deployers) {
+      const others = data.project.protectedEnvironments.filter((e) => e.name !== name);
+      data.project.protectedEnvironments = deployers.length === 0 ? others : [...others, { name, deployAccessLevels: deployers }];
+    },
+    botUserId: data.user.id,
   };
 }

@@ -16,6 +16,7 @@ import { createDriver, type GitLabFakeDriver, type Throttle } from './driver.ts'
 import { Router } from './http/router.ts';
 import { createApiServer, type RequestRecord } from './http/server.ts';
 import type { User } from './model.ts';
+import { registerAccessRoutes } from './routes/access.ts';
 import { registerHookRoutes } from './routes/hooks.ts';
 import { registerMergeRequestRoutes } from './routes/merge-requests.ts';
 import { registerPipelineRoutes } from './routes/pipelines.ts';
@@ -58,6 +59,8 @@ export interface GitLabFakeOptions {
   /** Start a `push` pipeline on every commit and new branch, as a project with CI does. Default false. */
   pipelineOnPush?: boolean;
   onlyAllowMergeIfPipelineSucceeds?: boolean;
+  /** Premium tier (protected environments); default true. */
+  premium?: boolean;
   terraform?: Partial<TerraformSettings>;
   webhooks?: { timeoutMs?: number; maxAttempts?: number; retryDelayMs?: number };
 }
@@ -90,6 +93,7 @@ export async function startGitLabFake(options: GitLabFakeOptions = {}): Promise<
       return presented.map((t) => people.get(t)).find((u) => u !== undefined);
     },
     throttle: (method, path) => takeThrottle(throttles, `${method} ${path}`),
+    scopesOf: (user) => data.tokenOf(user).scopes,
     onRequest: (record) => requestLog.push(record),
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -107,6 +111,8 @@ export async function startGitLabFake(options: GitLabFakeOptions = {}): Promise<
       ciConfigPath: options.ciConfigPath ?? 'terraform/.gitlab-ci.yml',
       webUrl: `${url}/${projectPath}`,
       onlyAllowMergeIfPipelineSucceeds: options.onlyAllowMergeIfPipelineSucceeds ?? false,
+      premium: options.premium ?? true,
+      protectedEnvironments: [],
     },
     BOT,
     repo,
@@ -156,6 +162,7 @@ export async function startGitLabFake(options: GitLabFakeOptions = {}): Promise<
   registerHookRoutes(router, data, sender);
   registerTerraformStateRoutes(router, data, terraform);
   registerUserRoutes(router, data);
+  registerAccessRoutes(router, data);
 
   return {
     url,

@@ -21,6 +21,32 @@ export interface Project {
   webUrl: string;
   /** GitLab's "Pipelines must succeed" merge check. */
   onlyAllowMergeIfPipelineSucceeds: boolean;
+  /** Premium tier: protected environments exist (on Free their API answers 403). */
+  premium: boolean;
+  /** Settings → CI/CD → Protected environments, one exact environment name each. */
+  protectedEnvironments: ProtectedEnvironment[];
+}
+
+/** Who may deploy to a protected environment: a role (`accessLevel`), a user or a group. */
+export interface DeployAccessLevel {
+  accessLevel?: number;
+  userId?: number;
+  groupId?: number;
+}
+
+export interface ProtectedEnvironment {
+  name: string;
+  deployAccessLevels: DeployAccessLevel[];
+}
+
+/** An access token's own record, as `/personal_access_tokens/self` shows it. */
+export interface TokenRecord {
+  id: number;
+  name: string;
+  /** `api`, `read_api`, `read_user`, ... */
+  scopes: string[];
+  /** `YYYY-MM-DD`, or null for a token that never expires. */
+  expiresAt: string | null;
 }
 
 export type MergeRequestState = 'opened' | 'closed' | 'merged';

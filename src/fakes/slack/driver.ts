@@ -7,15 +7,17 @@ import {
   messageBlockActionsPayload,
   slashCommandPayload,
   viewBlockActionsPayload,
+  viewClosedPayload,
   viewSubmissionPayload,
   type PayloadContext,
 } from './payloads.ts';
 import type { ApiArgs } from './request-body.ts';
 import { showResponse, type ResponseUrls } from './response-urls.ts';
 import type { AckPayload, AckRecord, Delivery, DisconnectReason, SocketModeServer } from './socket-mode.ts';
+import type { SlackChannel, SlackUser } from './seed.ts';
 import type { Block, EphemeralMessage, PostedMessage, SlackView, StoredFile, ViewRecord, Workspace } from './state.ts';
 import { buildStateValues } from './view-state.ts';
-import { applySubmissionAck } from './views.ts';
+import { applySubmissionAck, closeModal } from './views.ts';
 import type { FakeUrls } from './method.ts';
 import type { ApiCall, WebApi } from './web-api.ts';
 
@@ -52,6 +54,8 @@ export interface ButtonClickInput {
   actionId: string;
   /** Picks among buttons sharing the action_id. */
   value?: string;
+  /** Picks the button of this block, as a click on one exact button does. */
+  blockId?: string;
   channel?: string;
   ts?: string;
   viewId?: string;
@@ -100,7 +104,7 @@ export class SlackDriver {
     const ctx = this.context(input.user);
     if (input.viewId !== undefined) {
       const { view } = ws.view(input.viewId);
-      const action = buttonAction(...findButton(view.blocks, input.actionId, input.value));
+      const action = buttonAction(...findButton(view.blocks, input));
       const ack = await sockets.send('interactive', viewBlockActionsPayload(ctx, { view, action }), false);
       return { ack, responses: [] };
     }
@@ -109,7 +113,7 @@ export class SlackDriver {
     }
     const channel = ws.channel(input.channel);
     const message = ws.message(channel.id, input.ts);
-    const action = buttonAction(...findButton(message.blocks, input.actionId, input.value));
+    const action = buttonAction(...findButton(message.blocks, input));
     const target = { user: ctx.user.id, channel: channel.id, originalTs: message.ts, ...threadOf(message) };
     const { url, responses } = responseUrls.issue(urls.http, 'actions', target);
     const payload = messageBlockActionsPayload(ctx, {
@@ -135,6 +139,14 @@ export class SlackDriver {
     return ack;
   }
 
+  /** The person closes their top modal (Cancel or ×); the app hears of it only with `notify_on_close`. */
+  async closeView(input: { user: string; viewId: string }): Promise<void> {
+    const { ws, sockets } = this.parts;
+    const { view } = ws.view(input.viewId);
+    const { notify, cleared } = closeModal(ws, input.user, input.viewId);
+    if (notify) await sockets.send('interactive', viewClosedPayload(this.context(input.user), view, cleared), false);
+  }
+
   /** The person opens the app's Home tab: an `app_home_opened` event. */
   openHome(user: string): Promise<AckPayload> {
     const home = this.homeView(user);
@@ -153,6 +165,30 @@ export class SlackDriver {
   }
 
   // ---- reading what people see ----
+
+  /** The people of the workspace (the app's bot user not included). */
+  users(): SlackUser[] {
+    return structuredClone(this.parts.ws.seed.users);
+  }
+
+  channels(): SlackChannel[] {
+    return structuredClone(this.parts.ws.seed.channels);
+  }
+
+  /** Counts every change a person could see; `onChange` hears each one as it happens. */
+  version(): number {
+    return this.parts.ws.version;
+  }
+
+  onChange(listener: () => void): () => void {
+    return this.parts.ws.onChange(listener);
+  }
+
+  /** The bytes of an uploaded file, or undefined before its upload finished. */
+  fileContent(fileId: string): Buffer | undefined {
+    const content = this.parts.ws.files.get(fileId)?.content;
+    return content === undefined ? undefined : Buffer.from(content);
+  }
 
   /** Top-level messages of a channel, oldest first, edits applied. */
   channel(channelId: string): VisibleMessage[] {
@@ -262,9 +298,10 @@ function threadOf(message: PostedMessage): { threadTs?: string } {
   return message.threadTs === undefined ? {} : { threadTs: message.threadTs };
 }
 
-/** The button with `actionId` (and `value`, when several share it) and its block_id. */
-function findButton(blocks: unknown, actionId: string, value?: string): [Record<string, unknown>, string] {
+/** The button with `actionId` (and `value` / `blockId`, when several share it) and its block_id. */
+function findButton(blocks: unknown, { actionId, value, blockId }: { actionId: string; value?: string; blockId?: string }): [Record<string, unknown>, string] {
   for (const block of (Array.isArray(blocks) ? blocks : []) as Block[]) {
+    if (blockId !== undefined && block.block_id !== blockId) continue;
     const candidates = [block.accessory, ...(Array.isArray(block.elements) ? block.elements : [])] as Array<
       Record<string, unknown> | undefined
     >;
@@ -273,5 +310,5 @@ function findButton(blocks: unknown, actionId: string, value?: string): [Record<
     );
     if (button !== undefined) return [button, String(block.block_id)];
   }
-  throw new Error(`no button with action_id "${actionId}"${value === undefined ? '' : ` and value "${value}"`}`);
+  throw new Error(`no button with action_id "${actionId}"${value === undefined ? '' : ` and value "${value}"`}${blockId === undefined ? '' : ` in block "${blockId}"`}`);
 }

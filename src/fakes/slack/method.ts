@@ -21,6 +21,8 @@ export type ApiResult = Record<string, unknown>;
 export interface Method {
   /** Which kind of token Slack accepts for the method. */
   token: 'bot' | 'app';
+  /** The scopes of which the token needs one (Slack answers `missing_scope` otherwise); none: any token of the kind. */
+  scopes?: readonly string[];
   run(args: ApiArgs, ctx: MethodContext): ApiResult | Promise<ApiResult>;
 }
 

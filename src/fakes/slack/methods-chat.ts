@@ -42,6 +42,7 @@ function truncationWarnings(warnings: string[]): Record<string, unknown> {
 export const chatMethods: MethodTable = {
   'chat.postMessage': {
     token: 'bot',
+    scopes: ['chat:write'],
     run(args, { ws }) {
       const { content, warnings } = readMessageContent(args);
       const message = ws.post(requiredArg(args, 'channel'), content, stringArg(args, 'thread_ts'));
@@ -55,6 +56,7 @@ export const chatMethods: MethodTable = {
   },
   'chat.update': {
     token: 'bot',
+    scopes: ['chat:write'],
     run(args, { ws }) {
       const { content, warnings } = readMessageContent(args);
       const message = ws.update(requiredArg(args, 'channel'), requiredArg(args, 'ts'), content);
@@ -69,6 +71,7 @@ export const chatMethods: MethodTable = {
   },
   'chat.postEphemeral': {
     token: 'bot',
+    scopes: ['chat:write'],
     run(args, { ws }) {
       const { content } = readMessageContent(args);
       const ephemeral = ws.postEphemeral(

@@ -30,6 +30,7 @@ export async function receiveUpload(ws: Workspace, fileId: string, args: ApiArgs
 export const fileMethods: MethodTable = {
   'files.getUploadURLExternal': {
     token: 'bot',
+    scopes: ['files:write'],
     run(args, { ws, urls }) {
       const name = requiredArg(args, 'filename');
       const length = Number(requiredArg(args, 'length'));
@@ -43,6 +44,7 @@ export const fileMethods: MethodTable = {
   },
   'files.completeUploadExternal': {
     token: 'bot',
+    scopes: ['files:write'],
     run(args, { ws }) {
       const requested = jsonArg(args, 'files', 'invalid_arguments');
       if (!Array.isArray(requested) || requested.length === 0) {
@@ -60,6 +62,7 @@ export const fileMethods: MethodTable = {
         const message = ws.post(channel, comment, stringArg(args, 'thread_ts'));
         message.files = files;
         for (const file of files) file.shares.push({ channel: message.channel, ts: message.ts });
+        ws.changed();
       }
       return { files: files.map((file) => fileJson(ws, file)) };
     },

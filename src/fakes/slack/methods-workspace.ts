@@ -1,6 +1,6 @@
 // Who-is-who methods (auth.test, users.info, users.lookupByEmail, conversations.info, usergroups.users.list) and
 // apps.connections.open, the one method that wants the app-level token.
-import { SlackApiError } from './api-error.ts';
+import { requireScope, SlackApiError } from './api-error.ts';
 import { requiredArg } from './request-body.ts';
 import type { MethodTable } from './method.ts';
 import type { SlackUser } from './seed.ts';
@@ -25,6 +25,7 @@ export const workspaceMethods: MethodTable = {
   },
   'users.info': {
     token: 'bot',
+    scopes: ['users:read'],
     run(args, { ws }) {
       return { user: userObject(ws, ws.user(requiredArg(args, 'user'))) };
     },
@@ -32,6 +33,7 @@ export const workspaceMethods: MethodTable = {
   // Slack matches the profile email case-insensitively; nobody with it is `users_not_found`.
   'users.lookupByEmail': {
     token: 'bot',
+    scopes: ['users:read.email'],
     run(args, { ws }) {
       const email = requiredArg(args, 'email').toLowerCase();
       const user = ws.seed.users.find((u) => u.email?.toLowerCase() === email && !u.isBot);
@@ -44,6 +46,8 @@ export const workspaceMethods: MethodTable = {
     run(args, { ws }) {
       const channel = ws.channel(requiredArg(args, 'channel'));
       const isIm = channel.id.startsWith('D');
+      // Public channels need channels:read, private ones groups:read, DMs im:read.
+      requireScope(ws.seed.botScopes, [isIm ? 'im:read' : channel.isPrivate ? 'groups:read' : 'channels:read']);
       return {
         channel: {
           id: channel.id,
@@ -62,6 +66,7 @@ export const workspaceMethods: MethodTable = {
   },
   'usergroups.users.list': {
     token: 'bot',
+    scopes: ['usergroups:read'],
     run(args, { ws }) {
       const id = requiredArg(args, 'usergroup');
       const group = ws.seed.usergroups.find((g) => g.id === id);
@@ -71,6 +76,7 @@ export const workspaceMethods: MethodTable = {
   },
   'apps.connections.open': {
     token: 'app',
+    scopes: ['connections:write'],
     run(_args, { sockets, urls }) {
       return { url: sockets.issueConnectionUrl(urls.ws) };
     },

@@ -138,6 +138,21 @@ export function viewSubmissionPayload(ctx: PayloadContext, view: SlackView): Rec
   };
 }
 
+/** Sent when a person closes a modal the app opened with `notify_on_close` (Bolt's ViewClosedAction). */
+export function viewClosedPayload(ctx: PayloadContext, view: SlackView, isCleared: boolean): Record<string, unknown> {
+  return {
+    type: 'view_closed',
+    team: teamObject(ctx),
+    user: userObject(ctx),
+    api_app_id: ctx.seed.app.appId,
+    token: VERIFICATION_TOKEN,
+    view,
+    is_cleared: isCleared,
+    enterprise: null,
+    is_enterprise_install: false,
+  };
+}
+
 /** The events_api `event_callback` wrapper around one event. */
 export function eventCallbackPayload(seed: SlackSeed, event: Record<string, unknown>): Record<string, unknown> {
   const now = Math.floor(Date.now() / 1000);

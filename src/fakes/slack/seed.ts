@@ -1,3 +1,5 @@
+import { manifestBotScopes } from '../../slack/manifest.ts';
+
 // Who and what exists in the fake workspace at start. Tests and the sandbox may replace any
 // part; the defaults give a bot, three people, one channel and an approver group.
 
@@ -54,6 +56,10 @@ export interface SlackFakeTiming {
 export interface SlackFakeOptions {
   botToken?: string;
   appToken?: string;
+  /** Scopes granted to the bot token (default: those manifest.yml asks for). */
+  botScopes?: string[];
+  /** Scopes of the app-level token (default: connections:write, what Socket Mode needs). */
+  appScopes?: string[];
   team?: SlackTeam;
   app?: SlackApp;
   users?: SlackUser[];
@@ -78,6 +84,8 @@ export function resolveSeed(options: SlackFakeOptions = {}): SlackSeed {
   return {
     botToken: options.botToken ?? DEFAULT_BOT_TOKEN,
     appToken: options.appToken ?? DEFAULT_APP_TOKEN,
+    botScopes: options.botScopes ?? manifestBotScopes(),
+    appScopes: options.appScopes ?? ['connections:write'],
     team: options.team ?? { id: 'T0FAKE', domain: 'portcullis-fake', name: 'Portcullis Fake' },
     app: options.app ?? { appId: 'A0PORTCULLIS', botUserId: 'U0BOT', botId: 'B0BOT', botName: 'portcullis' },
     users,

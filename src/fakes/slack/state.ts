@@ -77,13 +77,28 @@ export class Workspace {
   readonly modalStacks = new Map<string, string[]>();
   readonly homeViews = new Map<string, string>();
   private readonly triggers = new Map<string, { user: string; issuedAt: number; exchanged: boolean }>();
+  private readonly listeners = new Set<() => void>();
   private lastTs = 0;
+  /** Counts the changes a person could see: messages, ephemerals, files, views. */
+  version = 0;
 
   constructor(readonly seed: SlackSeed) {
     const everyone = [...seed.users.map((u) => u.id), seed.app.botUserId];
     for (const channel of seed.channels) {
       this.channels.set(channel.id, { isPrivate: false, members: everyone, ...channel });
     }
+  }
+
+  /** Call `listener` after every change a person could see; returns the unsubscribe. */
+  onChange(listener: () => void): () => void {
+    this.listeners.add(listener);
+    return () => void this.listeners.delete(listener);
+  }
+
+  /** Every operation that changes what people see ends here. */
+  changed(): void {
+    this.version += 1;
+    for (const listener of this.listeners) listener();
   }
 
   /** A message timestamp: unique, increasing, in Slack's "seconds.micros" form. */
@@ -133,6 +148,7 @@ export class Workspace {
     if (content.blocks !== undefined) message.blocks = withGeneratedIds(content.blocks);
     if (threadTs !== undefined) message.threadTs = this.threadRoot(channel.id, threadTs);
     this.messages.push(message);
+    this.changed();
     return message;
   }
 
@@ -149,6 +165,7 @@ export class Workspace {
     if (content.blocks === undefined) delete message.blocks;
     else message.blocks = withGeneratedIds(content.blocks);
     message.edited = { user: this.seed.app.botUserId, ts: this.nextTs() };
+    this.changed();
     return message;
   }
 
@@ -156,6 +173,7 @@ export class Workspace {
     const index = this.messages.findIndex((m) => m.channel === channel && m.ts === ts);
     if (index === -1) throw new SlackApiError('message_not_found');
     this.messages.splice(index, 1);
+    this.changed();
   }
 
   postEphemeral(channelId: unknown, userId: unknown, content: MessageContent, threadTs?: string): EphemeralMessage {
@@ -166,6 +184,7 @@ export class Workspace {
     if (content.blocks !== undefined) ephemeral.blocks = withGeneratedIds(content.blocks);
     if (threadTs !== undefined) ephemeral.threadTs = threadTs;
     this.ephemeralMessages.push(ephemeral);
+    this.changed();
     return ephemeral;
   }
 

@@ -60,6 +60,7 @@ export function openModal(ws: Workspace, user: string, input: unknown): SlackVie
   const id = ws.newId('V');
   const record = store(ws, user, materialize(ws, input, id, id, null));
   ws.modalStacks.set(user, [id]);
+  ws.changed();
   return record.view;
 }
 
@@ -72,6 +73,7 @@ export function pushModal(ws: Workspace, user: string, input: unknown): SlackVie
   const id = ws.newId('V');
   const record = store(ws, user, materialize(ws, input, id, ws.view(below).view.root_view_id as string, below));
   stack.push(id);
+  ws.changed();
   return record.view;
 }
 
@@ -83,6 +85,7 @@ export function updateView(ws: Workspace, viewId: unknown, input: unknown, hash?
   const old = record.view;
   record.view = materialize(ws, input, old.id, old.root_view_id as string, old.previous_view_id as string | null);
   delete record.errors;
+  ws.changed();
   return record.view;
 }
 
@@ -93,6 +96,7 @@ export function publishHome(ws: Workspace, user: string, input: unknown, hash?: 
   const id = ws.newId('V');
   const record = store(ws, user, materialize(ws, input, id, id, null));
   ws.homeViews.set(user, id);
+  ws.changed();
   return record.view;
 }
 
@@ -102,7 +106,7 @@ export function applySubmissionAck(ws: Workspace, record: ViewRecord, ack: Recor
   switch (ack.response_action) {
     case 'errors':
       record.errors = ack.errors as Record<string, string>;
-      return;
+      return ws.changed();
     case 'update':
       updateView(ws, record.view.id, ack.view);
       return;
@@ -111,8 +115,25 @@ export function applySubmissionAck(ws: Workspace, record: ViewRecord, ack: Recor
       return;
     case 'clear':
       stack.splice(0);
-      return;
+      return ws.changed();
     default:
       stack.splice(stack.indexOf(record.view.id));
+      ws.changed();
   }
+}
+
+/**
+ * The person closes the modal on top of their stack (its close button, or Esc): Slack
+ * goes back to the view below, or closes them all when the view has `clear_on_close`.
+ * Returns whether the app asked to hear of it (`notify_on_close`: a view_closed payload).
+ */
+export function closeModal(ws: Workspace, user: string, viewId: string): { notify: boolean; cleared: boolean } {
+  const stack = ws.modalStack(user);
+  if (stack.at(-1) !== viewId) throw new Error(`view ${viewId} is not the top modal of ${user}`);
+  const { view } = ws.view(viewId);
+  const cleared = view.clear_on_close === true;
+  if (cleared) stack.splice(0);
+  else stack.pop();
+  ws.changed();
+  return { notify: view.notify_on_close === true, cleared };
 }

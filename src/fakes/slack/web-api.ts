@@ -2,7 +2,7 @@
 // (or the `token` argument), every refusal as HTTP 200 `{ ok: false, error }`, and HTTP 429 with
 // Retry-After when a test asked for rate limiting. The methods themselves live in methods-*.ts.
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { SlackApiError } from './api-error.ts';
+import { requireScope, SlackApiError } from './api-error.ts';
 import { chatMethods } from './methods-chat.ts';
 import { fileMethods } from './methods-files.ts';
 import { viewMethods } from './methods-views.ts';
@@ -48,30 +48,35 @@ export class WebApi {
 
   async handle(methodName: string, request: IncomingMessage, response: ServerResponse): Promise<void> {
     let args: ApiArgs = {};
+    // Slack names the token's scopes in a response header on every call it authenticated.
+    const headers: Record<string, string> = {};
     try {
       args = await parseArgs(request.headers['content-type'], await readBody(request));
       const method = METHODS[methodName];
       if (method === undefined) throw new SlackApiError('unknown_method');
-      this.authorize(method, bearerToken(request), args);
+      const scopes = this.authorize(method, bearerToken(request), args);
+      headers['x-oauth-scopes'] = scopes.join(',');
+      if (method.scopes !== undefined) requireScope(scopes, method.scopes);
       const limit = this.rateLimits.get(methodName);
       if (limit !== undefined && limit.remaining > 0) {
         limit.remaining -= 1;
         this.calls.push({ method: methodName, args, status: 429, error: 'ratelimited' });
-        sendJson(response, 429, { ok: false, error: 'ratelimited' }, { 'retry-after': String(limit.retryAfterSec) });
+        sendJson(response, 429, { ok: false, error: 'ratelimited' }, { ...headers, 'retry-after': String(limit.retryAfterSec) });
         return;
       }
       const result = await method.run(args, this.ctx);
       this.calls.push({ method: methodName, args, status: 200 });
-      sendJson(response, 200, { ok: true, ...result });
+      sendJson(response, 200, { ok: true, ...result }, headers);
     } catch (error) {
       const failure = error instanceof SlackApiError ? error : new SlackApiError('internal_error', [String(error)]);
       this.calls.push({ method: methodName, args, status: 200, error: failure.code });
       const metadata = failure.messages.length > 0 ? { response_metadata: { messages: failure.messages } } : {};
-      sendJson(response, 200, { ok: false, error: failure.code, ...metadata });
+      sendJson(response, 200, { ok: false, error: failure.code, ...failure.fields, ...metadata }, headers);
     }
   }
 
-  private authorize(method: Method, header: string | undefined, args: ApiArgs): void {
+  /** The token's scopes, once it is known and of the kind the method takes. */
+  private authorize(method: Method, header: string | undefined, args: ApiArgs): string[] {
     // Slack refuses an app-level token passed as a POST parameter (apps.connections.open takes it only as a Bearer token).
     const token = header ?? (method.token === 'bot' && typeof args.token === 'string' ? args.token : undefined);
     if (token === undefined || token === '') throw new SlackApiError('not_authed');
@@ -79,5 +84,6 @@ export class WebApi {
     const kind = token === botToken ? 'bot' : token === appToken ? 'app' : undefined;
     if (kind === undefined) throw new SlackApiError('invalid_auth');
     if (kind !== method.token) throw new SlackApiError('not_allowed_token_type');
+    return kind === 'bot' ? this.ctx.ws.seed.botScopes : this.ctx.ws.seed.appScopes;
   }
 }

@@ -6,7 +6,7 @@
 export class ApiError extends Error {
   constructor(
     readonly status: number,
-    readonly body: { message: unknown } | { error: string },
+    readonly body: { message: unknown } | { error: string; [field: string]: string },
   ) {
     super(typeof (body as { message?: unknown }).message === 'string' ? (body as { message: string }).message : JSON.stringify(body));
   }

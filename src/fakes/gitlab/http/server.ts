@@ -23,6 +23,18 @@ export interface ApiServerOptions {
   /** A 429 (or 5xx) answer when the request is to be throttled; 'hold' to swallow it; else undefined. */
   throttle(method: string, path: string): ApiResponse | 'hold' | undefined;
   onRequest(record: RequestRecord): void;
+  /** The scopes of the token the user authenticated with. */
+  scopesOf(user: User): readonly string[];
+}
+
+/**
+ * What a token's scopes let it call (Gitlab::Auth): `api` everything, `read_api` reads
+ * only; the token's own record is readable with any scope.
+ */
+function scopeAllows(scopes: readonly string[], method: string, path: string): string | null {
+  if (scopes.includes('api') || path === '/personal_access_tokens/self') return null;
+  if (method === 'GET' && scopes.includes('read_api')) return null;
+  return method === 'GET' ? 'api read_api' : 'api';
 }
 
 export function createApiServer(options: ApiServerOptions): Server {
@@ -69,6 +81,10 @@ async function dispatch(
   if (throttled) return throttled;
   const user = options.authenticate(req.headers);
   if (!user) throw unauthorized();
+  const needed = scopeAllows(options.scopesOf(user), method, path);
+  if (needed !== null) {
+    throw new ApiError(403, { error: 'insufficient_scope', error_description: 'The request requires higher privileges than provided by the access token.', scope: needed });
+  }
   const matched = options.router.match(method, path);
   if (!matched) throw options.router.knowsPath(path) ? notAllowed() : notFound();
   const request: ApiRequest = {

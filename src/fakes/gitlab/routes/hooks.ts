@@ -1,6 +1,7 @@
 /**
- * Project hooks (lib/api/project_hooks.rb): list, show, create, delete. Hook URLs must be
- * loopback: the fake never sends anywhere else.
+ * Project hooks (lib/api/project_hooks.rb): list, show, create, edit, delete, and each
+ * hook's recent deliveries (`/events`, its web hook logs). A hook's secret token is never
+ * shown, as in GitLab. Hook URLs must be loopback: the fake never sends anywhere else.
  */
 import { randomUUID } from 'node:crypto';
 import type { GitLabData } from '../data.ts';
@@ -96,6 +97,44 @@ export function registerHookRoutes(router: Router, data: GitLabData, sender: Web
       mergeRequestsEvents: flag(req.body.merge_requests_events),
     });
     return { status: 201, json: hookEntity(data, hook) };
+  });
+
+  // Only the attributes given change; GitLab leaves the others (the token too) as they were.
+  router.put('/projects/:id/hooks/:hook_id', (req) => {
+    data.requireProject(req.params.id);
+    const hook = sender.hooks.find((h) => String(h.id) === req.params.hook_id);
+    if (!hook) throw notFound();
+    const url = req.body.url;
+    if (url !== undefined) {
+      if (typeof url !== 'string' || !isLoopbackUrl(url)) throw apiError(422, { url: ['is blocked: the fake GitLab only delivers to http://127.0.0.0/8'] });
+      hook.url = url;
+    }
+    if (typeof req.body.token === 'string') hook.token = req.body.token === '' ? undefined : req.body.token;
+    hook.pipelineEvents = flag(req.body.pipeline_events) ?? hook.pipelineEvents;
+    hook.jobEvents = flag(req.body.job_events) ?? hook.jobEvents;
+    hook.pushEvents = flag(req.body.push_events) ?? hook.pushEvents;
+    hook.mergeRequestsEvents = flag(req.body.merge_requests_events) ?? hook.mergeRequestsEvents;
+    return { status: 200, json: hookEntity(data, hook) };
+  });
+
+  // The hook's deliveries of the last 7 days, newest first; the secret shows as [REDACTED].
+  router.get('/projects/:id/hooks/:hook_id/events', (req) => {
+    data.requireProject(req.params.id);
+    const hook = sender.hooks.find((h) => String(h.id) === req.params.hook_id);
+    if (!hook) throw notFound();
+    const since = Date.now() - 7 * 86_400_000;
+    const records = sender.deliveries().filter((d) => d.hookId === hook.id && d.sentAt.getTime() >= since).reverse();
+    return paginate(req, data.baseUrl, records, (d) => ({
+      id: d.sentAt.getTime(),
+      url: hook.url,
+      trigger: d.event === 'Pipeline Hook' ? 'pipeline_hooks' : 'job_hooks',
+      request_headers: { 'Content-Type': 'application/json', 'X-Gitlab-Event': d.event, 'Idempotency-Key': d.idempotencyKey, ...(hook.token ? { 'X-Gitlab-Token': '[REDACTED]' } : {}) },
+      request_data: d.payload,
+      response_headers: {},
+      response_body: '',
+      execution_duration: 0.01,
+      response_status: d.status === null ? 'internal error' : String(d.status),
+    }));
   });
 
   router.delete('/projects/:id/hooks/:hook_id', (req) => {
