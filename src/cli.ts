@@ -14,6 +14,7 @@ import { auditCommand } from './cli/audit.ts';
 import { doctorCommand } from './cli/doctor.ts';
 import { setupCommand } from './cli/setup.ts';
 import { importCommand } from './cli/import.ts';
+import { ciConfigCommand } from './cli/ci-config.ts';
 import { exitCodeFor, type Command, type Io } from './cli/command.ts';
 
 import { oneLine } from './domain/text.ts';
@@ -30,6 +31,7 @@ const COMMANDS: Record<string, Command> = {
   doctor: doctorCommand,
   setup: setupCommand,
   import: importCommand(),
+  'ci-config': ciConfigCommand,
   fakes: fakesCommand,
 };
 

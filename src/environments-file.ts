@@ -51,6 +51,7 @@ const environmentSchema = z.strictObject({
     account_id: z.string().regex(ACCOUNT_ID),
     region: z.string().regex(REGION),
     role_arn: z.string().regex(ROLE_ARN).optional(),
+    deploy_role_arn: z.string().regex(ROLE_ARN).optional(),
   }),
   terraform_state: z.string().regex(STATE_NAME).optional(),
   channel: z.string().regex(new RegExp(`^[CG]${SLACK_ID}$`)).optional(),
@@ -64,10 +65,11 @@ const environmentSchema = z.strictObject({
 
 /** What each key should hold, as the error message says it. */
 const EXPECTED: Record<string, string> = {
-  aws: 'a mapping with account_id, region and optionally role_arn',
+  aws: 'a mapping with account_id, region and optionally role_arn and deploy_role_arn',
   'aws.account_id': 'a 12-digit AWS account id, quoted',
   'aws.region': 'an AWS region such as eu-west-1',
   'aws.role_arn': "an IAM role ARN in the environment's account, such as arn:aws:iam::123456789012:role/portcullis-read",
+  'aws.deploy_role_arn': "an IAM role ARN in the environment's account, such as arn:aws:iam::123456789012:role/portcullis-deploy",
   terraform_state: 'a Terraform state name of letters, digits, ".", "_" or "-"',
   channel: 'a Slack channel id such as C0123ABCD',
   approvals: 'a mapping with approver_ids and/or approver_group, and optionally required and ttl',
@@ -135,7 +137,7 @@ function toEnvironment(name: string, v: Parsed, defaults: EnvironmentDefaults): 
       required: v.approvals.required ?? defaults.required,
       ttlMs: v.approvals.ttl ?? defaults.ttlMs,
     },
-    aws: { accountId: v.aws.account_id, region: v.aws.region, roleArn: v.aws.role_arn ?? null },
+    aws: { accountId: v.aws.account_id, region: v.aws.region, roleArn: v.aws.role_arn ?? null, deployRoleArn: v.aws.deploy_role_arn ?? null },
   };
 }
 
@@ -148,8 +150,11 @@ function crossChecks(env: Environment, v: Parsed, at: string): string[] {
   } else if (approverGroup === null && approverIds.size < required) {
     problems.push(`${at}: approvals.required: invalid; ${required} approvals can never come from the ${approverIds.size} user(s) in approvals.approver_ids`);
   }
-  const roleAccount = v.aws.role_arn === undefined ? null : ROLE_ARN.exec(v.aws.role_arn)?.[2];
-  if (roleAccount && roleAccount !== v.aws.account_id) problems.push(`${at}: aws.role_arn: invalid; the role must be in the environment's account (aws.account_id)`);
+  for (const key of ['role_arn', 'deploy_role_arn'] as const) {
+    const role = v.aws[key];
+    const roleAccount = role === undefined ? null : ROLE_ARN.exec(role)?.[2];
+    if (roleAccount && roleAccount !== v.aws.account_id) problems.push(`${at}: aws.${key}: invalid; the role must be in the environment's account (aws.account_id)`);
+  }
   return problems;
 }
 

@@ -53,13 +53,13 @@ test('two environments: each its own account, state, folder, jobs, channel and a
     jobs: { plan: 'plan:staging', compliance: 'compliance:staging', deploy: 'deploy:staging' },
     channel: 'C0CHANNEL',
     approvals: { approverIds: new Set(['U0STAGE']), approverGroup: null, required: 1, ttlMs: 8 * 3_600_000 },
-    aws: { accountId: '111111111111', region: 'eu-west-1', roleArn: 'arn:aws:iam::111111111111:role/portcullis-read' },
+    aws: { accountId: '111111111111', region: 'eu-west-1', roleArn: 'arn:aws:iam::111111111111:role/portcullis-read', deployRoleArn: null },
   });
   const production = environments.get('production')!;
   assert.equal(production.stateName, 'prod-firewall');
   assert.equal(production.channel, 'C0PRODOPS');
   assert.deepEqual(production.approvals, { approverIds: new Set(['U0PRODA', 'U0PRODB']), approverGroup: 'S0PRODSEC', required: 2, ttlMs: 2 * 3_600_000 });
-  assert.deepEqual(production.aws, { accountId: '222222222222', region: 'us-east-1', roleArn: null });
+  assert.deepEqual(production.aws, { accountId: '222222222222', region: 'us-east-1', roleArn: null, deployRoleArn: null });
 });
 
 test('without the file, one environment "default" from the variables, with the files and jobs where they always were', () => {

@@ -31,6 +31,8 @@ export interface EnvironmentAws {
   readonly region: string;
   /** The role the bot assumes (read-only) in that account; null: the bot's own credentials reach it. */
   readonly roleArn: string | null;
+  /** The role the pipeline's Terraform assumes there to plan and apply (TF_VAR_aws_role_arn); null: the job's own credentials. */
+  readonly deployRoleArn: string | null;
 }
 
 /** The pipeline jobs of one environment: the bot reads and plays these and no others. */

@@ -12,7 +12,7 @@ export function namedEnvironment(name: string, approver: string, overrides: Part
     jobs: environmentJobs(name),
     channel: 'C0SECOPS',
     approvals: { approverIds: new Set([approver]), approverGroup: null, required: 1, ttlMs: 3_600_000 },
-    aws: { accountId: name === 'production' ? '222222222222' : '111111111111', region: 'eu-west-1', roleArn: null },
+    aws: { accountId: name === 'production' ? '222222222222' : '111111111111', region: 'eu-west-1', roleArn: null, deployRoleArn: null },
     ...overrides,
   };
 }
