@@ -98,7 +98,7 @@ environments:
     approvals: { approver_ids: [U0ONLY], required: 2 }
   Prod_2: {}
   qa:
-    aws: { account_id: "333333333333", region: eu-west-1, role_arn: "arn:aws:iam::999999999999:role/x" }
+    aws: { account_id: "333333333333", region: eu-west-1, role_arn: "arn:aws:iam::999999999999:role/x", deploy_role_arn: "arn:aws:iam::999999999999:role/d" }
     approvals: {}
 `;
   const problems = problemsOf(bad);
@@ -110,6 +110,7 @@ environments:
     `${FILE}: environment "Prod_2": invalid name; expected lower-case letters, digits and "-", starting with a letter, at most 30 characters`,
     `${FILE}: environment "qa": approvals.approver_ids / approvals.approver_group: missing; set at least one of them to say who may approve this environment`,
     `${FILE}: environment "qa": aws.role_arn: invalid; the role must be in the environment's account (aws.account_id)`,
+    `${FILE}: environment "qa": aws.deploy_role_arn: invalid; the role must be in the environment's account (aws.account_id)`,
   ]);
   for (const line of problems) assert.doesNotMatch(line, /Mars|soon|1234|999999999999/);
 });
@@ -119,7 +120,7 @@ test('approvals that can never be given, a missing key and a state shared by two
     `${FILE}: environment "production": approvals.required: invalid; 3 approvals can never come from the 2 user(s) in approvals.approver_ids`,
   ]);
   assert.deepEqual(problemsOf('environments:\n  staging:\n    approvals: { approver_ids: [U0A] }\n'), [
-    `${FILE}: environment "staging": aws: missing; expected a mapping with account_id, region and optionally role_arn`,
+    `${FILE}: environment "staging": aws: missing; expected a mapping with account_id, region and optionally role_arn and deploy_role_arn`,
   ]);
   assert.deepEqual(problemsOf(TWO.replace('prod-firewall', 'portcullis-staging')), [
     `${FILE}: environment "production": terraform_state: invalid; environment "staging" uses the same state, and each environment needs its own`,
