@@ -12,6 +12,7 @@ import { Gitlab } from '@gitbeaker/rest';
 import { startFakes, REPO_ROOT, type Fakes } from '../../src/fakes/all.ts';
 import { parseRuleFile, serializeRuleFile, type RuleFileInput } from '../../src/domain/rule.ts';
 import type { VisibleMessage } from '../../src/fakes/slack/index.ts';
+import type { AwsFakeOptions } from '../../src/fakes/aws/index.ts';
 
 export const CHANNEL = 'C0SECOPS';
 export const REQUESTER = 'U0ALICE';
@@ -46,9 +47,14 @@ export class Harness {
   readonly allLines: string[] = [];
   env: Record<string, string> = {};
 
-  static async start(env: Record<string, string> = {}): Promise<Harness> {
+  /**
+   * `options.aws`: the AWS fake's options (other accounts' roles); `options.beforeBot`:
+   * what to set up in the fakes (files on main) before the bot starts.
+   */
+  static async start(env: Record<string, string> = {}, options: { aws?: AwsFakeOptions; beforeBot?: (h: Harness) => void } = {}): Promise<Harness> {
     const h = new Harness();
     h.fakes = await startFakes({
+      ...(options.aws ? { aws: options.aws } : {}),
       gitlab: { jobDurationMs: 5 },
       slack: {
         // The bot's Socket Mode client waits its ping timeout (5 s) before reconnecting
@@ -97,6 +103,7 @@ export class Harness {
       ...env,
     };
     try {
+      options.beforeBot?.(h);
       await h.startBot();
     } catch (err) {
       // Nothing left running: a test file whose bot did not start must still end.

@@ -175,7 +175,7 @@ export async function startGitLabFake(options: GitLabFakeOptions = {}): Promise<
     projectId: data.project.id,
     projectPath,
     driver: createDriver({
-      data, simulator, sender, terraform, fakeTerraform, ec2: options.ec2, timers, throttles, requestLog, onPush,
+      data, simulator, sender, terraform, fakeTerraform, ec2: options.ec2, accounts: options.accounts, timers, throttles, requestLog, onPush,
       addUser: (user) => {
         const personal = `glpat-person${people.size + 1}${Math.random().toString(36).slice(2, 10)}`;
         const person: User = { id: 100 + people.size, ...user };
