@@ -156,7 +156,7 @@ export const DEPLOY_JOB = 'deploy';
  * The state a pipeline puts a request in, read from GitLab's current view of it (not
  * from webhook order). Decisions the bot made itself (rejected, expired) and a finished
  * deploy are kept; otherwise GitLab's word wins, so a retried pipeline revives a failed
- * request.
+ * request. Only the request's environment's deploy job succeeding makes it deployed.
  */
 export function stateFromPipeline(current: RequestState, pipeline: PipelineView, deployJob: string = DEPLOY_JOB): RequestState {
   if (current === 'rejected' || current === 'expired' || current === 'deployed') return current;
@@ -168,6 +168,9 @@ export function stateFromPipeline(current: RequestState, pipeline: PipelineView,
   if (deploy && ['pending', 'running', 'preparing', 'waiting_for_resource'].includes(deploy.status)) return 'deploying';
   // Just after the bot plays the job, GitLab may still report it as manual for a moment.
   if (deploy?.status === 'manual') return current === 'deploying' ? 'deploying' : 'awaiting_approval';
-  if (pipeline.status === 'success') return 'deployed';
+  // A pipeline that finished without this environment's deploy job succeeding (none for
+  // it at all, say a branch that changed another environment's folder) deployed nothing
+  // of this request: it can never be approved, so it reads as failed, never as deployed.
+  if (pipeline.status === 'success') return 'failed';
   return 'planning';
 }
