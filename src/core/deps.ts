@@ -26,11 +26,11 @@ export interface BotSettings {
 /** What the post-deploy service checks need; absent, they are skipped. */
 export interface CheckSettings {
   /** groups.json service_ports of a group (empty: nothing to probe). */
-  servicePorts(group: string): Promise<number[]>;
+  servicePorts(group: string, env?: Environment): Promise<number[]>;
   /** groups.json `service` of a group: host name (SNI, Host, certificate name), path, healthy statuses. */
-  service?(group: string): Promise<ServiceSpec | undefined>;
+  service?(group: string, env?: Environment): Promise<ServiceSpec | undefined>;
   /** groups.json `id` / `lookup` of a group made elsewhere, found by it rather than by name. */
-  existing?(group: string): Promise<ExistingGroup | undefined>;
+  existing?(group: string, env?: Environment): Promise<ExistingGroup | undefined>;
   /** Which member addresses may be probed (loopback only against a fake AWS). */
   allowTarget(ip: string): boolean;
   /** How a target is probed (default: Node's trust store with NODE_EXTRA_CA_CERTS). */

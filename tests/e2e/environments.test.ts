@@ -70,4 +70,22 @@ test('a production request deploys to production\'s account and state only; stag
   assert.equal(h.fakes.aws.driver.rules().length, ownRules, 'nothing in the bot\'s own account');
   assert.ok(JSON.stringify(h.fakes.gitlab.driver.terraformState('portcullis-production')).includes(id), 'production\'s state holds the rule');
   assert.deepEqual(h.fakes.gitlab.driver.terraformState('portcullis-staging'), stagingState, 'staging\'s state unchanged');
+
+  // The checks after the deploy read production: its files, its state, its account.
+  await h.waitFor('the deploy result', () => h.threadMessage(id, /^Deployed/));
+  const blocks = () => h.thread(id).map((m) => JSON.stringify(m.blocks));
+  await h.waitFor('the consistency check in sync', () => blocks().find((b) => /Consistency check\*: In sync: 1 rule in sync/.test(b)));
+  const services = await h.waitFor('the service checks', () => blocks().find((b) => /after the deploy of REQ-\d+/.test(b)));
+  assert.match(services, /environment `production`/, 'named');
+  assert.match(services, /arn:aws:sts::222222222222:assumed-role\/portcullis-read/, 'read in production\'s account with its read role');
+});
+
+test('/check-services names its environment, checks it in that account, and needs env= with several', async () => {
+  await h.fakes.slack.driver.runSlashCommand({ user: BYSTANDER, command: '/check-services', text: 'sg-front' });
+  await h.waitFor('env= asked for', () => h.fakes.slack.driver.ephemerals(BYSTANDER).find((e) => /Say which environment to check with env=NAME/.test(e.text)));
+  await h.fakes.slack.driver.runSlashCommand({ user: BYSTANDER, command: '/check-services', text: 'sg-front env=production' });
+  const result = await h.waitFor('the check in production', () => h.parents().find((m) => /environment `production`/.test(JSON.stringify(m.blocks))));
+  assert.match(JSON.stringify(result.blocks), /arn:aws:sts::222222222222:assumed-role\/portcullis-read\/portcullis-bot/);
+  await h.fakes.slack.driver.runSlashCommand({ user: BYSTANDER, command: '/check-services', text: 'sg-front env=nowhere' });
+  await h.waitFor('an unknown environment refused', () => h.fakes.slack.driver.ephemerals(BYSTANDER).find((e) => /`nowhere` is not an environment/.test(e.text)));
 });
