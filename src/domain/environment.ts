@@ -7,7 +7,7 @@
  *
  * The pipeline's jobs follow the same split: the single environment's are `plan`,
  * `compliance` and `deploy`; an environment named in the file has `plan:<name>`,
- * `compliance:<name>` and `deploy:<name>` (terraform/environments.gitlab-ci.yml), so the
+ * `compliance:<name>` and `deploy:<name>` (the pipeline `portcullis ci-config` writes), so the
  * bot judges, and plays, only the jobs of the request's own environment.
  */
 
