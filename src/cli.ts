@@ -29,6 +29,7 @@ const COMMANDS: Record<string, Entry> = {
   doctor: async () => (await import('./cli/doctor.ts')).doctorCommand,
   setup: async () => (await import('./cli/setup.ts')).setupCommand,
   import: async () => (await import('./cli/import.ts')).importCommand(),
+  'ci-config': async () => (await import('./cli/ci-config.ts')).ciConfigCommand,
   fakes: async () => (await import('./cli/fakes.ts')).fakesCommand,
   bot: async () => (await import('./cli/bot.ts')).botCommand,
 };

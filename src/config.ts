@@ -4,8 +4,12 @@
  * ConfigError, one line each, saying what was expected and never what was given: most
  * of these values are secrets.
  */
+import { readFileSync } from 'node:fs';
 import { z } from 'zod';
+import { parseDuration } from './domain/duration.ts';
+import { DEFAULT_ENVIRONMENT, environmentDir, environmentJobs, Environments } from './domain/environment.ts';
 import { InputError } from './domain/errors.ts';
+import { EnvironmentsFileError, parseEnvironmentsFile } from './environments-file.ts';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -47,7 +51,17 @@ export interface Config {
   readonly checkServicesIntervalMs: number;
   /** On SIGTERM, how long in-flight work may take to finish before the process exits anyway. */
   readonly shutdownTimeoutMs: number;
+  /**
+   * The environments: those of ENVIRONMENTS_FILE, or without it the one the variables
+   * describe (`default`: SLACK_CHANNEL_ID, APPROVER_IDS/APPROVER_GROUP, ..., state `portcullis`).
+   */
+  readonly environments: Environments;
+  /** ENVIRONMENTS_FILE as given, or null. */
+  readonly environmentsFile: string | null;
 }
+
+/** The Terraform state of the single environment (TF_STATE_NAME's default in terraform/.gitlab-ci.yml). */
+export const DEFAULT_STATE_NAME = 'portcullis';
 
 export class ConfigError extends InputError {
   readonly code = 'CONFIG_INVALID';
@@ -56,13 +70,7 @@ export class ConfigError extends InputError {
   }
 }
 
-const DURATION_UNITS_MS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
-
-/** "90s", "30m", "4h", "2d" (or "500ms") in milliseconds; null when not of that form. */
-export function parseDuration(text: string): number | null {
-  const m = /^(\d+)(ms|s|m|h|d)$/.exec(text);
-  return m ? Number(m[1]) * DURATION_UNITS_MS[m[2] as keyof typeof DURATION_UNITS_MS] : null;
-}
+export { parseDuration };
 
 const SLACK_ID = '[A-Z0-9]{2,}';
 const positiveDuration = z.string().transform((text, ctx) => {
@@ -110,6 +118,7 @@ const schema = z.object({
   AWS_REGION: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d+$/).optional(),
   CHECK_SERVICES_INTERVAL: boundedDuration(1000, 86_400_000),
   SHUTDOWN_TIMEOUT: boundedDuration(1000, 600_000),
+  ENVIRONMENTS_FILE: z.string().min(1).optional(),
 });
 
 type Variable = keyof z.input<typeof schema>;
@@ -137,6 +146,7 @@ const EXPECTED: Record<Variable, string> = {
   AWS_REGION: 'an AWS region such as eu-west-1',
   CHECK_SERVICES_INTERVAL: 'a duration from 1s to 24h, such as 60s or 5m',
   SHUTDOWN_TIMEOUT: 'a duration from 1s to 10m, such as 8s',
+  ENVIRONMENTS_FILE: 'the path of the environments file (see README, "Several environments")',
 };
 
 /** Every variable the bot reads, in documentation order (.env.example lists the same). */
@@ -159,7 +169,11 @@ const DEFAULTS: Partial<Record<Variable, string>> = {
   SHUTDOWN_TIMEOUT: '8s',
 };
 
-export function loadConfig(env: Record<string, string | undefined>): Config {
+/**
+ * `readText` reads ENVIRONMENTS_FILE (tests pass their own); its problems are reported
+ * with the variables', each naming the file, the environment and the key.
+ */
+export function loadConfig(env: Record<string, string | undefined>, readText: (path: string) => string = (path) => readFileSync(path, 'utf8')): Config {
   const raw: Partial<Record<Variable, string>> = {};
   for (const name of CONFIG_VARIABLES) {
     // dotenv turns "NAME=" into "": treat a blank value as unset.
@@ -169,7 +183,9 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
   const parsed = schema.safeParse(raw);
   const problems = parsed.success ? [] : problemLines(parsed.error.issues, raw);
   const hasApproverIds = (raw.APPROVER_IDS ?? '').split(',').some((id) => id.trim() !== '');
-  if (!hasApproverIds && raw.APPROVER_GROUP === undefined) {
+  const file = raw.ENVIRONMENTS_FILE ?? null;
+  // With an environments file, each environment names its own approvers.
+  if (file === null && !hasApproverIds && raw.APPROVER_GROUP === undefined) {
     problems.push('APPROVER_IDS / APPROVER_GROUP: missing; set at least one of them to say who may approve');
   }
   if (parsed.success) {
@@ -178,7 +194,17 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       problems.push(`REQUIRED_APPROVALS: invalid; ${required} approvals can never come from the ${ids.size} user(s) in APPROVER_IDS`);
     }
   }
-  if (!parsed.success || problems.length > 0) throw new ConfigError(problems);
+  let environments: Environments | null = null;
+  if (parsed.success) {
+    const v = parsed.data;
+    try {
+      environments = file === null ? singleEnvironment(v) : readEnvironments(file, readText, { channel: v.SLACK_CHANNEL_ID, required: v.REQUIRED_APPROVALS, ttlMs: v.APPROVAL_TTL });
+    } catch (err) {
+      if (!(err instanceof EnvironmentsFileError)) throw err;
+      problems.push(...err.problems);
+    }
+  }
+  if (!parsed.success || problems.length > 0 || environments === null) throw new ConfigError(problems);
   const v = parsed.data;
   return deepFreeze({
     slack: { botToken: v.SLACK_BOT_TOKEN, appToken: v.SLACK_APP_TOKEN, apiUrl: v.SLACK_API_URL, channelId: v.SLACK_CHANNEL_ID },
@@ -198,7 +224,36 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     awsRegion: v.AWS_REGION ?? null,
     checkServicesIntervalMs: v.CHECK_SERVICES_INTERVAL,
     shutdownTimeoutMs: v.SHUTDOWN_TIMEOUT,
+    environments,
+    environmentsFile: file,
   });
+}
+
+type Values = z.output<typeof schema>;
+
+/** The one environment of a setup without an environments file, from the variables. */
+function singleEnvironment(v: Values): Environments {
+  return new Environments([
+    {
+      name: DEFAULT_ENVIRONMENT,
+      stateName: DEFAULT_STATE_NAME,
+      dir: environmentDir(DEFAULT_ENVIRONMENT),
+      jobs: environmentJobs(DEFAULT_ENVIRONMENT),
+      channel: v.SLACK_CHANNEL_ID,
+      approvals: { approverIds: v.APPROVER_IDS, approverGroup: v.APPROVER_GROUP ?? null, required: v.REQUIRED_APPROVALS, ttlMs: v.APPROVAL_TTL },
+      aws: null,
+    },
+  ]);
+}
+
+function readEnvironments(file: string, readText: (path: string) => string, defaults: { channel: string; required: number; ttlMs: number }): Environments {
+  let text: string;
+  try {
+    text = readText(file);
+  } catch (err) {
+    throw new EnvironmentsFileError([`ENVIRONMENTS_FILE: cannot read ${file} (${(err as NodeJS.ErrnoException).code ?? 'error'})`]);
+  }
+  return parseEnvironmentsFile(text, file, defaults);
 }
 
 const GITLAB_VARIABLES = ['GITLAB_URL', 'GITLAB_TOKEN', 'GITLAB_PROJECT', 'GITLAB_WEBHOOK_SECRET'] as const;
@@ -232,7 +287,7 @@ function problemLines(issues: readonly z.core.$ZodIssue[], raw: Partial<Record<V
 
 function deepFreeze<T extends object>(value: T): T {
   for (const child of Object.values(value)) {
-    if (child !== null && typeof child === 'object' && !(child instanceof Set)) deepFreeze(child);
+    if (child !== null && typeof child === 'object' && !(child instanceof Set) && !(child instanceof Environments)) deepFreeze(child);
   }
   return Object.freeze(value);
 }

@@ -23,7 +23,8 @@ import { registerSgRequest } from './slack/sg-request/listener.ts';
 import { registerHome } from './slack/home.ts';
 import { registerCheckServices } from './slack/check-services.ts';
 import { CheckServicesLimiter } from './slack/check-services-limit.ts';
-import { cloudFromEnv, probeGuard } from './aws/env.ts';
+import { cloudForEnvironment, cloudFromEnv, probeGuard } from './aws/env.ts';
+import { groupsFileOf, type Environment } from './domain/environment.ts';
 import type { Probe } from './checks/probe.ts';
 import { GroupCatalog } from './slack/sg-request/groups.ts';
 import { loadPolicies } from './compliance/policy.ts';
@@ -69,6 +70,13 @@ export async function startBot(config: Config, log: Logger, env: NodeJS.ProcessE
   const now = () => new Date();
   // terraform/groups.json on the default branch: the groups a request may name, and their service settings.
   const groups = new GroupCatalog(vcs, now);
+  // A named environment's groups are in its own folder; each is read on its own.
+  const groupsByEnvironment = new Map(config.environments.list.map((e) => [e.name, new GroupCatalog(vcs, now, undefined, groupsFileOf(e))]));
+  // Each environment's AWS, made once: its region, its read role assumed.
+  const clouds = new Map(config.environments.list.flatMap((e) => (e.aws ? [[e.name, metrics.instrument('aws', cloudForEnvironment(env, e.aws))] as const] : [])));
+  const cloud = metrics.instrument('aws', config.awsRegion ? cloudFromEnv({ ...env, AWS_REGION: config.awsRegion }) : notConfiguredCloud('AWS_REGION is not set'));
+  // The groups.json of an environment (the single one's is terraform/groups.json).
+  const groupsOf = async (e?: Environment) => ((e && groupsByEnvironment.get(e.name)) || groups).details();
   // Against a fake or sandbox AWS (an endpoint override), probes stay on loopback.
   const allowTarget = probeGuard(env);
   const deps: BotDeps = {
@@ -76,7 +84,10 @@ export async function startBot(config: Config, log: Logger, env: NodeJS.ProcessE
     vcs,
     // The bot's own secrets never reach Slack, whatever a job or an error message prints.
     chat: metrics.instrument('slack', createSlackChat(slack.app.client, { secrets: botSecrets(config, env) })),
-    cloud: metrics.instrument('aws', config.awsRegion ? cloudFromEnv({ ...env, AWS_REGION: config.awsRegion }) : notConfiguredCloud('AWS_REGION is not set')),
+    cloud,
+    // An environment without an account of its own (the single one) uses the process's AWS.
+    cloudFor: (e) => clouds.get(e.name) ?? cloud,
+    environments: config.environments,
     settings: {
       channel: config.slack.channelId,
       approverIds: config.approvals.approverIds,
@@ -89,9 +100,9 @@ export async function startBot(config: Config, log: Logger, env: NodeJS.ProcessE
     policies,
     log,
     checks: {
-      servicePorts: async (group) => (await groups.details()).get(group)?.servicePorts ?? [],
-      service: async (group) => (await groups.details()).get(group)?.service,
-      existing: async (group) => (await groups.details()).get(group)?.existing,
+      servicePorts: async (group, e) => (await groupsOf(e)).get(group)?.servicePorts ?? [],
+      service: async (group, e) => (await groupsOf(e)).get(group)?.service,
+      existing: async (group, e) => (await groupsOf(e)).get(group)?.existing,
       allowTarget,
       ...(options.probe ? { probe: options.probe } : {}),
     },
@@ -102,10 +113,10 @@ export async function startBot(config: Config, log: Logger, env: NodeJS.ProcessE
   };
   registerListeners(slack.app, deps);
   registerHome(slack.app, deps);
-  registerSgRequest(slack.app, { ...deps, groups });
+  registerSgRequest(slack.app, { ...deps, groups, groupsByEnvironment });
   registerCheckServices(slack.app, {
     ...deps,
-    groups: () => groups.details(),
+    groups: groupsOf,
     allowTarget,
     ...(options.probe ? { probe: options.probe } : {}),
     // One run per group at a time, one start per CHECK_SERVICES_INTERVAL: the bot's own state, not the module's.

@@ -6,9 +6,13 @@
 # silently drop an earlier rule.
 
 locals {
+  # Where this environment's groups.json and rules/ are: terraform/ for the single
+  # environment, terraform/environments/<name>/ for a named one (var.environment).
+  config_dir = var.environment == null ? path.module : "${path.module}/environments/${var.environment}"
+
   # "sg-front" => { description, service_ports, ... }; a group with "id" or "lookup" was
   # made elsewhere: Portcullis manages rules on it but never creates, changes or destroys it.
-  groups          = jsondecode(file("${path.module}/groups.json"))
+  groups          = jsondecode(file("${local.config_dir}/groups.json"))
   created_groups  = { for key, group in local.groups : key => group if try(group.id, null) == null && try(group.lookup, null) == null }
   existing_groups = { for key, group in local.groups : key => group if !contains(keys(local.created_groups), key) }
 
@@ -25,8 +29,8 @@ locals {
   # Rule by file name: terraform/rules/REQ-12.json => local.rules["REQ-12"]. The
   # preconditions on the rule resources check that the name is also the rule's id.
   rules = {
-    for file_name in fileset("${path.module}/rules", "*.json") :
-    trimsuffix(file_name, ".json") => merge(local.rule_defaults, jsondecode(file("${path.module}/rules/${file_name}")))
+    for file_name in fileset("${local.config_dir}/rules", "*.json") :
+    trimsuffix(file_name, ".json") => merge(local.rule_defaults, jsondecode(file("${local.config_dir}/rules/${file_name}")))
   }
   ingress_rules = { for id, rule in local.rules : id => rule if rule.direction == "ingress" }
   egress_rules  = { for id, rule in local.rules : id => rule if rule.direction != "ingress" }

@@ -64,3 +64,36 @@ variable "default_tags" {
   type        = map(string)
   default     = {}
 }
+
+variable "environment" {
+  description = "Named environment (terraform/environments/<name>/groups.json and rules/); null means the single environment, terraform/groups.json and terraform/rules/."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.environment == null || can(regex("^[a-z][a-z0-9-]{0,29}$", var.environment))
+    error_message = "environment must be null or a name of lower-case letters, digits and \"-\", such as \"production\"."
+  }
+}
+
+variable "aws_account_id" {
+  description = "The environment's AWS account: the provider refuses to act in any other. null means no check (the single environment)."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.aws_account_id == null || can(regex("^[0-9]{12}$", var.aws_account_id))
+    error_message = "aws_account_id must be null or a 12-digit AWS account id."
+  }
+}
+
+variable "aws_role_arn" {
+  description = "Role the provider assumes in the environment's account to plan and apply; null means the job's own credentials."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.aws_role_arn == null || can(regex("^arn:aws[a-z-]*:iam::[0-9]{12}:role/", var.aws_role_arn))
+    error_message = "aws_role_arn must be null or an IAM role ARN."
+  }
+}

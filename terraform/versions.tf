@@ -18,6 +18,16 @@ terraform {
 provider "aws" {
   region = var.aws_region
 
+  # A named environment's account: Terraform refuses to touch any other, whatever
+  # credentials the job has, and assumes the environment's deploy role when one is given.
+  allowed_account_ids = var.aws_account_id == null ? null : [var.aws_account_id]
+
+  # An empty role_arn (the single environment) assumes no role.
+  assume_role {
+    role_arn     = var.aws_role_arn
+    session_name = "portcullis-deploy"
+  }
+
   default_tags {
     tags = merge({ "portcullis:managed-by" = "terraform" }, var.default_tags)
   }

@@ -14,14 +14,15 @@ import type { CloudGroup, CloudMember, CloudPort, CloudRule } from '../core/port
 import { normalizeCidrStrict } from '../domain/cidr.ts';
 import { normalizeProtocol } from '../domain/protocol.ts';
 import { UpstreamError } from '../domain/errors.ts';
+import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@smithy/types';
 
 export interface AwsCloudOptions {
   region: string;
   /** Override endpoints (the fake); unset, the SDK reads AWS_ENDPOINT_URL_EC2 / _STS. */
   endpointEc2?: string;
   endpointSts?: string;
-  /** Static keys (the fake); unset, the SDK's default credentials chain. */
-  credentials?: { accessKeyId: string; secretAccessKey: string };
+  /** Static keys (the fake), or a provider (an assumed role); unset, the SDK's default credentials chain. */
+  credentials?: AwsCredentialIdentity | AwsCredentialIdentityProvider;
   /** Attempts per call, first included (default 3). */
   maxAttempts?: number;
   /** Time limit of one HTTP attempt (default 5 s). */

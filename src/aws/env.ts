@@ -5,6 +5,8 @@
  */
 import type { CloudPort } from '../core/ports.ts';
 import { anyMember, loopbackOnly } from '../checks/services.ts';
+import { fromTemporaryCredentials } from '@aws-sdk/credential-providers';
+import type { EnvironmentAws } from '../domain/environment.ts';
 import { createAwsCloud } from './cloud.ts';
 import { CloudNotConfiguredError } from './not-configured.ts';
 
@@ -21,12 +23,30 @@ export function probeGuard(env: Env): (ip: string) => boolean {
 export function cloudFromEnv(env: Env): CloudPort {
   const region = env.AWS_REGION ?? env.AWS_DEFAULT_REGION;
   if (!region) throw new CloudNotConfiguredError('AWS_REGION is not set: say which AWS region the group lives in');
+  return createAwsCloud({ region, endpointEc2: endpointOverride(env, 'EC2'), endpointSts: endpointOverride(env, 'STS'), credentials: staticCredentials(env) });
+}
+
+/** Unset, the SDK's default chain (profile, web identity, instance role) applies. */
+function staticCredentials(env: Env) {
   const { AWS_ACCESS_KEY_ID: accessKeyId, AWS_SECRET_ACCESS_KEY: secretAccessKey, AWS_SESSION_TOKEN: sessionToken } = env;
-  return createAwsCloud({
-    region,
-    endpointEc2: endpointOverride(env, 'EC2'),
-    endpointSts: endpointOverride(env, 'STS'),
-    // Unset, the SDK's default chain (profile, web identity, instance role) applies.
-    credentials: accessKeyId && secretAccessKey ? { accessKeyId, secretAccessKey, ...(sessionToken ? { sessionToken } : {}) } : undefined,
-  });
+  return accessKeyId && secretAccessKey ? { accessKeyId, secretAccessKey, ...(sessionToken ? { sessionToken } : {}) } : undefined;
+}
+
+/**
+ * AWS as one environment sees it: its region, and with a role, that role assumed through
+ * STS AssumeRole (refreshed before it expires) with the process's own credentials, so the
+ * bot reads each account with the read-only role made for it there.
+ */
+export function cloudForEnvironment(env: Env, aws: EnvironmentAws): CloudPort {
+  const endpointSts = endpointOverride(env, 'STS');
+  const own = staticCredentials(env);
+  const credentials =
+    aws.roleArn === null
+      ? own
+      : fromTemporaryCredentials({
+          params: { RoleArn: aws.roleArn, RoleSessionName: 'portcullis-bot' },
+          ...(own ? { masterCredentials: own } : {}),
+          clientConfig: { region: aws.region, ...(endpointSts ? { endpoint: endpointSts } : {}) },
+        });
+  return createAwsCloud({ region: aws.region, endpointEc2: endpointOverride(env, 'EC2'), endpointSts, credentials });
 }

@@ -213,19 +213,21 @@ export async function checkConsistency(side: GitSide, cloud: CloudPort): Promise
 }
 
 /** The rule files and groups on the default branch, and the GitLab-managed state: what the bot checks after a deploy. */
-export async function readGitSide(vcs: VcsPort, stateName: string = DEFAULT_STATE_NAME): Promise<GitSide> {
+/** `files`: an environment's groups.json and rules folder (default the single environment's). */
+export async function readGitSide(vcs: VcsPort, stateName: string = DEFAULT_STATE_NAME, files: { groupsFile: string; rulesDir: string } = { groupsFile: GROUPS_FILE, rulesDir: RULES_DIR }): Promise<GitSide> {
   const ref = await vcs.defaultBranch();
-  const [paths, groupsText, stateText] = await Promise.all([vcs.listFiles(ref, RULES_DIR), vcs.readFile(ref, GROUPS_FILE), vcs.terraformState(stateName)]);
-  if (groupsText === null) throw new ConsistencyInputError(`${GROUPS_FILE}: not found on ${ref}`);
+  const { groupsFile, rulesDir } = files;
+  const [paths, groupsText, stateText] = await Promise.all([vcs.listFiles(ref, rulesDir), vcs.readFile(ref, groupsFile), vcs.terraformState(stateName)]);
+  if (groupsText === null) throw new ConsistencyInputError(`${groupsFile}: not found on ${ref}`);
   const ruleFiles = await Promise.all(
     paths
       .filter((p) => p.endsWith('.json'))
       .map(async (path) => ({ path, text: (await vcs.readFile(ref, path)) ?? '' })),
   );
-  return { ruleFiles, groups: readGroups(groupsText, `${GROUPS_FILE} on ${ref}`), stateText, stateSource: `Terraform state ${stateName}` };
+  return { ruleFiles, groups: readGroups(groupsText, `${groupsFile} on ${ref}`), stateText, stateSource: `Terraform state ${stateName}` };
 }
 
 /** The bot's check after a deploy: default branch, GitLab's state and AWS. */
-export async function checkConsistencyFromGitLab(vcs: VcsPort, cloud: CloudPort, stateName: string = DEFAULT_STATE_NAME): Promise<ConsistencyResult> {
-  return checkConsistency(await readGitSide(vcs, stateName), cloud);
+export async function checkConsistencyFromGitLab(vcs: VcsPort, cloud: CloudPort, stateName: string = DEFAULT_STATE_NAME, files?: { groupsFile: string; rulesDir: string }): Promise<ConsistencyResult> {
+  return checkConsistency(await readGitSide(vcs, stateName, files), cloud);
 }

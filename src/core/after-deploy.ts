@@ -18,6 +18,8 @@ import { markDone, markedDone } from './markers.ts';
 import { outOfBandDeploy } from './out-of-band.ts';
 import type { MergeRequestInfo, SlackMessage } from './ports.ts';
 import { topics, type CheckName } from './topics.ts';
+import { cloudOf, environmentOf, environmentsOf } from './environments.ts';
+import { groupsFileOf, rulesDirOf } from '../domain/environment.ts';
 
 export interface AfterDeploy {
   merged: boolean | null;
@@ -28,22 +30,26 @@ export async function afterDeploy(deps: BotDeps, request: ChangeRequest, pipelin
   // A deploy played around the approval is not merged: the default branch keeps only approved rules.
   const merged = outOfBandDeploy(deps, request.id, pipelineId) ? false : await mergeOnce(deps, request, mr);
   const checks: CheckOutcome[] = [];
+  // The request's environment: its state, files and AWS account; named when there are several.
+  const env = environmentOf(deps, request);
+  const cloud = cloudOf(deps, env);
+  const named = environmentsOf(deps).several ? env.name : undefined;
   const consistency = await checkOnce(deps, request, 'consistency', pipelineId, thread, async () => {
-    const result = await checkConsistencyFromGitLab(deps.vcs, deps.cloud);
+    const result = await checkConsistencyFromGitLab(deps.vcs, cloud, env.stateName, { groupsFile: groupsFileOf(env), rulesDir: rulesDirOf(env) });
     return { message: consistencyReport(result), outcome: { name: 'consistency', ok: result.ok, detail: consistencySummary(result) } };
   });
   if (consistency) checks.push(consistency);
   const group = request.rule?.group;
   if (group && deps.checks) {
-    const servicePorts = await deps.checks.servicePorts(group);
+    const servicePorts = await deps.checks.servicePorts(group, env);
     if (servicePorts.length > 0) {
       const services = await checkOnce(deps, request, 'services', pipelineId, thread, async () => {
-        const service = await deps.checks!.service?.(group);
-        const existing = await deps.checks!.existing?.(group);
-        const check = await checkGroupServices(deps.cloud, { group, servicePorts, service, allowTarget: deps.checks!.allowTarget, ...(existing ? { existing } : {}) }, deps.checks!.probe);
+        const service = await deps.checks!.service?.(group, env);
+        const existing = await deps.checks!.existing?.(group, env);
+        const check = await checkGroupServices(cloud, { group, servicePorts, service, allowTarget: deps.checks!.allowTarget, ...(existing ? { existing } : {}) }, deps.checks!.probe);
         const why = unprovableReason(check);
         const ok = why === null && check.report.summary.failed === 0;
-        return { message: serviceCheckResults(check, `after the deploy of ${request.id}`), outcome: { name: 'services', ok, detail: why ?? `${check.report.summary.ok} of ${check.report.summary.total} answered` } };
+        return { message: serviceCheckResults(check, `after the deploy of ${request.id}`, named), outcome: { name: 'services', ok, detail: why ?? `${check.report.summary.ok} of ${check.report.summary.total} answered` } };
       });
       if (services) checks.push(services);
     }

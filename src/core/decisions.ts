@@ -4,13 +4,14 @@
  * audited; a refused click is told why, privately.
  */
 import { judgeApproval } from '../domain/approval.ts';
-import { PLAN_JOB, type ChangeRequest, type RequestState } from '../domain/request.ts';
+import type { ChangeRequest, RequestState } from '../domain/request.ts';
 import { approvers } from './approvers.ts';
 import { changersOf, type Changers } from './changers.ts';
 import type { BotDeps } from './deps.ts';
+import { environmentOf } from './environments.ts';
 import { judgePipeline } from './gate.ts';
 import { withRequest, type RequestTx } from './lifecycle.ts';
-import { readPipeline } from './pipeline.ts';
+import { envJob, readPipeline } from './pipeline.ts';
 import { syncPipeline } from './sync.ts';
 import { tellRefusal } from './thread.ts';
 
@@ -34,6 +35,8 @@ export async function approve(deps: BotDeps, click: Click): Promise<void> {
   if (!deps.store.requests.get(click.requestId)) return refuse(deps, click, 'unknown_request', 'this request is not known to the bot');
   await withRequest(deps, click.requestId, async (tx) => {
     const request = tx.current();
+    // Everything below is the request's own environment's: its approvers, count and TTL, its jobs.
+    const env = environmentOf(deps, request);
     const branchHead = await deps.vcs.branchHead(request.branch);
     // Who made the change is read from GitLab at every click; not knowing is a refusal.
     let changers: Changers;
@@ -48,7 +51,7 @@ export async function approve(deps: BotDeps, click: Click): Promise<void> {
         : click.planJobId === null || click.planJobId !== request.planJobId
           ? STALE_PLAN
           : judgeApproval(
-            { approvers: await approvers(deps), required: deps.settings.requiredApprovals, ttlMs: deps.settings.approvalTtlMs },
+            { approvers: await approvers(deps, env), required: env.approvals.required, ttlMs: env.approvals.ttlMs },
             {
               request,
               clicker: click.user,
@@ -61,9 +64,11 @@ export async function approve(deps: BotDeps, click: Click): Promise<void> {
           );
     if (!verdict.ok) return refuse(deps, click, verdict.code, verdict.reason);
     // The bot's own verdict on the plan it would deploy, read again now: whatever the message showed.
-    const facts = await readPipeline(deps, click.pipelineId);
+    const facts = await readPipeline(deps, click.pipelineId, env.jobs);
     // The plan job may have run again since the last sync: that plan is not the one shown.
-    if (facts.jobsByName.get(PLAN_JOB)?.id !== click.planJobId) return refuse(deps, click, STALE_PLAN.code, STALE_PLAN.reason);
+    if (envJob(facts, 'plan')?.id !== click.planJobId) return refuse(deps, click, STALE_PLAN.code, STALE_PLAN.reason);
+    // The job the last approval plays is this environment's deploy job, as GitLab reports it now.
+    if (envJob(facts, 'deploy')?.id !== request.deployJobId) return refuse(deps, click, 'stale_deploy', `the pipeline's ${env.jobs.deploy} job is not the one this request is waiting on; look at the thread`);
     const gate = await judgePipeline(deps, request, facts);
     if (!gate.ok) return refuse(deps, click, 'plan_refused', `Portcullis will not deploy this plan: ${gate.problems.join('; ')}`);
 
@@ -104,7 +109,7 @@ const REJECTABLE: readonly RequestState[] = ['submitted', 'queued', 'planning', 
 
 /** Who may reject: an approver, or the requester withdrawing their own request. */
 export async function mayReject(deps: BotDeps, request: ChangeRequest, user: string): Promise<string | null> {
-  if (request.requester !== user && !(await approvers(deps)).has(user)) return 'only an approver or the requester can reject a request';
+  if (request.requester !== user && !(await approvers(deps, environmentOf(deps, request))).has(user)) return 'only an approver or the requester can reject a request';
   if (!REJECTABLE.includes(request.state)) return `the request is ${request.state.replace('_', ' ')}, it can no longer be rejected`;
   return null;
 }

@@ -1,5 +1,6 @@
 /** Everything the core needs, passed in once by main (and by tests). */
 import type { PolicySet } from '../compliance/policy.ts';
+import type { Environment, Environments } from '../domain/environment.ts';
 import type { ExistingGroup, ServiceSpec } from '../domain/groups.ts';
 import type { Probe } from '../checks/probe.ts';
 import type { Logger } from '../log.ts';
@@ -25,11 +26,11 @@ export interface BotSettings {
 /** What the post-deploy service checks need; absent, they are skipped. */
 export interface CheckSettings {
   /** groups.json service_ports of a group (empty: nothing to probe). */
-  servicePorts(group: string): Promise<number[]>;
+  servicePorts(group: string, env?: Environment): Promise<number[]>;
   /** groups.json `service` of a group: host name (SNI, Host, certificate name), path, healthy statuses. */
-  service?(group: string): Promise<ServiceSpec | undefined>;
+  service?(group: string, env?: Environment): Promise<ServiceSpec | undefined>;
   /** groups.json `id` / `lookup` of a group made elsewhere, found by it rather than by name. */
-  existing?(group: string): Promise<ExistingGroup | undefined>;
+  existing?(group: string, env?: Environment): Promise<ExistingGroup | undefined>;
   /** Which member addresses may be probed (loopback only against a fake AWS). */
   allowTarget(ip: string): boolean;
   /** How a target is probed (default: Node's trust store with NODE_EXTRA_CA_CERTS). */
@@ -61,8 +62,18 @@ export interface BotDeps {
   vcs: VcsPort;
   chat: ChatPort;
   cloud: CloudPort;
+  /**
+   * AWS as one environment's account and region show it (the bot assuming the
+   * environment's read role); absent, `cloud` serves every environment.
+   */
+  cloudFor?(env: Environment): CloudPort;
   checks?: CheckSettings;
   settings: BotSettings;
+  /**
+   * The environments (the environments file); absent, the one environment `settings`
+   * describes. Read through environments.ts, never directly.
+   */
+  environments?: Environments;
   /** The policies the bot judges every plan with before it offers or plays a deploy (loaded at start, as the image has them). */
   policies: PolicySet;
   log: Logger;

@@ -13,8 +13,10 @@
  */
 import { createHash } from 'node:crypto';
 import type { ChangeRequest } from '../domain/request.ts';
-import { parseRuleFile, RULE_ID_PATTERN, ruleFilePath, RULES_DIR, type RuleFile } from '../domain/rule.ts';
+import { DEFAULT_ENVIRONMENT, ruleFileOf, rulesDirOf, type Environment } from '../domain/environment.ts';
+import { parseRuleFile, RULE_ID_PATTERN, type RuleFile } from '../domain/rule.ts';
 import type { BotDeps } from './deps.ts';
+import { environmentsOf } from './environments.ts';
 import { judgePipeline } from './gate.ts';
 import type { RequestTx } from './lifecycle.ts';
 import type { PipelineFacts } from './pipeline.ts';
@@ -25,8 +27,13 @@ const HASH_LENGTH = 8;
 /** The audit detail of the bot's own approval; the decided approval message shows it. */
 export const AUTO_APPROVAL_DETAIL = 'expired rule revocation, auto-approved';
 
-/** `REV-<rule id>`; a rule id too long for that keeps its head plus a hash of the whole id. */
-export function revocationIdFor(ruleId: string): string {
+/**
+ * `REV-<rule id>` (`REV-<environment>-<rule id>` in a named environment, where another
+ * environment may hold a rule of the same id); a rule id too long for that keeps its
+ * head plus a hash of the whole id.
+ */
+export function revocationIdFor(ruleId: string, environment: string = DEFAULT_ENVIRONMENT): string {
+  if (environment !== DEFAULT_ENVIRONMENT) ruleId = `${environment}-${ruleId}`;
   const plain = `${PREFIX}${ruleId}`;
   if (RULE_ID_PATTERN.test(plain)) return plain;
   const hash = createHash('sha256').update(ruleId).digest('hex').slice(0, HASH_LENGTH);
@@ -40,28 +47,30 @@ export function revocationIdFor(ruleId: string): string {
  */
 export async function openDueRevocations(deps: BotDeps): Promise<ChangeRequest[]> {
   const opened: ChangeRequest[] = [];
-  for (const rule of await dueRules(deps)) {
-    const id = revocationIdFor(rule.id);
-    // Checked and recorded with no await between them (recordAndOpen saves synchronously).
-    if (deps.store.requests.get(id)) continue;
-    deps.log.info({ requestId: id, ruleId: rule.id, expiresAt: rule.expires_at }, 'rule expired; opening its revocation');
-    opened.push(await recordAndOpen(deps, { id, kind: 'revocation', rule, requester: null }));
+  for (const env of environmentsOf(deps).list) {
+    for (const rule of await dueRules(deps, env)) {
+      const id = revocationIdFor(rule.id, env.name);
+      // Checked and recorded with no await between them (recordAndOpen saves synchronously).
+      if (deps.store.requests.get(id)) continue;
+      deps.log.info({ requestId: id, ruleId: rule.id, environment: env.name, expiresAt: rule.expires_at }, 'rule expired; opening its revocation');
+      opened.push(await recordAndOpen(deps, { id, kind: 'revocation', environment: env.name, rule, requester: null }));
+    }
   }
   return opened;
 }
 
 /** Rules on the default branch whose expiry has passed and whose revocation is not recorded yet. */
-async function dueRules(deps: BotDeps): Promise<RuleFile[]> {
+async function dueRules(deps: BotDeps, env: Environment): Promise<RuleFile[]> {
   const ref = await deps.vcs.defaultBranch();
   const now = deps.now().getTime();
   const due: RuleFile[] = [];
-  for (const path of await deps.vcs.listFiles(ref, RULES_DIR)) {
+  for (const path of await deps.vcs.listFiles(ref, rulesDirOf(env))) {
     const fileId = /([^/]+)\.json$/.exec(path)?.[1];
     // Terraform keys rules by file name; a revocation already recorded needs no read.
-    if (fileId === undefined || deps.store.requests.get(revocationIdFor(fileId))) continue;
+    if (fileId === undefined || deps.store.requests.get(revocationIdFor(fileId, env.name))) continue;
     const rule = await readRule(deps, ref, path);
     if (rule === null || rule.expires_at === null || Date.parse(rule.expires_at) > now) continue;
-    if (ruleFilePath(rule.id) !== path) {
+    if (ruleFileOf(env, rule.id) !== path) {
       deps.log.warn({ path, ruleId: rule.id }, 'expired rule file is not named after its id; not revoked (its pipeline would refuse it anyway)');
       continue;
     }

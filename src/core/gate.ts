@@ -8,14 +8,13 @@
  */
 import { judgeChanges } from '../compliance/engine.ts';
 import type { ChangeRequest } from '../domain/request.ts';
-import { COMPLIANCE_JOB, PLAN_JOB } from '../domain/request.ts';
 import { GROUP_ID_PATTERN, rulePeer, type Peer, type RuleFile } from '../domain/rule.ts';
 import { groupIdsOf } from '../plan/group-ids.ts';
 import { describeChange } from '../plan/describe.ts';
 import type { RuleChange } from '../plan/rule-views.ts';
 import { formatCounts, type PlanAnalysis } from '../plan/summary.ts';
 import type { BotDeps } from './deps.ts';
-import type { PipelineFacts } from './pipeline.ts';
+import { envJob, type PipelineFacts } from './pipeline.ts';
 
 export type GateVerdict = { ok: true } | { ok: false; problems: string[] };
 
@@ -24,8 +23,9 @@ const MAX_PROBLEMS = 10;
 
 export async function judgePipeline(deps: Pick<BotDeps, 'policies'>, request: ChangeRequest, facts: PipelineFacts): Promise<GateVerdict> {
   const problems: string[] = [];
-  const compliance = facts.jobsByName.get(COMPLIANCE_JOB);
-  const planJob = facts.jobsByName.get(PLAN_JOB);
+  const compliance = envJob(facts, 'compliance');
+  const planJob = envJob(facts, 'plan');
+  problems.push(...otherEnvironments(facts));
   if (!compliance) problems.push('the pipeline has no compliance job');
   else if (compliance.status !== 'success') problems.push(`the pipeline's compliance job did not pass (it is ${compliance.status})`);
   // GitLab numbers jobs in the order it creates them: a compliance job older than the plan
@@ -42,6 +42,17 @@ export async function judgePipeline(deps: Pick<BotDeps, 'policies'>, request: Ch
   for (const v of report.violations) problems.push(`policy ${v.policy}: ${v.message} (${v.rule})`);
   if (request.rule !== null && request.kind !== 'external') problems.push(...notTheRequest(analysis, request.kind, request.rule));
   return problems.length === 0 ? { ok: true } : refuse(problems);
+}
+
+/**
+ * A pipeline that plans any environment but the request's: its change touches several
+ * environments, and each must be approved by its own approvers, in a pipeline of its own.
+ * So nothing of it is deployed on this approval, not even the request's part.
+ */
+function otherEnvironments(facts: Pick<PipelineFacts, 'jobs' | 'envJobs'>): string[] {
+  const others = [...new Set(facts.jobs.map((j) => j.name).filter((name) => /^plan(:|$)/.test(name) && name !== facts.envJobs.plan))];
+  if (others.length === 0) return [];
+  return [`the pipeline also plans another environment (${others.join(', ')}): a change must touch one environment only, so that each is approved by its own approvers; split it`];
 }
 
 function refuse(problems: string[]): GateVerdict {

@@ -5,14 +5,15 @@
  * can be large, and everyone else is served fresh the moment they open the tab anyway.
  */
 import { isExpired } from '../domain/approval.ts';
-import { DEPLOY_JOB, type ChangeRequest } from '../domain/request.ts';
+import type { ChangeRequest } from '../domain/request.ts';
 import { homeView, type AwaitingApproval, type HomeInput, type RecentChange } from '../slack/blocks/home.ts';
 import type { RequestLinks } from '../slack/blocks/request.ts';
 import { approvers } from './approvers.ts';
 import { changersOf } from './changers.ts';
 import type { BotDeps } from './deps.ts';
+import { environmentOf, environmentsOf } from './environments.ts';
 import type { Store } from './ports.ts';
-import { readPipeline } from './pipeline.ts';
+import { envJob, readPipeline } from './pipeline.ts';
 
 /** Deployed changes shown under "Recent changes". */
 export const RECENT_SHOWN = 10;
@@ -21,7 +22,8 @@ type Links = RequestLinks & { jobUrl: string | null };
 
 /** What every Home is built from, read once however many Homes are published. */
 interface Board {
-  approvers: ReadonlySet<string>;
+  /** Approvers by environment: one may approve only the requests of an environment they approve. */
+  approvers: ReadonlyMap<string, ReadonlySet<string>>;
   open: ChangeRequest[];
   recent: RecentChange[];
   links: ReadonlyMap<string, Links>;
@@ -49,8 +51,8 @@ function recentChanges(store: Store): RecentChange[] {
 async function linksOf(deps: BotDeps, request: ChangeRequest): Promise<Links | null> {
   if (request.pipelineId === null) return null;
   try {
-    const [facts, mr] = await Promise.all([readPipeline(deps, request.pipelineId), deps.vcs.findMergeRequest(request.branch)]);
-    return { pipelineUrl: facts.pipeline.webUrl, mergeRequestUrl: mr?.webUrl ?? null, jobUrl: facts.jobsByName.get(DEPLOY_JOB)?.webUrl ?? null };
+    const [facts, mr] = await Promise.all([readPipeline(deps, request.pipelineId, environmentOf(deps, request).jobs), deps.vcs.findMergeRequest(request.branch)]);
+    return { pipelineUrl: facts.pipeline.webUrl, mergeRequestUrl: mr?.webUrl ?? null, jobUrl: envJob(facts, 'deploy')?.webUrl ?? null };
   } catch (err) {
     deps.log.warn({ requestId: request.id, err: (err as Error).message }, 'home: links not shown, GitLab did not answer');
     return null;
@@ -60,11 +62,16 @@ async function linksOf(deps: BotDeps, request: ChangeRequest): Promise<Links | n
 async function loadBoard(deps: BotDeps): Promise<Board> {
   const open = deps.store.requests.open();
   const waiting = open.filter((r) => r.state === 'awaiting_approval');
-  const [who, links, changers] = await Promise.all([approvers(deps), Promise.all(waiting.map((r) => linksOf(deps, r))), Promise.all(waiting.map((r) => changersFor(deps, r)))]);
+  const envs = environmentsOf(deps).list;
+  const [who, links, changers] = await Promise.all([
+    Promise.all(envs.map(async (env) => [env.name, await approvers(deps, env)] as const)),
+    Promise.all(waiting.map((r) => linksOf(deps, r))),
+    Promise.all(waiting.map((r) => changersFor(deps, r))),
+  ]);
   const byId = new Map<string, Links>();
   waiting.forEach((r, i) => links[i] && byId.set(r.id, links[i]));
   const changersById = new Map(waiting.map((r, i) => [r.id, changers[i]!] as const));
-  return { approvers: who, open, recent: recentChanges(deps.store), links: byId, changers: changersById };
+  return { approvers: new Map(who), open, recent: recentChanges(deps.store), links: byId, changers: changersById };
 }
 
 /** Who changed a waiting request; when GitLab or Slack cannot say, only its requester (an Approve click reads it again). */
@@ -79,11 +86,12 @@ async function changersFor(deps: BotDeps, request: ChangeRequest): Promise<Reado
 
 /** The same rules as an Approve click (judgeApproval), minus the branch head: only what can be shown. */
 function awaitingApprovalOf(deps: BotDeps, board: Board, user: string): AwaitingApproval[] {
-  if (!board.approvers.has(user)) return [];
   const now = deps.now();
+  const envs = environmentsOf(deps);
   return board.open
-    .filter((r) => r.state === 'awaiting_approval' && r.requester !== user && !board.changers.get(r.id)?.has(user) && !isExpired(r, deps.settings.approvalTtlMs, now))
-    .map((request) => ({ request, approvedBy: deps.store.approvals.list(request.id) }))
+    .filter((r) => r.state === 'awaiting_approval' && board.approvers.get(r.environment)?.has(user) && r.requester !== user && !board.changers.get(r.id)?.has(user))
+    .filter((r) => { const env = envs.get(r.environment); return env !== undefined && !isExpired(r, env.approvals.ttlMs, now); })
+    .map((request) => ({ request, approvedBy: deps.store.approvals.list(request.id), requiredApprovals: envs.get(request.environment)!.approvals.required }))
     .filter(({ approvedBy }) => !approvedBy.includes(user));
 }
 
@@ -118,7 +126,7 @@ export async function refreshHomes(deps: BotDeps, request: ChangeRequest): Promi
   if (open.length === 0) return;
   try {
     const board = await loadBoard(deps);
-    const concerned = open.filter((u) => request.state === 'deployed' || u === request.requester || board.approvers.has(u));
+    const concerned = open.filter((u) => request.state === 'deployed' || u === request.requester || board.approvers.get(request.environment)?.has(u) === true);
     for (const user of concerned) {
       await publish(deps, board, user).catch((err: unknown) => deps.log.warn({ user, requestId: request.id, err: (err as Error).message }, 'home: publish failed'));
     }

@@ -13,7 +13,8 @@
  * messages) nor anything that reads the raw text finds a mention, reference or link.
  */
 import { requestTitle, type ChangeRequest } from '../domain/request.ts';
-import { ruleFilePath, serializeRuleFile, type RuleFile } from '../domain/rule.ts';
+import { DEFAULT_ENVIRONMENT, environmentDir, ruleFileOf } from '../domain/environment.ts';
+import { serializeRuleFile, type RuleFile } from '../domain/rule.ts';
 import type { FileAction } from './ports.ts';
 
 export interface GitLabChange {
@@ -59,47 +60,55 @@ export function markdownCode(text: string): string {
 
 /** The commit and merge request of a request (a rule to add) or a revocation (a rule to remove). */
 export function gitLabChange(request: ChangeRequest, rule: RuleFile, requesterName?: string): GitLabChange {
-  const path = ruleFilePath(rule.id);
+  // The rule file lives in the request's environment's folder, and only there.
+  const path = ruleFileOf({ dir: environmentDir(request.environment) }, rule.id);
   if (request.kind === 'revocation') {
     return {
       commitMessage: `${requestTitle(request)}\n\nRule ${rule.id} expired at ${rule.expires_at}; revocation opened by Portcullis.`,
       action: { action: 'delete', path },
       title: `${requestTitle(request)} (${rule.id} expired)`,
-      description: revocationDescription(rule),
+      description: revocationDescription(rule, path, request.environment),
     };
   }
   return {
     commitMessage: `${requestTitle(request)}\n\nRequested from Slack by ${inertText(rule.requester)}.`,
     action: { action: 'create', path, content: serializeRuleFile(rule) },
     title: `${requestTitle(request)} (for ${inertText(requesterName ?? rule.requester)})`,
-    description: mergeRequestDescription(rule, requesterName),
+    description: mergeRequestDescription(rule, path, request.environment, requesterName),
   };
 }
 
 /** GitLab Markdown; the Slack id is kept so the bot (and a reader) can find the person. */
-function mergeRequestDescription(rule: RuleFile, requesterName?: string): string {
+function mergeRequestDescription(rule: RuleFile, path: string, environment: string, requesterName?: string): string {
   return [
     `Requested from Slack by ${markdownCode(requesterName ?? rule.requester)} (Slack user ${markdownCode(rule.requester)}) with /sg-request.`,
     '',
+    ...environmentLine(environment),
     `- Justification: ${markdownCode(rule.description)}`,
     `- Ticket: ${rule.ticket === null ? 'none' : markdownCode(rule.ticket)}`,
     `- Expires: ${rule.expires_at ?? 'never'}`,
-    `- Rule file: \`${ruleFilePath(rule.id)}\``,
+    `- Rule file: \`${path}\``,
     '',
     'The pipeline checks the policy and plans the change; the deploy job is approved in Slack.',
   ].join('\n');
 }
 
 /** Why the bot removes a rule, for the reviewer of its merge request. */
-function revocationDescription(rule: RuleFile): string {
+function revocationDescription(rule: RuleFile, path: string, environment: string): string {
   return [
     `Rule \`${rule.id}\` expired at ${rule.expires_at}; Portcullis opened this merge request to remove it.`,
     '',
+    ...environmentLine(environment),
     `- Originally requested by: Slack user ${markdownCode(rule.requester)}`,
     `- Justification: ${markdownCode(rule.description)}`,
     `- Ticket: ${rule.ticket === null ? 'none' : markdownCode(rule.ticket)}`,
-    `- Rule file removed: \`${ruleFilePath(rule.id)}\``,
+    `- Rule file removed: \`${path}\``,
     '',
     'The pipeline plans the removal; the deploy job is approved in Slack.',
   ].join('\n');
+}
+
+/** The environment, named when there are several (a name is a checked slug: nothing to escape). */
+function environmentLine(environment: string): string[] {
+  return environment === DEFAULT_ENVIRONMENT ? [] : [`- Environment: \`${environment}\``];
 }

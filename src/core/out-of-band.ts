@@ -4,7 +4,6 @@
  * audit trail, naming who played it as GitLab says; the thread and the channel then show
  * it, and its merge request is not merged by the bot.
  */
-import { DEPLOY_JOB } from '../domain/request.ts';
 import type { BotDeps } from './deps.ts';
 import { markDone, markedDone } from './markers.ts';
 import type { PipelineFacts } from './pipeline.ts';
@@ -18,17 +17,23 @@ export interface OutOfBandDeploy {
   at: string;
 }
 
-/** Marks the pipeline's deploy as played outside Slack when it was; true the first time. */
+/** Any environment's deploy job: `deploy`, `deploy:<environment>`. */
+const DEPLOY_JOB_NAME = /^deploy(:|$)/;
+
+/**
+ * Marks the pipeline's deploy as played outside Slack when it was; true the first time.
+ * Every environment's deploy job counts, not only the request's: a deploy of another
+ * environment played in this pipeline went around that environment's approvers.
+ */
 export function noteOutOfBandDeploy(deps: BotDeps, requestId: string, facts: PipelineFacts): boolean {
-  const deploy = facts.jobsByName.get(DEPLOY_JOB);
-  if (!deploy || !PLAYED.has(deploy.status)) return false;
   const marker = { kind: 'out-of-band', pipelineId: facts.pipeline.id } as const;
   if (markedDone(deps, requestId, marker)) return false;
-  const playedByBot = deps.store.audit.list(requestId).some((e) => e.action === 'play' && e.outcome === 'ok' && e.detail === `job ${deploy.id}`);
-  if (playedByBot) return false;
+  const plays = deps.store.audit.list(requestId).filter((e) => e.action === 'play' && e.outcome === 'ok');
+  const deploy = facts.jobs.find((j) => DEPLOY_JOB_NAME.test(j.name) && PLAYED.has(j.status) && !plays.some((e) => e.detail === `job ${j.id}`));
+  if (!deploy) return false;
   const by = deploy.user?.username ?? null;
   markDone(deps, requestId, marker, 'error', by ?? '');
-  deps.log.error({ requestId, jobId: deploy.id, playedBy: by }, 'the deploy job ran without an approval recorded by Portcullis');
+  deps.log.error({ requestId, jobId: deploy.id, job: deploy.name, playedBy: by }, 'the deploy job ran without an approval recorded by Portcullis');
   return true;
 }
 

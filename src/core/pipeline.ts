@@ -4,7 +4,7 @@
  * Each sync reads the pipeline once; an artifact is fetched the first time someone asks
  * for it and kept for the rest of that sync.
  */
-import { COMPLIANCE_JOB, PLAN_JOB } from '../domain/request.ts';
+import { DEFAULT_ENVIRONMENT, environmentJobs, type EnvironmentJobs } from '../domain/environment.ts';
 import type { ComplianceReport } from '../compliance/engine.ts';
 import { analysePlan, type PlanAnalysis } from '../plan/summary.ts';
 import type { BotDeps } from './deps.ts';
@@ -22,6 +22,13 @@ export interface PipelineFacts {
   pipeline: PipelineInfo;
   jobs: JobInfo[];
   jobsByName: ReadonlyMap<string, JobInfo>;
+  /**
+   * The jobs of the environment this view is for (the request's): the plan, compliance
+   * and deploy jobs below, and the artifacts read, are that environment's and no other's.
+   */
+  envJobs: EnvironmentJobs;
+  /** The same pipeline seen for another environment's jobs (artifacts read once per environment). */
+  forEnvironment(jobs: EnvironmentJobs): PipelineFacts;
   /** plan.json of the plan job, once it succeeded; read from GitLab at most once. */
   plan(): Promise<PlanArtifact>;
   /** compliance.json of the compliance job, once it finished; null when absent or not JSON. */
@@ -30,18 +37,34 @@ export interface PipelineFacts {
 
 const FINISHED = new Set(['success', 'failed']);
 
-export async function readPipeline(deps: BotDeps, pipelineId: number): Promise<PipelineFacts> {
+/** The pipeline as GitLab reports it now, seen for one environment's jobs (by default the single environment's). */
+export async function readPipeline(deps: BotDeps, pipelineId: number, envJobs: EnvironmentJobs = environmentJobs(DEFAULT_ENVIRONMENT)): Promise<PipelineFacts> {
   const [pipeline, jobs] = await Promise.all([deps.vcs.getPipeline(pipelineId), deps.vcs.listPipelineJobs(pipelineId)]);
   const jobsByName = new Map(jobs.map((j) => [j.name, j]));
-  let plan: Promise<PlanArtifact> | undefined;
-  let report: Promise<ComplianceReport | null> | undefined;
-  return {
-    pipeline,
-    jobs,
-    jobsByName,
-    plan: () => (plan ??= readPlanArtifact(deps, jobsByName.get(PLAN_JOB))),
-    complianceReport: () => (report ??= readComplianceReport(deps, jobsByName.get(COMPLIANCE_JOB))),
+  const views = new Map<string, PipelineFacts>();
+  const view = (env: EnvironmentJobs): PipelineFacts => {
+    const known = views.get(env.plan);
+    if (known) return known;
+    let plan: Promise<PlanArtifact> | undefined;
+    let report: Promise<ComplianceReport | null> | undefined;
+    const made: PipelineFacts = {
+      pipeline,
+      jobs,
+      jobsByName,
+      envJobs: env,
+      forEnvironment: view,
+      plan: () => (plan ??= readPlanArtifact(deps, jobsByName.get(env.plan))),
+      complianceReport: () => (report ??= readComplianceReport(deps, jobsByName.get(env.compliance))),
+    };
+    views.set(env.plan, made);
+    return made;
   };
+  return view(envJobs);
+}
+
+/** The view's plan, compliance or deploy job, when the pipeline has it. */
+export function envJob(facts: Pick<PipelineFacts, 'envJobs' | 'jobsByName'>, which: keyof EnvironmentJobs): JobInfo | undefined {
+  return facts.jobsByName.get(facts.envJobs[which]);
 }
 
 async function readPlanArtifact(deps: BotDeps, job: JobInfo | undefined): Promise<PlanArtifact> {

@@ -17,7 +17,7 @@ import { showParent, showSubmitFailure } from './thread.ts';
 const HOLDS_STATE: ReadonlySet<RequestState> = new Set(['submitted', 'planning', 'awaiting_approval', 'deploying']);
 
 /**
- * Whether a request holds the state. Pipelines the bot did not start (a person's push, the
+ * Whether a request holds its environment's state. Pipelines the bot did not start (a person's push, the
  * default branch after a merge) do not: they may wait at their manual deploy forever and
  * would block the queue. Terraform itself keeps them from applying over a request: the
  * state is locked during apply and a saved plan made against an older state is refused.
@@ -30,6 +30,8 @@ function holdsState(r: ChangeRequest): boolean {
 export interface NewRequest {
   id: string;
   kind: 'request' | 'revocation';
+  /** The environment whose state, folder and approvers it uses. */
+  environment: string;
   rule: RuleFile;
   /** Slack user id of the person asking; null when the bot asks (a revocation). */
   requester: string | null;
@@ -42,7 +44,8 @@ export interface NewRequest {
  * failures are reported in its thread and leave it `failed`.
  */
 export async function recordAndOpen(deps: BotDeps, fresh: NewRequest, requesterName?: string): Promise<ChangeRequest> {
-  const queued = deps.store.requests.open().some((r) => r.state === 'queued' || holdsState(r));
+  // One queue per Terraform state, that is per environment: another environment's request never holds this one up.
+  const queued = deps.store.requests.open().some((r) => r.environment === fresh.environment && (r.state === 'queued' || holdsState(r)));
   const request = newChangeRequest({ ...fresh, state: queued ? 'queued' : 'submitted', at: deps.now().toISOString() });
   const note = { actor: fresh.requester ?? 'bot', action: 'submit', outcome: 'ok', detail: queued ? 'queued' : 'submitted' } as const;
   await withNewRequest(deps, request, note, async (tx) => {
@@ -58,11 +61,19 @@ export async function recordAndOpen(deps: BotDeps, fresh: NewRequest, requesterN
  * it, or null when there is nothing to start (or the state is still held).
  */
 export async function startNextQueued(deps: BotDeps): Promise<ChangeRequest | null> {
-  const next = deps.store.requests.open().find((r) => r.state === 'queued');
-  if (!next) return null;
+  const open = deps.store.requests.open();
+  // The oldest queued request of every environment whose state is free.
+  const heads = [...new Map(open.filter((r) => r.state === 'queued').reverse().map((r) => [r.environment, r])).values()].reverse();
+  let first: ChangeRequest | null = null;
+  for (const next of heads) first ??= await startQueued(deps, next);
+  return first;
+}
+
+async function startQueued(deps: BotDeps, next: ChangeRequest): Promise<ChangeRequest | null> {
   const started = await withRequest(deps, next.id, async (tx) => {
     // Checked again under the lock; the compare-and-set makes two concurrent callers start it once.
-    if (deps.store.requests.open().some(holdsState) || !tx.transition('queued', 'submitted')) return false;
+    const held = deps.store.requests.open().some((r) => r.environment === next.environment && holdsState(r));
+    if (held || !tx.transition('queued', 'submitted')) return false;
     deps.log.info({ requestId: next.id }, 'starting a queued request');
     await showParent(deps, tx.current(), {});
     await openInGitLab(deps, tx);

@@ -7,11 +7,12 @@
  * for approval, and rules whose own expiry has passed get their revocation opened.
  */
 import { isExpired } from '../domain/approval.ts';
-import { DEPLOY_JOB, type ChangeRequest } from '../domain/request.ts';
+import type { ChangeRequest } from '../domain/request.ts';
 import type { BotDeps } from './deps.ts';
 import { openDueRevocations } from './expiry.ts';
 import { withRequest } from './lifecycle.ts';
-import { readPipeline } from './pipeline.ts';
+import { envJob, readPipeline } from './pipeline.ts';
+import { environmentOf } from './environments.ts';
 import { resumeOpening } from './queue.ts';
 import { syncPipeline } from './sync.ts';
 
@@ -31,7 +32,7 @@ export const INBOX_MEMORY_MS = 30 * 24 * 3600_000;
 export async function reconcileOnce(deps: BotDeps): Promise<void> {
   for (const request of deps.store.requests.open()) {
     try {
-      if (request.state === 'awaiting_approval' && isExpired(request, deps.settings.approvalTtlMs, deps.now())) await expire(deps, request);
+      if (request.state === 'awaiting_approval' && isExpired(request, environmentOf(deps, request).approvals.ttlMs, deps.now())) await expire(deps, request);
       // A request still being opened (or whose opening a stop cut short) is resumeOpening's.
       if (request.state === 'submitted') continue;
       const pipelineId = request.pipelineId ?? (await deps.vcs.listBranchPipelines(request.branch)).find((p) => p.source !== 'parent_pipeline')?.id;
@@ -56,7 +57,7 @@ export async function reconcileOnce(deps: BotDeps): Promise<void> {
 
 async function expire(deps: BotDeps, request: ChangeRequest): Promise<void> {
   await withRequest(deps, request.id, async (tx) => {
-    const audit = { actor: 'bot', action: 'expire', outcome: 'ok', detail: `no decision within ${deps.settings.approvalTtlMs} ms` } as const;
+    const audit = { actor: 'bot', action: 'expire', outcome: 'ok', detail: `no decision within ${environmentOf(deps, request).approvals.ttlMs} ms` } as const;
     if (!tx.transition('awaiting_approval', 'expired', { audit })) return;
     // Nobody may approve it now: free the pipeline rather than leave a manual job waiting.
     if (request.pipelineId !== null) await deps.vcs.cancelPipeline(request.pipelineId);
@@ -77,7 +78,7 @@ async function unstickDeploy(deps: BotDeps, id: string): Promise<void> {
     // The approval that moved it to deploying is the last one audited (syncs touch updatedAt).
     const approvedAt = deps.store.audit.list(id).findLast((e) => e.action === 'approve' && e.outcome === 'ok')?.at ?? request.updatedAt;
     if (deps.now().getTime() - Date.parse(approvedAt) < timeoutMs) return;
-    const deploy = (await readPipeline(deps, request.pipelineId)).jobsByName.get(DEPLOY_JOB);
+    const deploy = envJob(await readPipeline(deps, request.pipelineId, environmentOf(deps, request).jobs), 'deploy');
     if (deploy?.status !== 'manual') return;
     const audit = { actor: 'bot', action: 'play', outcome: 'error', detail: `the deploy job was still not played ${Math.round(timeoutMs / 1000)} s after the approval; waiting for approval again` } as const;
     if (!tx.transition('deploying', 'awaiting_approval', { audit, patch: { awaitingSince: deps.now().toISOString() } })) return;

@@ -10,9 +10,11 @@ import { proposedRuleChange } from '../compliance/request.ts';
 import { InputError } from '../domain/errors.ts';
 import type { ChangeRequest, RequestInput } from '../domain/request.ts';
 import type { GroupSettings } from '../domain/groups.ts';
-import { peerFields, rulePeer, ruleFileSchema, RULES_DIR, type Peer, type RuleFile } from '../domain/rule.ts';
+import { rulesDirOf } from '../domain/environment.ts';
+import { peerFields, rulePeer, ruleFileSchema, type Peer, type RuleFile } from '../domain/rule.ts';
 import { locateGroup } from '../checks/locate.ts';
 import type { BotDeps } from './deps.ts';
+import { cloudOf, environmentsOf, UnknownEnvironmentError } from './environments.ts';
 import type { CloudRule } from './ports.ts';
 import { recordAndOpen } from './queue.ts';
 
@@ -22,7 +24,7 @@ export interface Submission {
   requester: string;
   /** Their Slack name, for the merge request (the id alone means little in GitLab). */
   requesterName?: string;
-  /** groups.json as read, so groups made elsewhere are found by their id or lookup. */
+  /** The environment's groups.json as read, so groups made elsewhere are found by their id or lookup. */
   groups?: ReadonlyMap<string, GroupSettings>;
 }
 
@@ -70,14 +72,15 @@ function livePeer(r: CloudRule): Peer {
 async function resolvePeer(deps: BotDeps, input: RequestInput, groups: ReadonlyMap<string, GroupSettings>): Promise<Peer> {
   const { peer } = input;
   if (peer.kind === 'cidr') return peer;
+  const cloud = cloudIn(deps, input);
   try {
     if (peer.kind === 'prefix_list') {
-      if (!(await deps.cloud.findPrefixList(peer.value))) throw new UnknownPeerError(`the prefix list ${peer.value} does not exist in AWS`);
+      if (!(await cloud.findPrefixList(peer.value))) throw new UnknownPeerError(`the prefix list ${peer.value} does not exist in AWS`);
       return peer;
     }
-    const target = await locateGroup(deps.cloud, input.group, groups.get(input.group));
+    const target = await locateGroup(cloud, input.group, groups.get(input.group));
     if (!target) throw new UnknownPeerError(`${input.group} does not exist in AWS yet, so a group peer cannot be checked against it; deploy the group first`);
-    const found = groups.has(peer.value) ? await locateGroup(deps.cloud, peer.value, groups.get(peer.value), target.vpcId) : await deps.cloud.findGroup(peer.value);
+    const found = groups.has(peer.value) ? await locateGroup(cloud, peer.value, groups.get(peer.value), target.vpcId) : await cloud.findGroup(peer.value);
     if (!found) throw new UnknownPeerError(`the security group ${peer.value} does not exist in AWS`);
     if (found.vpcId !== target.vpcId || found.ownerId !== target.ownerId) {
       throw new UnknownPeerError(`the security group ${peer.value} is in ${found.vpcId} of account ${found.ownerId}, not in ${target.vpcId} of ${target.ownerId} with ${input.group}`);
@@ -100,12 +103,13 @@ async function refuseDuplicate(deps: BotDeps, input: RequestInput, awsPeer: Peer
     direction === input.direction && protocol === input.protocol && port(from) === input.fromPort && port(to) === input.toPort;
   const open = deps.store.requests
     .open()
-    .find((r) => r.kind === 'request' && r.rule?.group === input.group && same(r.rule.direction, r.rule.protocol, r.rule.from_port, r.rule.to_port) && samePeer(rulePeer(r.rule), input.peer));
+    .find((r) => r.kind === 'request' && r.environment === input.environment && r.rule?.group === input.group && same(r.rule.direction, r.rule.protocol, r.rule.from_port, r.rule.to_port) && samePeer(rulePeer(r.rule), input.peer));
   if (open) throw new DuplicateRuleError(`${open.id} already asks for exactly this rule; follow it in its thread`);
   let live: CloudRule[];
   try {
-    const group = await locateGroup(deps.cloud, input.group, groups.get(input.group));
-    live = group ? await deps.cloud.groupRules(group.groupId) : [];
+    const cloud = cloudIn(deps, input);
+    const group = await locateGroup(cloud, input.group, groups.get(input.group));
+    live = group ? await cloud.groupRules(group.groupId) : [];
   } catch (err) {
     deps.log.warn({ err, group: input.group }, 'reading live rules to spot a duplicate failed; not checked');
     return;
@@ -124,11 +128,19 @@ export async function submitRequest(deps: BotDeps, submission: Submission): Prom
   const awsPeer = await resolvePeer(deps, submission.input, groups);
   await refuseDuplicate(deps, submission.input, awsPeer, groups);
   const ref = await deps.vcs.defaultBranch();
-  const inGit = await deps.vcs.listFiles(ref, RULES_DIR);
+  // Ids are unique across environments: every environment's rules folder is counted.
+  const inGit = (await Promise.all(environmentsOf(deps).list.map((env) => deps.vcs.listFiles(ref, rulesDirOf(env))))).flat();
   // From here to the save in recordAndOpen nothing awaits: the id, the queue decision and the row are one step.
   const id = nextRequestId(deps, inGit);
   const rule = ruleOf(id, submission, deps.now().toISOString());
-  return recordAndOpen(deps, { id, kind: 'request', rule, requester: submission.requester }, submission.requesterName);
+  return recordAndOpen(deps, { id, kind: 'request', environment: submission.input.environment, rule, requester: submission.requester }, submission.requesterName);
+}
+
+/** AWS in the account of the environment asked for; an environment not configured is refused. */
+function cloudIn(deps: BotDeps, input: RequestInput) {
+  const env = environmentsOf(deps).get(input.environment);
+  if (!env) throw new UnknownEnvironmentError(`there is no environment "${input.environment}"`);
+  return cloudOf(deps, env);
 }
 
 function nextRequestId(deps: BotDeps, pathsInGit: readonly string[]): string {

@@ -4,13 +4,15 @@
  * creates the request it belongs to, derives the request's state and converges the
  * request's Slack thread. Running it twice changes nothing.
  */
-import { DEPLOY_JOB, FINAL_STATES, PLAN_JOB, newChangeRequest, requestIdOfBranch, stateFromPipeline, type ChangeRequest } from '../domain/request.ts';
-import { parseRuleFile, ruleFilePath, type RuleFile } from '../domain/rule.ts';
+import { ruleFileOf, type Environment } from '../domain/environment.ts';
+import { FINAL_STATES, newChangeRequest, requestIdOfBranch, stateFromPipeline, type ChangeRequest } from '../domain/request.ts';
+import { parseRuleFile, type RuleFile } from '../domain/rule.ts';
 import type { BotDeps } from './deps.ts';
+import { environmentOf, environmentsOf } from './environments.ts';
 import { autoApproveRevocation } from './expiry.ts';
 import { withNewRequest, withRequest, type RequestTx } from './lifecycle.ts';
 import { noteOutOfBandDeploy } from './out-of-band.ts';
-import { readPipeline, type PipelineFacts } from './pipeline.ts';
+import { envJob, readPipeline, type PipelineFacts } from './pipeline.ts';
 import { renderThread } from './thread.ts';
 
 /**
@@ -28,13 +30,19 @@ async function requestFor(deps: BotDeps, facts: PipelineFacts): Promise<{ known:
   const id = requestIdOfBranch(facts.pipeline.ref);
   const byBranch = id === null ? undefined : deps.store.requests.get(id);
   if (byBranch) return { known: byBranch };
-  // Not a Portcullis pipeline (no deploy job): nothing to follow.
-  if (!facts.jobsByName.has(DEPLOY_JOB)) return null;
-  const rule = id === null ? null : await ruleOnBranch(deps, id, facts.pipeline.sha);
-  if (!rule && !(await worthFollowing(facts))) return null;
+  // The environments it deploys. None: not a Portcullis pipeline, nothing to follow. Several:
+  // followed as the first one's, and the gate refuses it (a change must touch one only).
+  const envs = environmentsOf(deps).list.filter((e) => facts.jobsByName.has(e.jobs.deploy));
+  const env = envs[0];
+  if (!env) return null;
+  const found = id === null ? null : await ruleOnBranch(deps, id, facts.pipeline.sha, envs);
+  const rule = found?.rule ?? null;
+  const environment = found?.env ?? env;
+  if (!rule && !(await worthFollowing(facts.forEnvironment(environment.jobs)))) return null;
   const created = newChangeRequest({
     id: rule?.id ?? `PL-${facts.pipeline.id}`,
     kind: rule ? 'request' : 'external',
+    environment: environment.name,
     state: 'planning',
     rule,
     // Only a request the bot opened itself has a requester: the one it recorded.
@@ -63,23 +71,30 @@ async function worthFollowing(facts: PipelineFacts): Promise<boolean> {
   return counts.add + counts.change + counts.destroy + counts.replace > 0;
 }
 
-async function ruleOnBranch(deps: BotDeps, id: string, sha: string): Promise<RuleFile | null> {
-  const text = await deps.vcs.readFile(sha, ruleFilePath(id));
-  if (text === null) return null;
-  try {
-    return parseRuleFile(text, ruleFilePath(id));
-  } catch (err) {
-    deps.log.warn({ requestId: id, err: (err as Error).message }, 'rule file on the branch does not parse; following the pipeline as external');
-    return null;
+/** The request's rule file on its branch, in the folder of the first environment the pipeline deploys that has it. */
+async function ruleOnBranch(deps: BotDeps, id: string, sha: string, envs: readonly Environment[]): Promise<{ rule: RuleFile; env: Environment } | null> {
+  for (const env of envs) {
+    const path = ruleFileOf(env, id);
+    const text = await deps.vcs.readFile(sha, path);
+    if (text === null) continue;
+    try {
+      return { rule: parseRuleFile(text, path), env };
+    } catch (err) {
+      deps.log.warn({ requestId: id, err: (err as Error).message }, 'rule file on the branch does not parse; following the pipeline as external');
+      return null;
+    }
   }
+  return null;
 }
 
 export async function syncPipeline(deps: BotDeps, pipelineId: number): Promise<ChangeRequest | null> {
-  const facts = await readPipeline(deps, pipelineId);
-  if (facts.pipeline.source === 'parent_pipeline') return null; // a child pipeline is never a request's: its parent is
-  const found = await requestFor(deps, facts);
+  const read = await readPipeline(deps, pipelineId);
+  if (read.pipeline.source === 'parent_pipeline') return null; // a child pipeline is never a request's: its parent is
+  const found = await requestFor(deps, read);
   if (!found) return null;
   const id = 'known' in found ? found.known.id : found.created.id;
+  // From here on the pipeline is seen through the request's environment's jobs only.
+  const facts = read.forEnvironment(environmentOf(deps, 'known' in found ? found.known : found.created).jobs);
   // Every log line about this request carries its id (the worker's logger adds the delivery).
   deps = { ...deps, log: deps.log.child({ requestId: id, pipelineId }) };
   const work = (tx: RequestTx) => converge(deps, tx, facts);
@@ -106,11 +121,11 @@ async function converge(deps: BotDeps, tx: RequestTx, facts: PipelineFacts): Pro
 /** Applies GitLab's view to the stored request and saves it; returns the new record. */
 function adopt(deps: BotDeps, tx: RequestTx, facts: PipelineFacts): ChangeRequest {
   const request = tx.current();
-  const deploy = facts.jobsByName.get(DEPLOY_JOB);
+  const deploy = envJob(facts, 'deploy');
   const newPipeline = request.pipelineId !== facts.pipeline.id;
   // Once decided (deploying, or final), a request keeps the plan job it was decided on.
   const deciding = request.state === 'planning' || request.state === 'awaiting_approval';
-  const latestPlanJob = facts.jobsByName.get(PLAN_JOB)?.id ?? null;
+  const latestPlanJob = envJob(facts, 'plan')?.id ?? null;
   const planJobId = newPipeline || deciding || request.planJobId === null ? latestPlanJob : request.planJobId;
   // The plan job ran again in this pipeline: a new plan, which may differ from the one approved so far.
   const replanned = !newPipeline && request.planJobId !== null && planJobId !== request.planJobId;
@@ -121,7 +136,7 @@ function adopt(deps: BotDeps, tx: RequestTx, facts: PipelineFacts): ChangeReques
   }
   const restart = (newPipeline || replanned) && !FINAL_STATES.has(request.state);
   const base = restart ? { ...request, state: newPipeline ? ('planning' as const) : request.state, awaitingSince: null } : request;
-  const state = stateFromPipeline(base.state, { status: facts.pipeline.status, jobs: facts.jobsByName });
+  const state = stateFromPipeline(base.state, { status: facts.pipeline.status, jobs: facts.jobsByName }, facts.envJobs.deploy);
   const next: ChangeRequest = {
     ...base,
     state,

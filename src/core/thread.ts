@@ -5,7 +5,7 @@
  * `converge` posts or edits only what changed. With the Home tab and the after-deploy
  * report, this is the only part of the core that builds Slack messages.
  */
-import { COMPLIANCE_JOB, DEPLOY_JOB, PLAN_JOB, type ChangeRequest } from '../domain/request.ts';
+import type { ChangeRequest } from '../domain/request.ts';
 import { summarizeAnalysis } from '../plan/summary.ts';
 import { requestParent, type RequestLinks } from '../slack/blocks/request.ts';
 import { pipelineStarted, jobFailed, deployResult, deployedOutsideSlack } from '../slack/blocks/pipeline.ts';
@@ -19,9 +19,10 @@ import { converge } from './converge.ts';
 import { afterDeploy } from './after-deploy.ts';
 import { judgePipeline } from './gate.ts';
 import type { BotDeps } from './deps.ts';
+import { environmentOf } from './environments.ts';
 import { markDone, markedDone } from './markers.ts';
 import { outOfBandDeploy, type OutOfBandDeploy } from './out-of-band.ts';
-import type { PipelineFacts } from './pipeline.ts';
+import { envJob, type PipelineFacts } from './pipeline.ts';
 import type { SlackMessage } from './ports.ts';
 import { topics } from './topics.ts';
 
@@ -29,11 +30,12 @@ const FINISHED = new Set(['success', 'failed']);
 const LOG_TAIL_LINES = 40;
 
 export async function renderThread(deps: BotDeps, request: ChangeRequest, facts: PipelineFacts): Promise<void> {
-  const { pipeline, jobsByName } = facts;
+  const { pipeline } = facts;
+  const env = environmentOf(deps, request);
   const mr = await deps.vcs.findMergeRequest(request.branch);
   const links = { pipelineUrl: pipeline.webUrl, mergeRequestUrl: mr?.webUrl ?? null };
-  const parent = await converge(deps, request.id, topics.parent, { channel: deps.settings.channel }, requestParent(request, links));
-  const thread = { channel: deps.settings.channel, threadTs: parent.ts };
+  const parent = await converge(deps, request.id, topics.parent, { channel: env.channel }, requestParent(request, links));
+  const thread = { channel: env.channel, threadTs: parent.ts };
   const say = (topic: string, message: SlackMessage) => converge(deps, request.id, topic, thread, message);
   // A job's artifacts and log never change once it finished: read them for the first post only.
   const posted = (topic: string) => deps.store.messages.get(request.id, topic) !== undefined;
@@ -42,12 +44,12 @@ export async function renderThread(deps: BotDeps, request: ChangeRequest, facts:
   await say(topics.started(pid), pipelineStarted({ pipelineId: pid, pipelineUrl: pipeline.webUrl, branch: pipeline.ref, sha: pipeline.sha }));
 
   // Keyed on the jobs that made them: a compliance or plan job run again is reported again.
-  const complianceJob = jobsByName.get(COMPLIANCE_JOB);
+  const complianceJob = envJob(facts, 'compliance');
   if (complianceJob && !posted(topics.compliance(pid, complianceJob.id))) {
     const report = await facts.complianceReport();
     if (report) await say(topics.compliance(pid, complianceJob.id), complianceReport(report));
   }
-  const planJob = jobsByName.get(PLAN_JOB);
+  const planJob = envJob(facts, 'plan');
   if (planJob && !posted(topics.plan(pid, planJob.id))) {
     const plan = await facts.plan();
     if (plan.status === 'unreadable') deps.log.warn({ pipelineId: pid, jobId: planJob.id, path: 'plan.json', err: plan.reason }, 'plan.json is not a plan; not shown');
@@ -65,14 +67,14 @@ export async function renderThread(deps: BotDeps, request: ChangeRequest, facts:
     }
   }
 
-  const deploy = jobsByName.get(DEPLOY_JOB);
+  const deploy = envJob(facts, 'deploy');
   const outside = outOfBandDeploy(deps, request.id, pid);
   const approvalTopic = topics.approval(pid, request.planJobId);
   const context: ApprovalContext = {
     pipelineUrl: pipeline.webUrl,
     mergeRequestUrl: mr?.webUrl ?? null,
     jobUrl: deploy?.webUrl ?? null,
-    requiredApprovals: deps.settings.requiredApprovals,
+    requiredApprovals: env.approvals.required,
     approvedBy: deps.store.approvals.list(request.id),
   };
   if (request.state === 'awaiting_approval' && !outside) {
@@ -81,7 +83,7 @@ export async function renderThread(deps: BotDeps, request: ChangeRequest, facts:
     const changers = await shownChangers(deps, request);
     const asked: ApprovalContext = {
       ...context,
-      requiredApprovals: requiredApprovals(deps.settings.requiredApprovals, changers.unmapped.length),
+      requiredApprovals: requiredApprovals(env.approvals.required, changers.unmapped.length),
       changers: { users: [...changers.slackUsers].filter((u) => u !== request.requester), unmapped: changers.unmapped },
     };
     await say(approvalTopic, verdict.ok ? approvalRequest(request, asked) : approvalBlocked(request, verdict.problems, asked));
@@ -96,7 +98,7 @@ export async function renderThread(deps: BotDeps, request: ChangeRequest, facts:
     await say(topics.failedJob(job.id), jobFailed({ jobName: job.name, logTail: tail, jobUrl: job.webUrl }));
   }
   // Raised in the channel, not only in the thread: someone went around the approval.
-  if (outside) await converge(deps, request.id, topics.outOfBandAlert(pid), { channel: deps.settings.channel }, deployedOutsideSlack(request, { by: outside.by, jobUrl: deploy?.webUrl ?? null }));
+  if (outside) await converge(deps, request.id, topics.outOfBandAlert(pid), { channel: env.channel }, deployedOutsideSlack(request, { by: outside.by, jobUrl: deploy?.webUrl ?? null }));
   if (deploy && FINISHED.has(deploy.status)) {
     const succeeded = deploy.status === 'success';
     const after = succeeded ? await afterDeploy(deps, request, pid, mr, thread) : { merged: null, checks: [] };
@@ -140,7 +142,7 @@ export async function retireApproval(deps: BotDeps, request: ChangeRequest, olde
     older.pipelineId === request.pipelineId && request.planJobId !== null
       ? { outcome: 'replanned', at, byJob: request.planJobId }
       : { outcome: 'superseded', at, byPipeline: request.pipelineId };
-  const context = { pipelineUrl: null, mergeRequestUrl: null, jobUrl: null, requiredApprovals: deps.settings.requiredApprovals, approvedBy: [] };
+  const context = { pipelineUrl: null, mergeRequestUrl: null, jobUrl: null, requiredApprovals: environmentOf(deps, request).approvals.required, approvedBy: [] };
   const decided = approvalDecided({ ...request, ...older }, decision, context);
   await converge(deps, request.id, topic, { channel: posted.channel }, decided);
 }
@@ -148,7 +150,7 @@ export async function retireApproval(deps: BotDeps, request: ChangeRequest, olde
 /** Posts or updates the request's parent message; its ts, or null when Slack did not take it (the next sync posts it). */
 export async function showParent(deps: BotDeps, request: ChangeRequest, links: RequestLinks): Promise<string | null> {
   try {
-    return (await converge(deps, request.id, topics.parent, { channel: deps.settings.channel }, requestParent(request, links))).ts;
+    return (await converge(deps, request.id, topics.parent, { channel: environmentOf(deps, request).channel }, requestParent(request, links))).ts;
   } catch (err) {
     deps.log.error({ err, requestId: request.id }, 'posting the request message failed');
     return null;
@@ -159,7 +161,7 @@ export async function showParent(deps: BotDeps, request: ChangeRequest, links: R
 export async function showSubmitFailure(deps: BotDeps, request: ChangeRequest, step: string, reason: string): Promise<void> {
   const parentTs = await showParent(deps, request, {});
   if (parentTs === null) return;
-  await converge(deps, request.id, topics.submitError, { channel: deps.settings.channel, threadTs: parentTs }, submitFailed(step, reason)).catch((e: unknown) =>
+  await converge(deps, request.id, topics.submitError, { channel: environmentOf(deps, request).channel, threadTs: parentTs }, submitFailed(step, reason)).catch((e: unknown) =>
     deps.log.error({ err: e, requestId: request.id }, 'reporting the GitLab failure in Slack failed too'),
   );
 }

@@ -4,6 +4,7 @@
  * `stateFromPipeline`) rather than from the order webhooks arrive in, so duplicated,
  * reordered or missed deliveries converge on the same answer.
  */
+import { DEFAULT_ENVIRONMENT } from './environment.ts';
 import { describePorts } from './protocol.ts';
 import { describePeer, rulePeer, type Direction, type Peer, type RuleFile } from './rule.ts';
 
@@ -35,6 +36,11 @@ export type RequestKind = 'request' | 'revocation' | 'external';
 export interface ChangeRequest {
   id: string;
   kind: RequestKind;
+  /**
+   * The environment it changes (environment.ts): its account, Terraform state, rules
+   * folder, pipeline jobs and approvers. Fixed when the request is recorded.
+   */
+  environment: string;
   state: RequestState;
   /** The rule asked for (null for external pipelines). */
   rule: RuleFile | null;
@@ -60,6 +66,8 @@ export interface ChangeRequest {
 
 /** A validated /sg-request, as the Slack surfaces hand it over. Ports are -1 for protocols without ports. */
 export interface RequestInput {
+  /** A configured environment's name. */
+  environment: string;
   group: string;
   direction: Direction;
   protocol: string;
@@ -76,6 +84,7 @@ export interface RequestInput {
 export interface NewRequestFields {
   id: string;
   kind: RequestKind;
+  environment: string;
   state: RequestState;
   rule: RuleFile | null;
   requester: string | null;
@@ -92,6 +101,7 @@ export function newChangeRequest(f: NewRequestFields): ChangeRequest {
   return {
     id: f.id,
     kind: f.kind,
+    environment: f.environment,
     state: f.state,
     rule: f.rule,
     requester: f.requester,
@@ -107,16 +117,17 @@ export function newChangeRequest(f: NewRequestFields): ChangeRequest {
   };
 }
 
-/** `REQ-12: open tcp/443 from 203.0.113.0/24 to sg-front`, as PLAIN text (commit messages, titles; escape it for Slack). */
+/** `REQ-12: open tcp/443 from 203.0.113.0/24 to sg-front` (`REQ-12 [production]: …` in a named environment), as PLAIN text (commit messages, titles; escape it for Slack). */
 export function requestTitle(request: ChangeRequest): string {
   const { rule } = request;
-  if (request.kind === 'external' || rule === null) return `${request.id}: pipeline on ${request.branch}`;
+  const id = request.environment === DEFAULT_ENVIRONMENT ? request.id : `${request.id} [${request.environment}]`;
+  if (request.kind === 'external' || rule === null) return `${id}: pipeline on ${request.branch}`;
   const verb = request.kind === 'revocation' ? 'close' : 'open';
   const ports = describePorts(rule.protocol, rule.from_port, rule.to_port);
   const peer = describePeer(rulePeer(rule));
   return rule.direction === 'egress'
-    ? `${request.id}: ${verb} egress ${ports} from ${rule.group} to ${peer}`
-    : `${request.id}: ${verb} ${ports} from ${peer} to ${rule.group}`;
+    ? `${id}: ${verb} egress ${ports} from ${rule.group} to ${peer}`
+    : `${id}: ${verb} ${ports} from ${peer} to ${rule.group}`;
 }
 
 export function branchFor(id: string): string {
@@ -136,7 +147,7 @@ export interface PipelineView {
   jobs: ReadonlyMap<string, { id: number; status: string }>;
 }
 
-/** Names of the pipeline's jobs the bot reads (terraform/.gitlab-ci.yml). */
+/** Names of the single environment's jobs the bot reads (terraform/.gitlab-ci.yml); see environment.ts for named environments'. */
 export const PLAN_JOB = 'plan';
 export const COMPLIANCE_JOB = 'compliance';
 export const DEPLOY_JOB = 'deploy';
@@ -145,17 +156,21 @@ export const DEPLOY_JOB = 'deploy';
  * The state a pipeline puts a request in, read from GitLab's current view of it (not
  * from webhook order). Decisions the bot made itself (rejected, expired) and a finished
  * deploy are kept; otherwise GitLab's word wins, so a retried pipeline revives a failed
- * request.
+ * request. Only the request's environment's deploy job succeeding makes it deployed.
  */
-export function stateFromPipeline(current: RequestState, pipeline: PipelineView): RequestState {
+export function stateFromPipeline(current: RequestState, pipeline: PipelineView, deployJob: string = DEPLOY_JOB): RequestState {
   if (current === 'rejected' || current === 'expired' || current === 'deployed') return current;
-  const deploy = pipeline.jobs.get(DEPLOY_JOB);
+  // Only the request's own environment's deploy job: another environment's is never this request's.
+  const deploy = pipeline.jobs.get(deployJob);
   if (deploy?.status === 'success') return 'deployed';
   if (pipeline.status === 'failed' || deploy?.status === 'failed') return 'failed';
   if (pipeline.status === 'canceled' || pipeline.status === 'canceling') return 'cancelled';
   if (deploy && ['pending', 'running', 'preparing', 'waiting_for_resource'].includes(deploy.status)) return 'deploying';
   // Just after the bot plays the job, GitLab may still report it as manual for a moment.
   if (deploy?.status === 'manual') return current === 'deploying' ? 'deploying' : 'awaiting_approval';
-  if (pipeline.status === 'success') return 'deployed';
+  // A pipeline that finished without this environment's deploy job succeeding (none for
+  // it at all, say a branch that changed another environment's folder) deployed nothing
+  // of this request: it can never be approved, so it reads as failed, never as deployed.
+  if (pipeline.status === 'success') return 'failed';
   return 'planning';
 }

@@ -4,7 +4,7 @@
  * terraform/ and policies/. Used by `portcullis fakes`, the end-to-end tests and the sandbox.
  */
 import { fileURLToPath } from 'node:url';
-import { startAwsFake, type AwsFake } from './aws/index.ts';
+import { startAwsFake, type AwsFake, type AwsFakeOptions } from './aws/index.ts';
 import { startGitLabFake, type GitLabFake, type GitLabFakeOptions } from './gitlab/index.ts';
 import { startSlackFake, type SlackFake, type SlackFakeOptions } from './slack/index.ts';
 
@@ -32,9 +32,9 @@ export interface FakeEndpoints {
   awsRegion: string;
 }
 
-export async function startFakes(options: { slack?: SlackFakeOptions; gitlab?: Omit<GitLabFakeOptions, 'ec2'> } = {}): Promise<Fakes> {
-  const aws = await startAwsFake();
-  const gitlab = await startGitLabFake({ seed: { dir: REPO_ROOT }, ...options.gitlab, ec2: aws.driver });
+export async function startFakes(options: { slack?: SlackFakeOptions; gitlab?: Omit<GitLabFakeOptions, 'ec2' | 'accounts'>; aws?: AwsFakeOptions } = {}): Promise<Fakes> {
+  const aws = await startAwsFake(options.aws);
+  const gitlab = await startGitLabFake({ seed: { dir: REPO_ROOT }, ...options.gitlab, ec2: aws.driver, accounts: aws.driver });
   const slack = await startSlackFake(options.slack);
   return {
     slack,

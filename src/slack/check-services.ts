@@ -13,6 +13,8 @@ import type { App } from '@slack/bolt';
 import { checkGroupServices, type Probe, type ServiceSpec } from '../checks/services.ts';
 import type { ExistingGroup } from '../domain/groups.ts';
 import type { BotDeps } from '../core/deps.ts';
+import { cloudOf, environmentsOf } from '../core/environments.ts';
+import type { Environment, Environments } from '../domain/environment.ts';
 import { InputError, UpstreamError } from '../domain/errors.ts';
 import { code, escapeMrkdwn } from './mrkdwn.ts';
 import { checkingServices, serviceCheckFailed, serviceCheckResults } from './blocks/services.ts';
@@ -24,8 +26,8 @@ import type { CommandResponder } from './chat.ts';
 export const CHECK_SERVICES_COMMAND: SlashCommand = '/check-services';
 
 export interface CheckServicesDeps extends BotDeps {
-  /** terraform/groups.json by group key (a group name in AWS), in file order. */
-  groups(): Promise<Map<string, GroupEntry>>;
+  /** The environment's groups.json (terraform/groups.json for the single one) by group key (a group name in AWS), in file order. */
+  groups(env: Environment): Promise<Map<string, GroupEntry>>;
   /**
    * The address guard of the probes: `anyMember` in production, `loopbackOnly` whenever
    * AWS is a fake or the sandbox (src/checks/services.ts).
@@ -49,6 +51,25 @@ export interface GroupEntry {
 }
 
 type Choice = { group: string; servicePorts: number[]; service?: ServiceSpec; existing?: ExistingGroup };
+
+/**
+ * `env=NAME` in the command's text: which environment's groups and AWS to check. With one
+ * environment it may be left out; with several it must be given.
+ */
+export function environmentOfText(text: string, environments: Environments): { env: Environment; rest: string } | { refusal: string } {
+  const words = text.trim().split(/\s+/).filter(Boolean);
+  const given = words.filter((w) => /^env=/i.test(w));
+  const rest = words.filter((w) => !/^env=/i.test(w)).join(' ');
+  const names = environments.names.map(code).join(', ');
+  if (given.length > 1) return { refusal: `Name one environment only (env=…). Environments: ${names}.` };
+  if (given.length === 0) {
+    const implicit = environments.implicit;
+    return implicit ? { env: implicit, rest } : { refusal: `Say which environment to check with env=NAME. Environments: ${names}.` };
+  }
+  const name = given[0]!.slice('env='.length);
+  const env = environments.get(name);
+  return env ? { env, rest } : { refusal: `${code(name.slice(0, 40))} is not an environment. Environments: ${names}.` };
+}
 
 /** The group asked for and its service settings, or what to tell the person instead. */
 export function chooseGroup(text: string, groups: Map<string, GroupEntry>): Choice | { refusal: string } {
@@ -88,25 +109,29 @@ export function registerCheckServices(app: App, deps: CheckServicesDeps): void {
     const { channel_id: channel, user_id: user, response_url: responseUrl } = command;
     // Only the person who asked sees it, wherever the command was typed.
     const tellPrivately = (text: string) => deps.respond(responseUrl, { text });
+    const picked = environmentOfText(command.text, environmentsOf(deps));
+    if ('refusal' in picked) return tellPrivately(picked.refusal);
+    const { env, rest } = picked;
     let groups: Map<string, GroupEntry>;
     try {
-      groups = await deps.groups();
+      groups = await deps.groups(env);
     } catch (err) {
       // A groups.json the checks cannot trust (e.g. a malformed service host) is said, not guessed around.
       if (!(err instanceof InputError)) throw err;
       return tellPrivately(`Cannot check services: ${escapeMrkdwn(err.message)}`);
     }
-    const choice = chooseGroup(command.text, groups);
+    const choice = chooseGroup(rest, groups);
     if ('refusal' in choice) return tellPrivately(choice.refusal);
 
-    const log = deps.log.child({ command: CHECK_SERVICES_COMMAND, user, group: choice.group, channel });
-    const start = deps.limiter.tryStart(choice.group, user);
+    const log = deps.log.child({ command: CHECK_SERVICES_COMMAND, user, group: choice.group, environment: env.name, channel });
+    // One group in two accounts is two groups: each environment's is limited on its own.
+    const start = deps.limiter.tryStart(environmentsOf(deps).several ? `${env.name}/${choice.group}` : choice.group, user);
     if (!start.ok) {
       log.info({ refused: start.reason }, 'service checks refused by the rate limit');
       return tellPrivately(limitRefusal(choice.group, start));
     }
     try {
-      await runCheck(deps, { channel, user, responseUrl, choice, log });
+      await runCheck(deps, { channel, user, responseUrl, choice, env, log });
     } finally {
       start.release();
     }
@@ -115,21 +140,23 @@ export function registerCheckServices(app: App, deps: CheckServicesDeps): void {
 
 async function runCheck(
   deps: CheckServicesDeps,
-  run: { channel: string; user: string; responseUrl: string; choice: Choice; log: BotDeps['log'] },
+  run: { channel: string; user: string; responseUrl: string; choice: Choice; env: Environment; log: BotDeps['log'] },
 ): Promise<void> {
-  const { channel, user, responseUrl, choice, log } = run;
+  const { channel, user, responseUrl, choice, env, log } = run;
+  const named = environmentsOf(deps).several ? env.name : undefined;
   // In the bot's channel the results are for the team, as they always were; anywhere else
   // they are the asker's only, never a message others in that conversation can see.
   const inBotChannel = channel === deps.settings.channel;
-  const checking = checkingServices(choice.group, user);
+  const checking = checkingServices(choice.group, user, named);
   let ts: string | undefined;
   if (inBotChannel) ts = (await deps.chat.post(channel, checking)).ts;
   else await deps.respond(responseUrl, checking);
   const { allowTarget, probeTimeoutMs: timeoutMs } = deps;
-  const result = await checkGroupServices(deps.cloud, { ...choice, allowTarget, timeoutMs }, deps.probe).then(
+  // The environment's own AWS: its account, its region, its read role.
+  const result = await checkGroupServices(cloudOf(deps, env), { ...choice, allowTarget, timeoutMs }, deps.probe).then(
     (check) => {
       log.info({ summary: check.report.summary, ports: check.ports }, 'service checks done');
-      return serviceCheckResults(check, user);
+      return serviceCheckResults(check, user, named);
     },
     (err: unknown) => {
       // Known failures (AWS unreachable, group missing in AWS) are fit to show; a bug is logged whole.

@@ -109,6 +109,11 @@ export const MIGRATIONS: readonly Migration[] = [
   `
   ALTER TABLE requests ADD COLUMN plan_job_id INTEGER;
   `,
+  // 6: the environment a request is for (its account, state, rules folder, approvers).
+  // Requests from before environments were the one environment there was: 'default'.
+  `
+  ALTER TABLE requests ADD COLUMN environment TEXT NOT NULL DEFAULT 'default';
+  `,
 ];
 
 /** The schema version from which the audit log is a hash chain. */

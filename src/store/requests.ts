@@ -13,6 +13,7 @@ type SqlValue = string | number | null;
 /** Column of every field but `id` and `state`, which transition treats apart. */
 const COLUMNS = {
   kind: 'kind',
+  environment: 'environment',
   rule: 'rule',
   requester: 'requester',
   branch: 'branch',
@@ -42,6 +43,7 @@ function fromRow(row: RequestRow): ChangeRequest {
   return {
     id: row.id,
     kind: row.kind as RequestKind,
+    environment: row.environment as string,
     state: row.state as RequestState,
     // Read back through the rule file's own schema, so a hand-edited row fails loudly here.
     rule: row.rule === null ? null : parseRuleFile(row.rule as string, `stored rule of request ${row.id}`),

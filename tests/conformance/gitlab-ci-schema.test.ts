@@ -8,6 +8,7 @@ import path from 'node:path';
 import { test } from 'node:test';
 import { parse } from 'yaml';
 import { corpusFolder, draft07Validator, readJson, REPO_ROOT } from './corpus.ts';
+import { environmentsFileText, twoEnvironmentFiles } from '../helpers/two-accounts.ts';
 
 const schemas = corpusFolder('schemas', 'the CI files against GitLab\'s CI schema');
 
@@ -23,6 +24,16 @@ if (schemas !== null) {
       assert.deepEqual(problems(load(file)), []);
     });
   }
+
+  test('the pipeline `portcullis ci-config --environments` writes is valid GitLab CI configuration', () => {
+    const text = twoEnvironmentFiles(environmentsFileText({ staging: ['U0STAGE'], production: ['U0PROD'] }))['terraform/.gitlab-ci.yml']!;
+    const doc = parse(text, { merge: true }) as Record<string, any>;
+    assert.deepEqual(problems(doc), []);
+    assert.equal(doc['deploy:production'].rules[0].when, 'manual');
+    // The check bites on this file too: a rule's compare_to must be a string.
+    doc['plan:staging'].rules[0].changes.compare_to = ['main'];
+    assert.notDeepEqual(problems(doc), []);
+  });
 
   test('the schema catches mistakes in our pipeline\'s own keywords', () => {
     const ci = load('terraform/.gitlab-ci.yml');

@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { judgePipeline, notTheRequest } from '../../src/core/gate.ts';
 import type { PipelineFacts, PlanArtifact } from '../../src/core/pipeline.ts';
+import { environmentJobs } from '../../src/domain/environment.ts';
 import type { JobInfo } from '../../src/core/ports.ts';
 import { analysePlan } from '../../src/plan/summary.ts';
 import { changeRequest, POLICIES, ruleFile } from '../helpers/deps.ts';
@@ -47,6 +48,8 @@ function facts(compliance: string | null, planArtifact: PlanArtifact, ids = { pl
     pipeline: { id: 9, ref: 'sg-request/REQ-5', sha: 'a'.repeat(40), status: 'manual', source: 'api', webUrl: 'http://127.0.0.1/-/pipelines/9' },
     jobs,
     jobsByName: new Map(jobs.map((j) => [j.name, j])),
+    envJobs: environmentJobs('default'),
+    forEnvironment: () => assert.fail('not used'),
     plan: async () => planArtifact,
     complianceReport: async () => null,
   };

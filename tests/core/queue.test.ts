@@ -9,6 +9,7 @@ import { startNextQueued } from '../../src/core/queue.ts';
 import { submitRequest } from '../../src/core/submit.ts';
 import type { RequestInput } from '../../src/domain/request.ts';
 import { changeRequest } from '../helpers/deps.ts';
+import { twoEnvironments } from '../helpers/environments.ts';
 import { CHANNEL, startHarness, type Harness } from '../slack/sg-request-harness.ts';
 
 // Each test on fakes and a store of its own: none depends on what another left behind.
@@ -16,7 +17,7 @@ let h: Harness;
 beforeEach(async () => void (h = await startHarness()));
 afterEach(() => h.close());
 
-const input = (cidr: string): RequestInput => ({ group: 'sg-front', direction: 'ingress', protocol: 'tcp', fromPort: 443, toPort: 443, peer: { kind: 'cidr', value: cidr }, justification: 'partner API', ticket: null, expiresAt: null });
+const input = (cidr: string, environment = 'default'): RequestInput => ({ environment, group: 'sg-front', direction: 'ingress', protocol: 'tcp', fromPort: 443, toPort: 443, peer: { kind: 'cidr', value: cidr }, justification: 'partner API', ticket: null, expiresAt: null });
 const submit = (cidr: string) => submitRequest(h.deps, { input: input(cidr), requester: 'U0ALICE' });
 const pipelinesOn = (branch: string) => h.gitlab.driver.pipelines().filter((p) => p.ref === branch);
 const finish = (id: string) => h.deps.store.requests.save({ ...h.deps.store.requests.get(id)!, state: 'deployed' });
@@ -67,4 +68,26 @@ test('a pipeline the bot did not start (a push, the default branch after a merge
   );
   const request = await submit('203.0.113.9/32');
   assert.equal(request.state, 'planning', 'started at once, not queued behind the external pipeline');
+});
+
+test('one queue per environment: a staging request never waits behind a production one, a second production one does', async () => {
+  const deps = { ...h.deps, environments: twoEnvironments() };
+  const submitIn = (environment: string, cidr: string) => submitRequest(deps, { input: input(cidr, environment), requester: 'U0ALICE' });
+  const production = await submitIn('production', '203.0.113.1/32');
+  assert.equal(production.state, 'planning');
+  assert.equal(production.environment, 'production');
+  // Its rule file is in production's folder, and only there.
+  assert.ok(h.gitlab.driver.readFile(production.branch, `terraform/environments/production/rules/${production.id}.json`));
+  assert.equal(h.gitlab.driver.readFile(production.branch, `terraform/environments/staging/rules/${production.id}.json`), undefined);
+
+  const staging = await submitIn('staging', '203.0.113.2/32');
+  assert.equal(staging.state, 'planning', 'staging has a Terraform state of its own');
+  const second = await submitIn('production', '203.0.113.3/32');
+  assert.equal(second.state, 'queued');
+
+  finish(staging.id);
+  assert.equal(await startNextQueued(deps), null, 'staging freed its state; production is still held');
+  finish(production.id);
+  assert.equal((await startNextQueued(deps))?.id, second.id);
+  assert.ok(production.id !== staging.id && staging.id !== second.id, 'ids are unique across environments');
 });

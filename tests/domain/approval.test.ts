@@ -78,7 +78,15 @@ describe('state from the pipeline', () => {
     ['rejected', view('canceled', 'canceled'), 'rejected'],
     ['expired', view('manual', 'manual'), 'expired'],
     ['deployed', view('running', 'success'), 'deployed'],
+    // A pipeline that succeeded without the request's deploy job deployed nothing of it.
+    ['planning', view('success'), 'failed'],
+    ['awaiting_approval', view('success', 'skipped'), 'failed'],
   ];
+  test('another environment\'s deploy job that succeeded does not deploy this request', () => {
+    const pipeline = { status: 'success', jobs: new Map([['deploy:staging', { id: 7, status: 'success' }]]) };
+    assert.equal(stateFromPipeline('awaiting_approval', pipeline, 'deploy:production'), 'failed');
+    assert.equal(stateFromPipeline('awaiting_approval', pipeline, 'deploy:staging'), 'deployed');
+  });
   for (const [from, pipeline, to] of cases) {
     test(`${from} + pipeline ${pipeline.status}/${pipeline.jobs.get('deploy')?.status ?? '-'} → ${to}`, () => {
       assert.equal(stateFromPipeline(from, pipeline), to);

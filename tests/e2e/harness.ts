@@ -13,6 +13,7 @@ import { Gitlab } from '@gitbeaker/rest';
 import { startFakes, REPO_ROOT, type Fakes } from '../../src/fakes/all.ts';
 import { parseRuleFile, serializeRuleFile, type RuleFileInput } from '../../src/domain/rule.ts';
 import type { VisibleMessage } from '../../src/fakes/slack/index.ts';
+import type { AwsFakeOptions } from '../../src/fakes/aws/index.ts';
 
 export const CHANNEL = 'C0SECOPS';
 export const REQUESTER = 'U0ALICE';
@@ -49,10 +50,15 @@ export class Harness {
   /** Node's arguments for the bot: the sources through tsx, unless a test or bench says otherwise. */
   botArgs: string[] = ['--import', import.meta.resolve('tsx'), path.join(REPO_ROOT, 'src', 'main.ts')];
 
-  /** Fakes, a database folder and the bot's environment; the bot started too unless `startBot: false`. */
-  static async start(env: Record<string, string> = {}, options: { startBot?: boolean } = {}): Promise<Harness> {
+  /**
+   * Fakes, a database folder and the bot's environment; the bot started too unless
+   * `startBot: false`. `aws`: the AWS fake's options (other accounts' roles); `beforeBot`:
+   * what to set up in the fakes (files on main) before the bot starts.
+   */
+  static async start(env: Record<string, string> = {}, options: { startBot?: boolean; aws?: AwsFakeOptions; beforeBot?: (h: Harness) => void } = {}): Promise<Harness> {
     const h = new Harness();
     h.fakes = await startFakes({
+      ...(options.aws ? { aws: options.aws } : {}),
       gitlab: { jobDurationMs: 5 },
       slack: {
         // The bot's Socket Mode client waits its ping timeout (5 s) before reconnecting
@@ -101,6 +107,7 @@ export class Harness {
       ...env,
     };
     try {
+      options.beforeBot?.(h);
       if (options.startBot !== false) await h.startBot();
     } catch (err) {
       // Nothing left running: a test file whose bot did not start must still end.

@@ -93,6 +93,7 @@ export function changeRequest(overrides: Partial<ChangeRequest> = {}): ChangeReq
   return {
     id,
     kind: 'request',
+    environment: 'default',
     state: 'awaiting_approval',
     rule: ruleFile({ id }),
     requester: 'U0REQUESTER',

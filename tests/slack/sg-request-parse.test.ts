@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { parseInline } from '../../src/slack/sg-request/parse.ts';
-import { DEFAULT_MAX_TTL_MS, validateRequest, type Field, type RawRequest } from '../../src/slack/sg-request/validate.ts';
+import { DEFAULT_MAX_TTL_MS, resolveEnvironment, validateRequest, type Field, type RawRequest } from '../../src/slack/sg-request/validate.ts';
 
 const ctx = { knownGroups: ['sg-backend', 'sg-front'], now: new Date('2026-06-01T12:00:00Z'), maxTtlMs: DEFAULT_MAX_TTL_MS };
 const read = (text: string) => {
@@ -74,5 +74,19 @@ test('modal values go through the same validation (selects give values, empty op
   const raw: RawRequest = { group: 'sg-front', protocol: 'udp', ports: ' 53 ', peer: '203.0.113.1/24', justification: 'dns\nfor partner', ticket: '', expiry: '30d' };
   const r = validateRequest(raw, ctx);
   assert.ok(r.ok);
-  assert.deepEqual(r.input, { group: 'sg-front', direction: 'ingress', protocol: 'udp', fromPort: 53, toPort: 53, peer: { kind: 'cidr', value: '203.0.113.0/24' }, justification: 'dns for partner', ticket: null, expiresAt: '2026-07-01T12:00:00.000Z' });
+  assert.deepEqual(r.input, { environment: 'default', group: 'sg-front', direction: 'ingress', protocol: 'udp', fromPort: 53, toPort: 53, peer: { kind: 'cidr', value: '203.0.113.0/24' }, justification: 'dns for partner', ticket: null, expiresAt: '2026-07-01T12:00:00.000Z' });
+});
+
+test('env= names the environment: required with several, the only one otherwise, an unknown one refused', () => {
+  const parsed = parseInline('sg-front tcp 443 203.0.113.0/24 "partner API" env=production');
+  assert.equal(parsed.raw.environment, 'production');
+  const several = { ...ctx, environments: ['staging', 'production'] };
+  const named = validateRequest(parsed.raw, several);
+  assert.ok(named.ok);
+  assert.equal(named.input.environment, 'production');
+  const unnamed = validateRequest({ ...parsed.raw, environment: undefined }, several);
+  assert.equal(!unnamed.ok && unnamed.errors.environment, 'Choose an environment: staging, production.');
+  const unknown = validateRequest({ ...parsed.raw, environment: 'prod' }, several);
+  assert.equal(!unknown.ok && unknown.errors.environment, 'Unknown environment "prod"; known: staging, production.');
+  assert.deepEqual(resolveEnvironment(undefined, ['default']), 'default');
 });

@@ -8,7 +8,7 @@ function storeWith(t: { after(fn: () => void): void }, ...ids: string[]) {
   const store = openStore(':memory:');
   t.after(() => store.close());
   for (const id of ids) {
-    store.requests.save(newChangeRequest({ id, kind: 'request', state: 'awaiting_approval', rule: null, requester: 'U0REQ', at: '2025-03-01T10:00:00.000Z' }));
+    store.requests.save(newChangeRequest({ id, kind: 'request', environment: 'default', state: 'awaiting_approval', rule: null, requester: 'U0REQ', at: '2025-03-01T10:00:00.000Z' }));
   }
   return store;
 }

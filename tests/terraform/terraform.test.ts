@@ -52,11 +52,13 @@ test('state lives in the HTTP backend, configured only by the pipeline', () => {
 });
 
 test('groups.json and every rule file under rules/ feed the for_each of their resources', () => {
-  assert.equal(local('groups'), '${jsondecode(file("${path.module}/groups.json"))}');
+  assert.equal(local('groups'), '${jsondecode(file("${local.config_dir}/groups.json"))}');
   const rules = local('rules');
-  assert.ok(rules.includes('for file_name in fileset("${path.module}/rules", "*.json")'), rules);
+  assert.ok(rules.includes('for file_name in fileset("${local.config_dir}/rules", "*.json")'), rules);
   assert.ok(rules.includes('trimsuffix(file_name, ".json") =>'), 'rules are keyed by file name');
-  assert.ok(rules.includes('jsondecode(file("${path.module}/rules/${file_name}"))'), rules);
+  assert.ok(rules.includes('jsondecode(file("${local.config_dir}/rules/${file_name}"))'), rules);
+  // The single environment's files where they always were; a named one's in its own folder.
+  assert.equal(local('config_dir'), '${var.environment == null ? path.module : "${path.module}/environments/${var.environment}"}');
   // Every optional field of a rule file has a default, so each.value.<field> always exists.
   const defaults = module.locals.get('rule_defaults') as Record<string, unknown>;
   for (const [field, value] of Object.entries({ direction: 'ingress', cidr: null, peer_group: null, prefix_list: null })) assert.equal(defaults[field], value, field);
@@ -157,4 +159,13 @@ test('the outputs the bot reads exist and come from the right resources', () => 
   assert.equal(value('front_public_ip'), '${one(aws_instance.front[*].public_ip)}');
   assert.ok(value('rule_ids').includes('for id, rule in aws_vpc_security_group_ingress_rule.rule : id => rule.security_group_rule_id'));
   assert.ok(value('rule_ids').includes('for id, rule in aws_vpc_security_group_egress_rule.rule : id => rule.security_group_rule_id'));
+});
+
+test("a named environment's provider acts only in its account, through its own deploy role", () => {
+  const aws = module.providers.get('aws');
+  assert.ok(aws, 'provider "aws" is configured');
+  assert.equal(squash(String(aws.allowed_account_ids)), '${var.aws_account_id == null ? null : [var.aws_account_id]}');
+  const assume = (aws.assume_role as HclBody[] | undefined)?.[0];
+  assert.equal(assume?.role_arn, '${var.aws_role_arn}');
+  for (const name of ['environment', 'aws_account_id', 'aws_role_arn']) assert.equal(module.variables.get(name)?.default, null, `var.${name} defaults to null: the single environment is unchanged`);
 });

@@ -16,6 +16,7 @@ import { FaultPlan } from './faults.ts';
 import { getString, parseQueryBody, type QueryObject } from './query.ts';
 import { ec2Service, serviceFor, type FakeContext, type QueryService } from './services.ts';
 import { Ec2Store } from './store.ts';
+import { AccountStores } from './accounts.ts';
 import type { Ec2Driver, Instance, InstanceStateName, IngressRule, PrefixList, SecurityGroup } from './types.ts';
 
 export type { Ec2Driver, Instance, InstanceStateName, IngressRule, IngressRuleInput, PrefixList, RuleInput, SecurityGroup, SecurityGroupRule } from './types.ts';
@@ -36,6 +37,12 @@ export interface AwsFakeOptions {
   callerUserId?: string;
   /** Region written into ARNs (default us-east-1). */
   region?: string;
+  /**
+   * Roles in other accounts that STS AssumeRole hands out credentials for (any caller
+   * may assume them: the fake has no trust policies). Each such account keeps its own
+   * groups per region, apart from the fake's own account and from each other.
+   */
+  roles?: string[];
 }
 
 export interface AwsFakeDriver extends Ec2Driver {
@@ -51,6 +58,15 @@ export interface AwsFakeDriver extends Ec2Driver {
   failNext(action: string, code: string, times?: number): void;
   /** The next call of `action` is answered after `ms` milliseconds. */
   delayNext(action: string, ms: number): void;
+  /**
+   * EC2 as another account sees it in one region (what credentials from AssumeRole on a
+   * role there reach). The fake's own account is this driver itself, in every region.
+   */
+  account(accountId: string, region: string): Ec2Driver & Pick<AwsFakeDriver, 'groups' | 'rules'>;
+  /** Lets AssumeRole hand out credentials for this role (arn:aws:iam::<account>:role/<name>). */
+  addRole(roleArn: string): void;
+  /** Whether AssumeRole would hand out credentials for this role. */
+  hasRole(roleArn: string): boolean;
 }
 
 export interface AwsFake {
@@ -75,15 +91,16 @@ async function readBody(req: IncomingMessage): Promise<string> {
   return Buffer.concat(chunks).toString('utf8');
 }
 
-/** The access key id in `AWS4-HMAC-SHA256 Credential=<key>/<date>/<region>/<service>/aws4_request, …`. */
-function accessKeyIdOf(req: IncomingMessage): string | undefined {
-  return /^AWS4-HMAC-SHA256\s+Credential=([^/\s,]+)\//.exec(req.headers.authorization ?? '')?.[1];
+/** The access key id and region in `AWS4-HMAC-SHA256 Credential=<key>/<date>/<region>/<service>/aws4_request, …`. */
+function credentialOf(req: IncomingMessage): { key: string; region: string } | undefined {
+  const m = /^AWS4-HMAC-SHA256\s+Credential=([^/\s,]+)\/\d{8}\/([a-z0-9-]+)\//.exec(req.headers.authorization ?? '');
+  return m ? { key: m[1]!, region: m[2]! } : undefined;
 }
 
 export async function startAwsFake(options: AwsFakeOptions = {}): Promise<AwsFake> {
   const accepted = new Set(options.accessKeyIds ?? [FAKE_ACCESS_KEY_ID]);
   const accountId = options.accountId ?? FAKE_ACCOUNT_ID;
-  const context: FakeContext = {
+  const context: Omit<FakeContext, 'assumeRole'> = {
     store: new Ec2Store(),
     account: { accountId, region: options.region ?? 'us-east-1' },
     caller: { arn: options.callerArn ?? `arn:aws:iam::${accountId}:user/portcullis-bot`, userId: options.callerUserId ?? 'AIDAFAKEPORTCULLISBOT' },
@@ -91,6 +108,23 @@ export async function startAwsFake(options: AwsFakeOptions = {}): Promise<AwsFak
   const faults = new FaultPlan();
   const callCounts = new Map<string, number>();
   const closing = new AbortController();
+  const accounts = new AccountStores(accountId, context.store);
+  for (const role of options.roles ?? []) accounts.addRole(role);
+
+  /** Who the request's credentials are: the fake's own keys, or a session AssumeRole handed out. */
+  function callerOf(service: QueryService, req: IncomingMessage): FakeContext {
+    const credential = credentialOf(req);
+    if (credential === undefined) throw service.authError();
+    if (accepted.has(credential.key)) return { ...context, assumeRole: (params) => accounts.assumeRole(params, context.caller.arn) };
+    const session = accounts.session(credential.key, req.headers['x-amz-security-token']);
+    if (!session) throw service.authError();
+    return {
+      store: accounts.store(session.accountId, credential.region),
+      account: { accountId: session.accountId, region: credential.region },
+      caller: { arn: session.arn, userId: session.userId },
+      assumeRole: (params) => accounts.assumeRole(params, session.arn),
+    };
+  }
 
   /** Counts the call, plays any scripted fault, checks the access key, runs the action. */
   async function dispatch(service: QueryService, params: QueryObject, req: IncomingMessage, requestId: string): Promise<string> {
@@ -99,11 +133,10 @@ export async function startAwsFake(options: AwsFakeOptions = {}): Promise<AwsFak
     const fault = faults.take(action);
     if (fault.delayMs > 0) await sleep(fault.delayMs, undefined, { signal: closing.signal });
     if (fault.error) throw fault.error;
-    const key = accessKeyIdOf(req);
-    if (key === undefined || !accepted.has(key)) throw service.authError();
+    const caller = callerOf(service, req);
     const handler = service.actions[action];
     if (!handler) throw new AwsError('InvalidAction', `The action ${action} is not valid for this web service.`);
-    return service.renderResult(action, handler(params, context), requestId);
+    return service.renderResult(action, handler(params, caller), requestId);
   }
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -155,6 +188,9 @@ export async function startAwsFake(options: AwsFakeOptions = {}): Promise<AwsFak
     calls: (action) => callCounts.get(action) ?? 0,
     failNext: (action, code, times) => faults.failNext(action, code, times),
     delayNext: (action, ms) => faults.delayNext(action, ms),
+    account: (id, region) => (id === accountId ? driver : accounts.store(id, region)),
+    addRole: (roleArn) => accounts.addRole(roleArn),
+    hasRole: (roleArn) => accounts.hasRole(roleArn),
   };
 
   return {

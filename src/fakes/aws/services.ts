@@ -12,6 +12,8 @@ import { renderXmlDocument, type XmlObject } from './xml.ts';
 
 export interface FakeContext extends ActionContext {
   caller: { arn: string; userId: string };
+  /** STS AssumeRole for this caller: the AssumeRoleResult, or an AwsError (AccessDenied, ValidationError). */
+  assumeRole(params: QueryObject): XmlObject;
 }
 
 export interface QueryService {
@@ -41,6 +43,7 @@ export const stsService: QueryService = {
   authError: () => new AwsError('InvalidClientTokenId', 'The security token included in the request is invalid.'),
   actions: {
     GetCallerIdentity: (_params, { account, caller }) => ({ Arn: caller.arn, UserId: caller.userId, Account: account.accountId }),
+    AssumeRole: (params, { assumeRole }) => assumeRole(params),
   },
   renderResult: (action, result, requestId) =>
     renderXmlDocument(

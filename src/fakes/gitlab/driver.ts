@@ -2,7 +2,7 @@
  * The test and sandbox handle on the fake GitLab: script job outcomes, add hooks and
  * break their deliveries, throttle the API, push as a person, and read what happened.
  */
-import type { Ec2Driver } from '../aws/index.ts';
+import type { AwsFakeDriver, Ec2Driver } from '../aws/index.ts';
 import type { JobScript } from './ci/job-runner.ts';
 import type { PipelineSimulator } from './ci/simulator.ts';
 import type { GitLabData } from './data.ts';
@@ -56,7 +56,7 @@ export interface GitLabFakeDriver {
    * Applies a branch's rules to the fake EC2 and the Terraform state directly, as if a
    * pipeline on it had been deployed earlier (e.g. to start the sandbox with main live).
    */
-  deployBranch(ref?: string, stateName?: string): void;
+  deployBranch(ref?: string, stateName?: string, environment?: { name: string; accountId: string; region: string }): void;
   terraformState(name?: string): TfState | undefined;
   setTerraformState(name: string, state: TfState): void;
   /** The bot token's scopes and expiry (`YYYY-MM-DD` or null), as `/personal_access_tokens/self` shows them and the API enforces them. */
@@ -88,6 +88,7 @@ export interface DriverParts {
   terraform: TerraformStateStore;
   fakeTerraform: FakeTerraform;
   ec2: Ec2Driver | undefined;
+  accounts: Pick<AwsFakeDriver, 'account'> | undefined;
   timers: Timers;
   throttles: Throttle[];
   requestLog: RequestRecord[];
@@ -146,13 +147,16 @@ export function createDriver(parts: DriverParts): GitLabFakeDriver {
     },
     readFile: (ref, path) => data.repo.resolve(ref)?.tree.get(path)?.toString('utf8'),
     mergeRequests: () => data.mergeRequests,
-    deployBranch(ref = data.project.defaultBranch, stateName = 'portcullis') {
+    deployBranch(ref = data.project.defaultBranch, stateName = 'portcullis', environment) {
       const commit = data.repo.resolve(ref);
       if (!commit) throw new Error(`no branch or commit "${ref}"`);
-      if (!parts.ec2) throw new Error('deployBranch needs the `ec2` option of startGitLabFake');
-      const planned = parts.fakeTerraform.plan(filesOf(commit), stateName, parts.ec2);
+      // A named environment: its folder, in its account (what its deploy job would reach).
+      const ec2 = environment ? parts.accounts?.account(environment.accountId, environment.region) : parts.ec2;
+      if (!ec2) throw new Error(`deployBranch needs the \`${environment ? 'accounts' : 'ec2'}\` option of startGitLabFake`);
+      const target = environment ? { dir: `terraform/environments/${environment.name}`, settings: { accountId: environment.accountId, region: environment.region } } : {};
+      const planned = parts.fakeTerraform.plan(filesOf(commit), stateName, ec2, target);
       if (!planned.ok) throw new Error(planned.error);
-      const applied = parts.fakeTerraform.apply(planned.saved, stateName, parts.ec2, () => {});
+      const applied = parts.fakeTerraform.apply(planned.saved, stateName, ec2, () => {}, target);
       if (!applied.ok) throw new Error(applied.error);
     },
     terraformState: (name = 'portcullis') => terraform.read(name),

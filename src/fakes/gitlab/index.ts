@@ -8,7 +8,7 @@ import { readFile } from 'node:fs/promises';
 import { timingSafeEqual } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Ec2Driver } from '../aws/index.ts';
+import type { AwsFakeDriver, Ec2Driver } from '../aws/index.ts';
 import { PipelineSimulator } from './ci/simulator.ts';
 import { simulatedJobs } from './ci/simulated-jobs.ts';
 import { GitLabData } from './data.ts';
@@ -54,6 +54,11 @@ export interface GitLabFakeOptions {
   policiesDir?: string;
   /** The fake EC2 the deploy job applies to. */
   ec2?: Ec2Driver;
+  /**
+   * Other AWS accounts: a plan or deploy job with TF_VAR_aws_role_arn assumes that role
+   * and acts in its account (the AWS fake's driver).
+   */
+  accounts?: Pick<AwsFakeDriver, 'account' | 'hasRole'>;
   /** How long each simulated job runs (default 15 ms). */
   jobDurationMs?: number;
   /** Start a `push` pipeline on every commit and new branch, as a project with CI does. Default false. */
@@ -143,7 +148,7 @@ export async function startGitLabFake(options: GitLabFakeOptions = {}): Promise<
       },
       pipelineChanged: (pipeline) => sender.emit('Pipeline Hook', pipelineHookPayload(data, pipeline)),
     },
-    behaviourFor: simulatedJobs({ terraform: fakeTerraform, ec2: options.ec2, policiesDir: options.policiesDir }),
+    behaviourFor: simulatedJobs({ terraform: fakeTerraform, ec2: options.ec2, accounts: options.accounts, policiesDir: options.policiesDir }),
     fallbackCiConfig: options.ciFile === undefined ? undefined : await readFile(options.ciFile, 'utf8'),
     jobDurationMs: options.jobDurationMs ?? 15,
   });
@@ -170,7 +175,7 @@ export async function startGitLabFake(options: GitLabFakeOptions = {}): Promise<
     projectId: data.project.id,
     projectPath,
     driver: createDriver({
-      data, simulator, sender, terraform, fakeTerraform, ec2: options.ec2, timers, throttles, requestLog, onPush,
+      data, simulator, sender, terraform, fakeTerraform, ec2: options.ec2, accounts: options.accounts, timers, throttles, requestLog, onPush,
       addUser: (user) => {
         const personal = `glpat-person${people.size + 1}${Math.random().toString(36).slice(2, 10)}`;
         const person: User = { id: 100 + people.size, ...user };

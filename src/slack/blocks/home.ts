@@ -16,6 +16,8 @@ export interface AwaitingApproval {
   request: ChangeRequest;
   /** Slack ids of those who approved the current plan so far, in order. */
   approvedBy: readonly string[];
+  /** Approvals its environment requires, when not the Home's `requiredApprovals`. */
+  requiredApprovals?: number;
 }
 
 export interface RecentChange {
@@ -56,13 +58,13 @@ export const HOME_EMPTY = {
  * (the section header says it), its buttons' block made unique: a view refuses two
  * blocks with the same block_id, and the listeners go by action_id and value only.
  */
-function approvalCard({ request, approvedBy }: AwaitingApproval, input: HomeInput): Block[] {
+function approvalCard({ request, approvedBy, requiredApprovals }: AwaitingApproval, input: HomeInput): Block[] {
   const links = input.links?.get(request.id);
   const ctx = {
     pipelineUrl: links?.pipelineUrl ?? null,
     mergeRequestUrl: links?.mergeRequestUrl ?? null,
     jobUrl: links?.jobUrl ?? null,
-    requiredApprovals: input.requiredApprovals,
+    requiredApprovals: requiredApprovals ?? input.requiredApprovals,
     approvedBy,
   };
   const [, ...blocks] = approvalRequest(request, ctx).blocks ?? [];

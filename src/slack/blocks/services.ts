@@ -14,8 +14,9 @@ const RESULT_BLOCKS = 30;
 
 const plural = (n: number, noun: string): string => `${n} ${noun}${n === 1 ? '' : 's'}`;
 
-export function checkingServices(group: string, user: string): SlackMessage {
-  const text = `:hourglass_flowing_sand: Checking the services of ${code(group)} for ${mention(user)}…`;
+/** `environment`: named when there are several, so the reader knows whose AWS is checked. */
+export function checkingServices(group: string, user: string, environment?: string): SlackMessage {
+  const text = `:hourglass_flowing_sand: Checking the services of ${code(group)}${environment ? ` in ${code(environment)}` : ''} for ${mention(user)}…`;
   return message(text, [section(text)]);
 }
 
@@ -38,10 +39,11 @@ function verdict(check: GroupCheck): string {
 }
 
 /** `asker`: the Slack user who asked, or a plain reason such as "after the deploy of REQ-12". */
-export function serviceCheckResults(check: GroupCheck, asker: string): SlackMessage {
+export function serviceCheckResults(check: GroupCheck, asker: string, environment?: string): SlackMessage {
   const head = verdict(check);
   const why = USER_ID_PATTERN.test(asker) ? `asked by ${mention(asker)}` : escapeMrkdwn(asker);
-  const about = `ports ${escapeMrkdwn(check.ports.join(', ') || 'none')} on ${plural(check.members, 'public member')} · AWS ${code(check.identity.arn)} · ${why}`;
+  const env = environment ? `environment ${code(environment)} · ` : '';
+  const about = `${env}ports ${escapeMrkdwn(check.ports.join(', ') || 'none')} on ${plural(check.members, 'public member')} · AWS ${code(check.identity.arn)} · ${why}`;
   const lines = packLines(check.report.results.map(resultLine), {
     maxBlocks: RESULT_BLOCKS,
     maxChars: OUR_LIMITS.messageBlockText - head.length - about.length,

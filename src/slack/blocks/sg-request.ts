@@ -15,6 +15,7 @@ import { SLACK_LIMITS as L } from './limits.ts';
 export const SG_REQUEST_CALLBACK = 'sg_request';
 /** Block ids of the modal's inputs, one per field (errors are keyed by them). */
 export const FIELD_BLOCK: Record<Field, string> = {
+  environment: 'sg_environment',
   group: 'sg_group',
   direction: 'sg_direction',
   protocol: 'sg_protocol',
@@ -34,13 +35,14 @@ export const MODAL_EXPIRIES = ['1d', '7d', '30d', '90d'] as const;
 const MAX_OPTIONS = 100;
 
 export const USAGE = [
-  '*Usage:* `/sg-request <group> [ingress|egress] <protocol> [<port>|<from>-<to>] [from|to] <peer> "<justification>" [ticket=<ID>] [ttl=<7d>|expires=<YYYY-MM-DD>]`',
+  '*Usage:* `/sg-request <group> [ingress|egress] <protocol> [<port>|<from>-<to>] [from|to] <peer> "<justification>" [env=<environment>] [ticket=<ID>] [ttl=<7d>|expires=<YYYY-MM-DD>]`',
   'The peer is a CIDR, a security group (a group key or sg- id) or a prefix list (pl- id); `to` means egress.',
   'e.g. `/sg-request sg-front tcp 443 203.0.113.0/24 "partner API" ttl=7d ticket=NET-42`, `/sg-request sg-db tcp 5432 from sg-app "app to db"`',
   'Without text, `/sg-request` opens a form.',
 ].join('\n');
 
 const LABELS: Record<Field, string> = {
+  environment: 'Environment',
   group: 'Security group',
   direction: 'Direction',
   protocol: 'Protocol',
@@ -66,8 +68,13 @@ function textInput(placeholder: string, extra: Block = {}): Block {
   return { type: 'plain_text_input', placeholder: plainText(placeholder, L.placeholder), ...extra };
 }
 
-/** views.open payload; `channel` comes back in private_metadata on submission. */
-export function requestModal(groups: readonly string[], channel: string): Record<string, unknown> {
+/**
+ * views.open payload; `channel` comes back in private_metadata on submission. With
+ * several environments the form starts with a select of them (none preselected: a
+ * request names its environment) and lists every environment's groups.
+ */
+export function requestModal(groups: readonly string[], channel: string, environments: readonly string[] = []): Record<string, unknown> {
+  const choose = environments.length > 1 ? [input('environment', { type: 'static_select', options: environments.slice(0, MAX_OPTIONS).map((e) => option(e)) })] : [];
   return {
     type: 'modal',
     callback_id: SG_REQUEST_CALLBACK,
@@ -76,6 +83,7 @@ export function requestModal(groups: readonly string[], channel: string): Record
     submit: plainText('Request', L.viewButton),
     close: plainText('Cancel', L.viewButton),
     blocks: [
+      ...choose,
       input('group', { type: 'static_select', options: groups.slice(0, MAX_OPTIONS).map((g) => option(g)) }),
       input('direction', { type: 'static_select', options: MODAL_DIRECTIONS.map((d) => option(d, d === 'ingress' ? 'Ingress (from the peer)' : 'Egress (to the peer)')) }, { optional: true, hint: 'Empty: ingress.' }),
       input('protocol', { type: 'static_select', options: MODAL_PROTOCOLS.map((p) => option(p, p.toUpperCase())) }),

@@ -22,6 +22,8 @@ export class GroupCatalog {
     private readonly vcs: VcsPort,
     private readonly now: () => Date,
     private readonly ttlMs = DEFAULT_TTL_MS,
+    /** The environment's groups.json (default: the single environment's). */
+    private readonly file = GROUPS_FILE,
   ) {}
 
   /** The last list read, however old (null before the first read). */
@@ -46,9 +48,9 @@ export class GroupCatalog {
 
   async #read(): Promise<string[]> {
     const ref = await this.vcs.defaultBranch();
-    const text = await this.vcs.readFile(ref, GROUPS_FILE);
-    if (text === null) throw new GroupsFileError(`${GROUPS_FILE} on ${ref}: the file does not exist`);
-    const details = parseGroupsFile(text, `${GROUPS_FILE} on ${ref}`);
+    const text = await this.vcs.readFile(ref, this.file);
+    if (text === null) throw new GroupsFileError(`${this.file} on ${ref}: the file does not exist`);
+    const details = parseGroupsFile(text, `${this.file} on ${ref}`);
     const groups = [...details.keys()].sort();
     this.#cached = { groups, details, at: this.now().getTime() };
     return groups;

@@ -22,7 +22,8 @@ import {
 } from '../blocks/sg-request.ts';
 import type { GroupCatalog } from './groups.ts';
 import { parseInline } from './parse.ts';
-import { DEFAULT_MAX_TTL_MS, FIELDS, validateRequest, type FieldErrors, type RawRequest } from './validate.ts';
+import { DEFAULT_MAX_TTL_MS, FIELDS, resolveEnvironment, validateRequest, type FieldErrors, type RawRequest } from './validate.ts';
+import { environmentsOf } from '../../core/environments.ts';
 import type { SlashCommand as CommandName } from '../commands.ts';
 
 /** Declared in src/slack/commands.ts, the table manifest.yml is checked against. */
@@ -31,7 +32,10 @@ export const SG_REQUEST_COMMAND: CommandName = '/sg-request';
 const GROUPS_BUDGET_MS = 1500;
 
 export interface SgRequestDeps extends BotDeps {
+  /** The single environment's groups (terraform/groups.json). */
   groups: GroupCatalog;
+  /** Each named environment's groups (terraform/environments/<name>/groups.json). */
+  groupsByEnvironment?: ReadonlyMap<string, GroupCatalog>;
   /** Longest expiry a request may ask for (default 90 days). */
   maxTtlMs?: number;
 }
@@ -53,8 +57,11 @@ export function registerSgRequest(app: App, deps: SgRequestDeps): void {
 
   app.view(SG_REQUEST_CALLBACK, async ({ ack, body, view }) => {
     const person = { user: body.user.id, name: body.user.name, channel: view.private_metadata || deps.settings.channel };
-    const groups = deps.groups.known() ?? (await within(deps.groups.current(), GROUPS_BUDGET_MS).catch(() => null)) ?? [];
-    const checked = check(deps, formValues(view), groups);
+    const raw = formValues(view);
+    const env = resolveEnvironment(raw.environment, environmentsOf(deps).names);
+    const catalog = typeof env === 'string' ? catalogOf(deps, env) : null;
+    const groups = (catalog && (catalog.known() ?? (await within(catalog.current(), GROUPS_BUDGET_MS).catch(() => null)))) ?? [];
+    const checked = check(deps, raw, groups);
     if ('errors' in checked) return void (await ack({ response_action: 'errors', errors: checked.errors }));
     await ack();
     await submit(deps, checked.input, person);
@@ -62,24 +69,36 @@ export function registerSgRequest(app: App, deps: SgRequestDeps): void {
 }
 
 async function openForm(deps: SgRequestDeps, command: SlashCommand, person: Person): Promise<void> {
-  const groups = deps.groups.known() ?? (await within(deps.groups.current(), GROUPS_BUDGET_MS).catch((err: Error) => err));
-  if (groups === null || groups instanceof Error) {
-    const why = groups instanceof Error ? groups.message : 'GitLab did not answer in time';
+  const names = environmentsOf(deps).names;
+  const catalogs = names.map((name) => catalogOf(deps, name));
+  // Every environment's groups, in one list: which environment has which is checked on submission.
+  const read = await Promise.all(catalogs.map(async (c) => c.known() ?? (await within(c.current(), GROUPS_BUDGET_MS).catch((err: Error) => err))));
+  const failed = read.find((groups) => groups === null || groups instanceof Error);
+  if (failed !== undefined) {
+    const why = failed instanceof Error ? failed.message : 'GitLab did not answer in time';
     return tell(deps, person, refusal(`reading the security groups from GitLab: ${why}. Try again, or give the request inline.`));
   }
-  await deps.chat.openModal(command.trigger_id, requestModal(groups, command.channel_id));
-  // Keep the list fresh for the next form and for the submission's validation.
-  void deps.groups.current().catch((err: unknown) => deps.log.warn({ err }, 'refreshing the security groups failed'));
+  const groups = [...new Set((read as string[][]).flat())].sort();
+  await deps.chat.openModal(command.trigger_id, requestModal(groups, command.channel_id, names));
+  // Keep the lists fresh for the next form and for the submission's validation.
+  for (const c of catalogs) void c.current().catch((err: unknown) => deps.log.warn({ err }, 'refreshing the security groups failed'));
+}
+
+/** The groups.json of an environment. */
+function catalogOf(deps: SgRequestDeps, environment: string): GroupCatalog {
+  return deps.groupsByEnvironment?.get(environment) ?? deps.groups;
 }
 
 async function takeInline(deps: SgRequestDeps, text: string, person: Person): Promise<void> {
+  const parsed = parseInline(text);
+  const env = resolveEnvironment(parsed.raw.environment, environmentsOf(deps).names);
+  if (typeof env === 'object') return tell(deps, person, usageMessage({ ...parsed.errors, environment: env.error }));
   let groups: string[];
   try {
-    groups = await deps.groups.current();
+    groups = await catalogOf(deps, env).current();
   } catch (err) {
     return tell(deps, person, refusal(`reading the security groups from GitLab: ${(err as Error).message}`));
   }
-  const parsed = parseInline(text);
   const checked = validateRequest(parsed.raw, context(deps, groups));
   const errors: FieldErrors = { ...(checked.ok ? {} : checked.errors), ...parsed.errors };
   if (Object.keys(errors).length > 0) return tell(deps, person, usageMessage(errors));
@@ -99,7 +118,7 @@ function check(deps: SgRequestDeps, raw: RawRequest, groups: string[]): { input:
 
 async function submit(deps: SgRequestDeps, input: RequestInput, person: Person): Promise<void> {
   try {
-    const groups = await deps.groups.details();
+    const groups = await catalogOf(deps, input.environment).details();
     const request = await submitRequest(deps, { input, requester: person.user, groups, ...(person.name ? { requesterName: person.name } : {}) });
     await tell(deps, person, recordedMessage(request));
   } catch (err) {
@@ -110,7 +129,7 @@ async function submit(deps: SgRequestDeps, input: RequestInput, person: Person):
 }
 
 function context(deps: SgRequestDeps, groups: string[]) {
-  return { knownGroups: groups, now: deps.now(), maxTtlMs: deps.maxTtlMs ?? DEFAULT_MAX_TTL_MS };
+  return { knownGroups: groups, environments: environmentsOf(deps).names, now: deps.now(), maxTtlMs: deps.maxTtlMs ?? DEFAULT_MAX_TTL_MS };
 }
 
 function tell(deps: SgRequestDeps, person: Person, text: string): Promise<void> {

@@ -1,7 +1,7 @@
 /**
  * Inline `/sg-request` text into the same raw fields the modal yields:
  *
- *   <group> [ingress|egress] <protocol> [<port>|<from>-<to>] [from|to] <peer> <justification…> [ticket=…] [ttl=…|expires=…]
+ *   <group> [ingress|egress] <protocol> [<port>|<from>-<to>] [from|to] <peer> <justification…> [env=…] [ticket=…] [ttl=…|expires=…]
  *
  * The peer is a CIDR, a security group (groups.json key or sg- id) or a prefix list
  * (pl- id); `from` says ingress and `to` egress, as `ingress`/`egress` after the group do.
@@ -17,7 +17,7 @@ export interface ParsedInline {
   errors: FieldErrors;
 }
 
-const OPTIONS = { ticket: 'ticket', ttl: 'expiry', expires: 'expiry' } as const;
+const OPTIONS = { ticket: 'ticket', ttl: 'expiry', expires: 'expiry', env: 'environment' } as const;
 const PORTS = /^\d+(?:-\d+)?$/;
 
 interface Token {
@@ -38,7 +38,7 @@ export function parseInline(text: string): ParsedInline {
       continue;
     }
     const field = OPTIONS[option[1] as keyof typeof OPTIONS];
-    if (field === undefined) errors.justification = `Unknown option "${option[1]}="; use ticket=, ttl= or expires=.`;
+    if (field === undefined) errors.justification = `Unknown option "${option[1]}="; use env=, ticket=, ttl= or expires=.`;
     else if (raw[field] !== undefined) errors[field] = `${field === 'expiry' ? 'ttl= or expires=' : `${option[1]}=`} is given twice.`;
     else raw[field] = option[2];
   }

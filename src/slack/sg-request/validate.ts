@@ -9,8 +9,9 @@ import { normalizeCidrStrict } from '../../domain/cidr.ts';
 import { normalizeProtocol, protocolHasPorts } from '../../domain/protocol.ts';
 import { DESCRIPTION_PATTERN, GROUP_ID_PATTERN, PREFIX_LIST_ID_PATTERN, ruleFileSchema, type Direction, type Peer } from '../../domain/rule.ts';
 import type { RequestInput } from '../../domain/request.ts';
+import { DEFAULT_ENVIRONMENT } from '../../domain/environment.ts';
 
-export const FIELDS = ['group', 'direction', 'protocol', 'ports', 'peer', 'justification', 'ticket', 'expiry'] as const;
+export const FIELDS = ['environment', 'group', 'direction', 'protocol', 'ports', 'peer', 'justification', 'ticket', 'expiry'] as const;
 export type Field = (typeof FIELDS)[number];
 
 /** The raw texts, as typed; absent optional fields are undefined or "". */
@@ -20,7 +21,10 @@ export type FieldErrors = Partial<Record<Field, string>>;
 export type { RequestInput };
 
 export interface ValidationContext {
+  /** The groups of the request's environment. */
   knownGroups: readonly string[];
+  /** The configured environments (default: the one environment, `default`). */
+  environments?: readonly string[];
   now: Date;
   /** The longest expiry a request may ask for. */
   maxTtlMs: number;
@@ -37,6 +41,9 @@ const ISO_DATE = /^\d{4}-\d{2}-\d{2}$/;
 export function validateRequest(raw: RawRequest, ctx: ValidationContext): Validation {
   const errors: FieldErrors = {};
   const text = (f: Field) => raw[f]?.trim() ?? '';
+
+  const environment = resolveEnvironment(raw.environment, ctx.environments ?? [DEFAULT_ENVIRONMENT]);
+  if (typeof environment === 'object') errors.environment = environment.error;
 
   const group = text('group');
   if (group === '') errors.group = 'Choose a security group.';
@@ -77,6 +84,7 @@ export function validateRequest(raw: RawRequest, ctx: ValidationContext): Valida
   return {
     ok: true,
     input: {
+      environment: environment as string,
       group,
       direction: direction as Direction,
       protocol: protocol!,
@@ -103,6 +111,17 @@ export function parsePeer(text: string, knownGroups: readonly string[]): Peer | 
   const cidr = normalizeCidrStrict(text);
   if (cidr !== null) return { kind: 'cidr', value: cidr };
   return `"${text}" is not an IPv4 or IPv6 CIDR such as 203.0.113.0/24, a known security group (${knownGroups.join(', ') || 'none'}), an sg- id or a pl- prefix list id.`;
+}
+
+/**
+ * The environment asked for: one of those configured; the only one when there is one and
+ * none is named. With several, a request must name it: no environment is anybody's default.
+ */
+export function resolveEnvironment(given: string | undefined, environments: readonly string[]): string | { error: string } {
+  const name = given?.trim() ?? '';
+  if (name === '') return environments.length === 1 ? environments[0]! : { error: `Choose an environment: ${environments.join(', ')}.` };
+  if (environments.includes(name)) return name;
+  return { error: `Unknown environment "${name}"; known: ${environments.join(', ')}.` };
 }
 
 function parsePorts(text: string): [number, number] | string {

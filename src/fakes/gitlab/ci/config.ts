@@ -6,6 +6,7 @@
  */
 import { parse as parseYaml } from 'yaml';
 import type { When } from '../model.ts';
+import { evaluateRules, parseRules, type ChangedPaths, type CiRule } from './rules.ts';
 
 export interface CiJobSpec {
   name: string;
@@ -24,6 +25,8 @@ export interface CiJobSpec {
   script: string[];
   /** When the job's artifacts are kept (`artifacts:when`). */
   artifactsWhen: 'on_success' | 'on_failure' | 'always';
+  /** `rules:`, decided when a pipeline is created (selectJobs); null: the job is always in. */
+  rules: CiRule[] | null;
 }
 
 /** `trigger:` of a child pipeline: the files it includes and whether the bridge waits for it. */
@@ -88,21 +91,47 @@ function configOf(doc: Obj): CiConfig {
     }
     jobs.push(toSpec(name, { ...pick(defaults, ['image', 'before_script']), ...job }, stages));
   }
+  return { stages, variables: stringMap(doc.variables), jobs };
+}
+
+/**
+ * The jobs a pipeline gets from the configuration: each job's `rules:` decided against
+ * the changed paths (a matching rule sets its `when` and `allow_failure`), then `needs`
+ * checked among the jobs that are in, as GitLab checks them when it creates the pipeline.
+ */
+export function selectJobs(config: CiConfig, changed: ChangedPaths): CiConfig {
+  const jobs: CiJobSpec[] = [];
+  for (const job of config.jobs) {
+    if (job.rules === null) {
+      jobs.push(job);
+      continue;
+    }
+    const outcome = evaluateRules(job.rules, changed);
+    if (outcome) jobs.push({ ...job, ...outcome });
+  }
+  const { stages } = config;
   for (const job of jobs) {
     for (const need of job.needs ?? []) {
       const target = jobs.find((j) => j.name === need);
-      if (!target) throw new CiConfigError(`'${job.name}' job needs '${need}' job, but '${need}' does not exist in the pipeline.`);
+      if (!target) {
+        const exists = config.jobs.some((j) => j.name === need);
+        throw new CiConfigError(exists ? `'${job.name}' job needs '${need}' job, but '${need}' is not in any previous stage` : `'${job.name}' job needs '${need}' job, but '${need}' does not exist in the pipeline.`);
+      }
       if (stages.indexOf(target.stage) > stages.indexOf(job.stage)) {
         throw new CiConfigError(`${job.name} job: need ${need} is not defined in current or prior stages`);
       }
     }
   }
-  return { stages: stages.filter((s) => jobs.some((j) => j.stage === s)), variables: stringMap(doc.variables), jobs };
+  return { stages: stages.filter((s) => jobs.some((j) => j.stage === s)), variables: config.variables, jobs };
 }
 
 function toSpec(name: string, job: Obj, stages: string[]): CiJobSpec {
   const stage = typeof job.stage === 'string' ? job.stage : 'test';
   if (!stages.includes(stage)) throw new CiConfigError(`${name} job: chosen stage ${stage} does not exist; available stages are ${stages.join(', ')}`);
+  if ('rules' in job) {
+    const clash = ['only', 'except'].filter((k) => k in job);
+    if (clash.length > 0) throw new CiConfigError(`jobs:${name} config key may not be used with \`rules\`: ${clash.join(', ')}`);
+  }
   const when = (typeof job.when === 'string' ? job.when : 'on_success') as When;
   if (!WHEN_VALUES.has(when)) throw new CiConfigError(`jobs:${name} when unknown value: ${when}`);
   // A manual job may fail unless it says otherwise; `allow_failure: false` makes it block the pipeline.
@@ -121,6 +150,7 @@ function toSpec(name: string, job: Obj, stages: string[]): CiJobSpec {
     variables: stringMap(job.variables),
     script: [job.before_script, job.script].flatMap((lines) => (Array.isArray(lines) ? lines.flat().map(String) : typeof lines === 'string' ? [lines] : [])),
     artifactsWhen: isObj(job.artifacts) && (job.artifacts.when === 'always' || job.artifacts.when === 'on_failure') ? job.artifacts.when : 'on_success',
+    rules: parseRules(name, job.rules, (message) => new CiConfigError(message)),
   };
 }
 

@@ -4,12 +4,13 @@
  * success for the rest. Each behaviour prints what the real tool would and returns the
  * job's exit code.
  */
-import type { Ec2Driver } from '../../aws/index.ts';
+import type { AwsFakeDriver, Ec2Driver } from '../../aws/index.ts';
+import { ENVIRONMENT_NAME_PATTERN } from '../../../domain/environment.ts';
 import { judgePlan } from '../../../compliance/engine.ts';
 import { DEFAULT_POLICY_DIR, loadPolicies } from '../../../compliance/policy.ts';
 import { formatReportText } from '../../../compliance/report.ts';
 import type { Job, Pipeline } from '../model.ts';
-import type { FakeTerraform, SavedPlan } from '../terraform/fake-terraform.ts';
+import type { FakeTerraform, RunTarget, SavedPlan } from '../terraform/fake-terraform.ts';
 
 export interface JobContext {
   job: Job;
@@ -32,6 +33,8 @@ export type JobBehaviour = (ctx: JobContext) => Promise<number> | number;
 export interface SimulatedJobDeps {
   terraform: FakeTerraform;
   ec2: Ec2Driver | undefined;
+  /** Other accounts, reached by assuming TF_VAR_aws_role_arn (the AWS fake's driver). */
+  accounts: Pick<AwsFakeDriver, 'account' | 'hasRole'> | undefined;
   /** The policies "baked into the image" (default: this checkout's policies/). */
   policiesDir: string | undefined;
 }
@@ -65,11 +68,50 @@ export function simulatedJobs(deps: SimulatedJobDeps): (job: Job) => JobBehaviou
     },
   };
   const succeed: JobBehaviour = () => 0;
-  return (job) => table[job.name] ?? succeed;
+  // `plan:production` behaves as `plan` does, for the environment its variables name.
+  return (job) => table[job.name] ?? table[job.name.split(':')[0]!] ?? succeed;
+}
+
+/** The job that made this job's plan: `plan` for compliance and deploy, `plan:<env>` for theirs. */
+const planJobOf = (ctx: JobContext) => (ctx.job.name.includes(':') ? `plan:${ctx.job.name.split(':').slice(1).join(':')}` : 'plan');
+
+/**
+ * Where a plan or apply acts, from the job's variables as terraform/main.tf reads them:
+ * TF_VAR_environment picks the folder; TF_VAR_aws_role_arn is assumed (the account is the
+ * role's, and the AWS fake must know the role); TF_VAR_aws_account_id is the provider's
+ * allowed_account_ids, so credentials reaching another account fail the run.
+ */
+function targetOf(ctx: JobContext, deps: SimulatedJobDeps): ({ ok: true; ec2: Ec2Driver | undefined } & RunTarget) | { ok: false; error: string } {
+  const env = ctx.variables.TF_VAR_environment || null;
+  if (env !== null && !ENVIRONMENT_NAME_PATTERN.test(env)) {
+    return { ok: false, error: 'Error: Invalid value for variable\n\nenvironment must be null or a name of lower-case letters, digits and "-", such as "production".' };
+  }
+  const dir = env === null ? undefined : `terraform/environments/${env}`;
+  const region = ctx.variables.TF_VAR_aws_region || undefined;
+  const role = ctx.variables.TF_VAR_aws_role_arn || null;
+  let accountId: string | undefined;
+  let ec2 = deps.ec2;
+  if (role !== null) {
+    if (!deps.accounts?.hasRole(role)) {
+      return { ok: false, error: `Error: Cannot assume IAM Role\n\nIAM Role (${role}) cannot be assumed.\nAccessDenied: not authorized to perform: sts:AssumeRole` };
+    }
+    accountId = /^arn:aws:iam::(\d{12}):/.exec(role)![1]!;
+    ec2 = deps.accounts.account(accountId, region ?? 'us-east-1');
+  }
+  const allowed = ctx.variables.TF_VAR_aws_account_id || null;
+  if (allowed !== null && allowed !== (accountId ?? null)) {
+    return { ok: false, error: `Error: AWS account ID not allowed: ${accountId ?? 'the fake pipeline\'s own account'}` };
+  }
+  return { ok: true, ec2, ...(dir ? { dir } : {}), settings: { ...(region ? { region } : {}), ...(accountId ? { accountId } : {}) } };
 }
 
 function plan(ctx: JobContext, deps: SimulatedJobDeps): number {
-  const result = deps.terraform.plan(ctx, stateName(ctx), deps.ec2);
+  const target = targetOf(ctx, deps);
+  if (!target.ok) {
+    ctx.log(`\n${target.error}`);
+    return 1;
+  }
+  const result = deps.terraform.plan(ctx, stateName(ctx), target.ec2, target);
   if (!result.ok) {
     ctx.log(`\n${result.error}`);
     return 1;
@@ -82,7 +124,7 @@ function plan(ctx: JobContext, deps: SimulatedJobDeps): number {
 }
 
 async function compliance(ctx: JobContext, deps: SimulatedJobDeps): Promise<number> {
-  const planJson = ctx.artifact('plan', 'plan.json');
+  const planJson = ctx.artifact(planJobOf(ctx), 'plan.json');
   if (!planJson) {
     ctx.log('plan.json: cannot read (ENOENT)');
     return 2;
@@ -99,16 +141,21 @@ async function compliance(ctx: JobContext, deps: SimulatedJobDeps): Promise<numb
 }
 
 function deploy(ctx: JobContext, deps: SimulatedJobDeps): number {
-  const raw = ctx.artifact('plan', 'tfplan');
+  const raw = ctx.artifact(planJobOf(ctx), 'tfplan');
   if (!raw) {
     ctx.log('Error: Failed to load "tfplan" as a plan file\n\nstat tfplan: no such file or directory');
     return 1;
   }
-  if (!deps.ec2) {
+  const target = targetOf(ctx, deps);
+  if (!target.ok) {
+    ctx.log(`\n${target.error}`);
+    return 1;
+  }
+  if (!target.ec2) {
     ctx.log('Error: the fake pipeline has no EC2 to apply to (start the GitLab fake with the `ec2` option)');
     return 1;
   }
-  const result = deps.terraform.apply(JSON.parse(raw.toString('utf8')) as SavedPlan, stateName(ctx), deps.ec2, ctx.log);
+  const result = deps.terraform.apply(JSON.parse(raw.toString('utf8')) as SavedPlan, stateName(ctx), target.ec2, ctx.log, target);
   if (!result.ok) {
     ctx.log(`\n${result.error}`);
     return 1;

@@ -8,9 +8,9 @@
 import type { GitLabData } from '../data.ts';
 import { apiError, forbidden } from '../http/errors.ts';
 import { FINISHED_STATUSES, latestJobs, type Job, type JobStatus, type Pipeline, type PipelineSource, type User, type Variable } from '../model.ts';
-import { filesOf } from '../repository/store.ts';
+import { filesOf, sameBytes, type Commit } from '../repository/store.ts';
 import type { Timers } from '../timers.ts';
-import { CiConfigError, parseCiConfig, parseCiFiles, type CiConfig, type CiJobSpec, type TriggerSpec } from './config.ts';
+import { CiConfigError, parseCiConfig, parseCiFiles, selectJobs, type CiConfig, type CiJobSpec, type TriggerSpec } from './config.ts';
 import { runJob, type JobScript } from './job-runner.ts';
 import type { JobBehaviour } from './simulated-jobs.ts';
 import { compositeStatus, readiness } from './status.ts';
@@ -50,12 +50,36 @@ export class PipelineSimulator {
     if (text === undefined) throw apiError(400, { base: ['Missing CI config file'] });
     let config: CiConfig;
     try {
-      config = parseCiConfig(text);
+      config = selectJobs(parseCiConfig(text), (compareTo) => this.changedPaths(commit, opts.source, compareTo));
+      if (config.jobs.length === 0) throw new CiConfigError('No stages / jobs for this pipeline.');
     } catch (err) {
       if (err instanceof CiConfigError) throw apiError(400, { base: [err.message] });
       throw err;
     }
     return this.instantiate(config, { ...opts, ref, sha: commit.id, beforeSha: commit.parentIds[0], upstream: null });
+  }
+
+  /**
+   * The paths `rules: changes` sees (Ci::Pipeline#modified_paths_since / #modified_paths):
+   * with compare_to, from the merge base with that ref to the commit; without, a push
+   * compares with the commit before it, and any other source counts as all changed (null).
+   */
+  private changedPaths(commit: Commit, source: PipelineSource, compareTo: string | null): string[] | null {
+    const { repo } = this.deps.data;
+    let base: Commit | undefined;
+    if (compareTo !== null) {
+      const target = repo.resolve(compareTo.replace(/^refs\/heads\//, ''));
+      if (!target) throw new CiConfigError(`Failed to parse rule for job: rules:changes:compare_to is not a valid ref`);
+      base = repo.mergeBase(target.id, commit.id);
+    } else if (source === 'push') {
+      base = commit.parentIds[0] === undefined ? undefined : repo.commit(commit.parentIds[0]);
+      if (!base) return null;
+    } else {
+      return null;
+    }
+    const before = base?.tree ?? new Map<string, Buffer>();
+    const paths = new Set([...before.keys(), ...commit.tree.keys()]);
+    return [...paths].filter((path) => !sameBytes(before.get(path), commit.tree.get(path)));
   }
 
   private instantiate(
@@ -253,12 +277,15 @@ export class PipelineSimulator {
     try {
       if (trigger.unsupported.length > 0) throw new CiConfigError(`the fake runs child pipelines from include: local only, not ${trigger.unsupported.join(', ')}`);
       if (trigger.include.length === 0) throw new CiConfigError('Included file is empty or does not exist');
-      config = parseCiFiles(
-        trigger.include.map((path) => {
-          const file = commit.tree.get(path);
-          if (!file) throw new CiConfigError(`Local file \`${path}\` does not exist!`);
-          return file.toString('utf8');
-        }),
+      config = selectJobs(
+        parseCiFiles(
+          trigger.include.map((path) => {
+            const file = commit.tree.get(path);
+            if (!file) throw new CiConfigError(`Local file \`${path}\` does not exist!`);
+            return file.toString('utf8');
+          }),
+        ),
+        (compareTo) => this.changedPaths(commit, 'parent_pipeline', compareTo),
       );
       if (config.jobs.length === 0) throw new CiConfigError('No stages / jobs for this pipeline.');
     } catch (err) {

@@ -154,7 +154,8 @@ export class RepositoryStore {
     return out;
   }
 
-  private mergeBase(a: string, b: string): Commit | undefined {
+  /** The nearest common ancestor of two commits (git merge-base). */
+  mergeBase(a: string, b: string): Commit | undefined {
     const ancestors = new Set<string>();
     const walk = (start: string, visit: (sha: string) => boolean) => {
       const queue = [start];
@@ -236,7 +237,7 @@ export function filesOf(commit: Commit): { readFile(path: string): Buffer | unde
   };
 }
 
-function sameBytes(a: Buffer | undefined, b: Buffer | undefined): boolean {
+export function sameBytes(a: Buffer | undefined, b: Buffer | undefined): boolean {
   if (a === undefined || b === undefined) return a === b;
   return a.equals(b);
 }

@@ -23,8 +23,9 @@ export interface ImportBlock {
 
 export type TerraformConfig = { groups: Record<string, GroupConfig>; rules: RuleFile[]; imports: ImportBlock[] } | { error: string };
 
-export function readTerraformConfig(files: CommitFiles): TerraformConfig {
-  const groupsPath = `${TERRAFORM_ROOT}/groups.json`;
+/** `dir`: where groups.json and rules/ are (main.tf's local.config_dir: terraform/environments/<name> for var.environment). */
+export function readTerraformConfig(files: CommitFiles, dir: string = TERRAFORM_ROOT): TerraformConfig {
+  const groupsPath = `${dir}/groups.json`;
   const groupsText = files.readFile(groupsPath);
   if (!groupsText) return { error: `Invalid function argument: no file exists at "${groupsPath}"` };
   const groups: Record<string, GroupConfig> = {};
@@ -42,7 +43,7 @@ export function readTerraformConfig(files: CommitFiles): TerraformConfig {
   }
 
   const rules: RuleFile[] = [];
-  const prefix = `${TERRAFORM_ROOT}/rules/`;
+  const prefix = `${dir}/rules/`;
   for (const path of files.listFiles(prefix)) {
     const name = path.slice(prefix.length);
     if (name.includes('/') || !name.endsWith('.json')) continue;

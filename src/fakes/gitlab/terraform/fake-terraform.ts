@@ -21,6 +21,13 @@ export interface SavedPlan {
 
 export type Result<T> = ({ ok: true } & T) | { ok: false; error: string };
 
+/** What one run's variables change (TF_VAR_environment, TF_VAR_aws_region, the account its credentials reach). */
+export interface RunTarget {
+  /** Folder of groups.json and rules/ (default terraform). */
+  dir?: string;
+  settings?: Partial<Pick<TerraformSettings, 'region' | 'accountId'>>;
+}
+
 export class FakeTerraform {
   constructor(
     private readonly store: TerraformStateStore,
@@ -28,15 +35,16 @@ export class FakeTerraform {
   ) {}
 
   /** `ec2`: what data sources and import blocks read (the fake pipeline's EC2). */
-  plan(files: CommitFiles, stateName: string, ec2?: Ec2Driver): Result<{ plan: TerraformPlan; text: string; saved: SavedPlan }> {
+  plan(files: CommitFiles, stateName: string, ec2?: Ec2Driver, target: RunTarget = {}): Result<{ plan: TerraformPlan; text: string; saved: SavedPlan }> {
     const locked = this.lockError(stateName);
     if (locked) return { ok: false, error: locked };
-    const config = readTerraformConfig(files);
+    const config = readTerraformConfig(files, target.dir);
+    const settings = { ...this.settings, ...target.settings };
     if ('error' in config) return { ok: false, error: `Error: ${config.error}` };
     const state = this.store.read(stateName);
     let plan: TerraformPlan;
     try {
-      plan = computePlan({ groups: config.groups, rules: config.rules, imports: config.imports, state, settings: this.settings, ...(ec2 ? { ec2 } : {}) });
+      plan = computePlan({ groups: config.groups, rules: config.rules, imports: config.imports, state, settings, ...(ec2 ? { ec2 } : {}) });
     } catch (err) {
       if (err instanceof PlanError) return { ok: false, error: `Error: ${err.message}` };
       throw err;
@@ -45,7 +53,7 @@ export class FakeTerraform {
     return { ok: true, plan, text: formatPlanText(plan), saved };
   }
 
-  apply(saved: SavedPlan, stateName: string, ec2: Ec2Driver, log: (line: string) => void): Result<object> {
+  apply(saved: SavedPlan, stateName: string, ec2: Ec2Driver, log: (line: string) => void, target: RunTarget = {}): Result<object> {
     const locked = this.lockError(stateName);
     if (locked) return { ok: false, error: locked };
     const state = this.store.read(stateName);
@@ -55,7 +63,7 @@ export class FakeTerraform {
         error: 'Error: Saved plan is stale\n\nThe given plan file can no longer be applied because the state was changed\nby another operation after the plan was created.',
       };
     }
-    const result = applyPlan({ plan: saved.plan, state, ec2, settings: this.settings, log });
+    const result = applyPlan({ plan: saved.plan, state, ec2, settings: { ...this.settings, ...target.settings }, log });
     this.store.write(stateName, Buffer.from(JSON.stringify(result.state, null, 2)));
     return result.error ? { ok: false, error: result.error.message } : { ok: true };
   }
