@@ -77,7 +77,7 @@ function toGroup(g: SecurityGroup | undefined): CloudGroup | null {
 }
 
 /** Runs `load` at the first call only; a failed load is tried again at the next call. */
-function once<T>(load: () => Promise<T>): () => Promise<T> {
+export function once<T>(load: () => Promise<T>): () => Promise<T> {
   let loading: Promise<T> | null = null;
   return () => {
     loading ??= load().catch((err: unknown) => {

@@ -5,9 +5,8 @@
  */
 import type { CloudPort } from '../core/ports.ts';
 import { anyMember, loopbackOnly } from '../checks/services.ts';
-import { fromTemporaryCredentials } from '@aws-sdk/credential-providers';
 import type { EnvironmentAws } from '../domain/environment.ts';
-import { createAwsCloud } from './cloud.ts';
+import { createAwsCloud, once } from './cloud.ts';
 import { CloudNotConfiguredError } from './not-configured.ts';
 
 export type Env = Readonly<Record<string, string | undefined>>;
@@ -40,13 +39,16 @@ function staticCredentials(env: Env) {
 export function cloudForEnvironment(env: Env, aws: EnvironmentAws): CloudPort {
   const endpointSts = endpointOverride(env, 'STS');
   const own = staticCredentials(env);
-  const credentials =
-    aws.roleArn === null
-      ? own
-      : fromTemporaryCredentials({
-          params: { RoleArn: aws.roleArn, RoleSessionName: 'portcullis-bot' },
-          ...(own ? { masterCredentials: own } : {}),
-          clientConfig: { region: aws.region, ...(endpointSts ? { endpoint: endpointSts } : {}) },
-        });
+  const roleArn = aws.roleArn;
+  // The SDK's credential providers are loaded at the first call, as the clients are (cloud.ts).
+  const assumed = once(async () => {
+    const { fromTemporaryCredentials } = await import('@aws-sdk/credential-providers');
+    return fromTemporaryCredentials({
+      params: { RoleArn: roleArn!, RoleSessionName: 'portcullis-bot' },
+      ...(own ? { masterCredentials: own } : {}),
+      clientConfig: { region: aws.region, ...(endpointSts ? { endpoint: endpointSts } : {}) },
+    });
+  });
+  const credentials = roleArn === null ? own : async () => (await assumed())();
   return createAwsCloud({ region: aws.region, endpointEc2: endpointOverride(env, 'EC2'), endpointSts, credentials });
 }

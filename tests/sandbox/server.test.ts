@@ -69,7 +69,9 @@ test('a command reaches the bot as a slash_commands envelope, and its answer is 
   assert.equal(delivery?.type, 'slash_commands');
   assert.equal(delivery?.payload.user_id, 'U0DAVE');
   const stateOf = async (user: string) => (await (await fetch(new URL(`/api/state?as=${user}`, web.url))).json()) as { ephemerals: Array<{ text: string }> };
-  const dave = await world.fakes.slack.driver.waitFor(async () => (await stateOf('U0DAVE')).ephemerals.length > 0 || undefined, 5000).then(() => stateOf('U0DAVE'));
+  // The state is read over HTTP, so it is polled here (the driver's waitFor takes a synchronous probe).
+  let dave = await stateOf('U0DAVE');
+  for (const deadline = Date.now() + 5000; dave.ephemerals.length === 0 && Date.now() < deadline; dave = await stateOf('U0DAVE')) await new Promise((r) => setTimeout(r, 25));
   assert.match(dave.ephemerals[0]!.text, /nosuchgroup/);
   assert.deepEqual((await stateOf('U0ALICE')).ephemerals, []);
 });
