@@ -136,8 +136,9 @@ export function openDatabase(path: string, options: OpenOptions = {}): Db {
   const db = new Database(path);
   try {
     // First, so that switching a new file to WAL also waits for another opener's lock.
-    db.pragma(`busy_timeout = ${Math.trunc(options.busyTimeoutMs ?? 5000)}`);
-    db.pragma('journal_mode = WAL');
+    const busyTimeoutMs = Math.trunc(options.busyTimeoutMs ?? 5000);
+    db.pragma(`busy_timeout = ${busyTimeoutMs}`);
+    toWal(db, busyTimeoutMs);
     db.pragma('foreign_keys = ON');
     // FULL: in WAL mode every commit fsyncs the WAL before it returns, so a webhook
     // delivery answered 2xx, a state change or an audit entry survives a power loss or an
@@ -150,6 +151,24 @@ export function openDatabase(path: string, options: OpenOptions = {}): Db {
   } catch (err) {
     db.close();
     throw err;
+  }
+}
+
+/**
+ * Switches the file to WAL. Two processes opening a new file at once can find each other
+ * holding locks that SQLite will not wait for (it answers SQLITE_BUSY at once rather than
+ * risk a deadlock, without the busy handler): try again, briefly, for up to the busy timeout.
+ */
+function toWal(db: Db, busyTimeoutMs: number): void {
+  const deadline = Date.now() + busyTimeoutMs;
+  for (;;) {
+    try {
+      db.pragma('journal_mode = WAL');
+      return;
+    } catch (err) {
+      if ((err as { code?: string }).code !== 'SQLITE_BUSY' || Date.now() >= deadline) throw err;
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 10 + Math.floor(Math.random() * 20));
+    }
   }
 }
 
