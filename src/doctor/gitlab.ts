@@ -7,16 +7,17 @@
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import type { Config } from '../config.ts';
-import { DEFAULT_STATE_NAME } from '../checks/consistency-gather.ts';
+import { environmentsCiConfig } from '../cli/ci-config.ts';
+import type { Environment } from '../domain/environment.ts';
 import type { VcsPort } from '../core/ports.ts';
 import { WEBHOOK_PATH, type GitLabSetup, type ProjectHook, type ProjectSettings } from '../gitlab/setup.ts';
-import { fail, ok, reason, skip, type CheckResult } from './report.ts';
+import { fail, forEnvironment, ok, reason, skip, type CheckResult } from './report.ts';
 
 const AREA = 'GitLab';
 export const CI_FILE = 'terraform/.gitlab-ci.yml';
 const SHIPPED_CI_FILE = fileURLToPath(new URL(`../../${CI_FILE}`, import.meta.url));
-/** The deploy job's environment in terraform/.gitlab-ci.yml, `firewall/$TF_STATE_NAME`. */
-export const DEPLOY_ENVIRONMENT = `firewall/${DEFAULT_STATE_NAME}`;
+/** An environment's deploy job's GitLab environment, `firewall/$TF_STATE_NAME` (terraform/.gitlab-ci.yml, ci-config). */
+export const deployEnvironment = (stateName: string) => `firewall/${stateName}`;
 const MAINTAINER = 40;
 const SETUP_HOOK = `Run \`portcullis setup gitlab-webhook --url https://<bot>${WEBHOOK_PATH}\`.`;
 
@@ -26,6 +27,10 @@ export interface GitLabCheckOptions {
   vcs: VcsPort;
   /** Where GitLab should deliver; without it, any hook whose path ends in /webhooks/gitlab. */
   webhookUrl?: string;
+  /** The configured environments: each has its own Terraform state and deploy environment. */
+  environments: readonly Environment[];
+  /** Whether they come from an environments file: the pipeline is then the one `portcullis ci-config` writes. */
+  fromFile: boolean;
 }
 
 export async function gitlabChecks(o: GitLabCheckOptions): Promise<CheckResult[]> {
@@ -43,10 +48,11 @@ export async function gitlabChecks(o: GitLabCheckOptions): Promise<CheckResult[]
     return [...results, fail(AREA, 'project', `GITLAB_PROJECT ${o.config.project}: ${reason(err)}`, 'Set GITLAB_PROJECT to the project\'s numeric id or full path, and make the token\'s user a member.')];
   }
   results.push(await roleCheck(o.setup, user));
-  results.push(await stateCheck(o.vcs));
-  results.push(await ciConfigCheck(o.vcs, project));
+  const label = (env: Environment) => (o.environments.length > 1 ? env.name : null);
+  for (const env of o.environments) results.push(...forEnvironment(label(env), [await stateCheck(o.vcs, env.stateName)]));
+  results.push(await ciConfigCheck(o.vcs, project, o.fromFile ? o.environments : null));
   results.push(...(await webhookChecks(o.setup, o.webhookUrl)));
-  results.push(await environmentCheck(o.setup, user));
+  for (const env of o.environments) results.push(...forEnvironment(label(env), [await environmentCheck(o.setup, user, deployEnvironment(env.stateName))]));
   return results;
 }
 
@@ -76,16 +82,18 @@ async function roleCheck(setup: GitLabSetup, user: { id: number; username: strin
   }
 }
 
-async function stateCheck(vcs: VcsPort): Promise<CheckResult> {
+async function stateCheck(vcs: VcsPort, stateName: string): Promise<CheckResult> {
+  const check = 'Terraform state';
   try {
-    const state = await vcs.terraformState(DEFAULT_STATE_NAME);
-    return ok(AREA, 'Terraform state', state === null ? `${DEFAULT_STATE_NAME}: none yet (the first deploy makes it), access allowed` : `${DEFAULT_STATE_NAME}: readable`);
+    const state = await vcs.terraformState(stateName);
+    return ok(AREA, check, state === null ? `${stateName}: none yet (the first deploy makes it), access allowed` : `${stateName}: readable`);
   } catch (err) {
-    return fail(AREA, 'Terraform state', reason(err), 'The consistency check reads the GitLab-managed state: the token needs the api scope and at least Developer.');
+    return fail(AREA, check, reason(err), 'The consistency check reads the GitLab-managed state: the token needs the api scope and at least Developer.');
   }
 }
 
-async function ciConfigCheck(vcs: VcsPort, project: ProjectSettings): Promise<CheckResult> {
+/** `environments`: those of an environments file, whose pipeline `portcullis ci-config` writes; null for the single environment. */
+async function ciConfigCheck(vcs: VcsPort, project: ProjectSettings, environments: readonly Environment[] | null): Promise<CheckResult> {
   const fix = `Settings → CI/CD → General pipelines → CI/CD configuration file: ${CI_FILE} (or ${CI_FILE}@<protected project>), with the file this Portcullis ships.`;
   const path = project.ciConfigPath;
   if (path === '') return fail(AREA, 'CI/CD configuration', 'the project uses the default .gitlab-ci.yml', fix);
@@ -94,10 +102,17 @@ async function ciConfigCheck(vcs: VcsPort, project: ProjectSettings): Promise<Ch
   // In another project the file is out of this token's reach, which is the point.
   if (elsewhere !== undefined) return ok(AREA, 'CI/CD configuration', `${path} (another project: its content not compared)`);
   try {
-    const [theirs, ours] = await Promise.all([vcs.readFile(project.defaultBranch, CI_FILE), readFile(SHIPPED_CI_FILE, 'utf8')]);
+    const [theirs, shipped] = await Promise.all([vcs.readFile(project.defaultBranch, CI_FILE), readFile(SHIPPED_CI_FILE, 'utf8')]);
     if (theirs === null) return fail(AREA, 'CI/CD configuration', `${CI_FILE} is not on ${project.defaultBranch}`, fix);
-    if (theirs !== ours) return fail(AREA, 'CI/CD configuration', `${CI_FILE} on ${project.defaultBranch} differs from the one this Portcullis ships`, `Commit the ${CI_FILE} of this Portcullis version to ${project.defaultBranch}.`);
-    return ok(AREA, 'CI/CD configuration', `${CI_FILE}, as shipped`);
+    if (environments === null) {
+      if (theirs !== shipped) return fail(AREA, 'CI/CD configuration', `${CI_FILE} on ${project.defaultBranch} differs from the one this Portcullis ships`, `Commit the ${CI_FILE} of this Portcullis version to ${project.defaultBranch}.`);
+      return ok(AREA, 'CI/CD configuration', `${CI_FILE}, as shipped`);
+    }
+    // Several environments: the file `portcullis ci-config` writes from the shipped one for ENVIRONMENTS_FILE.
+    if (theirs !== environmentsCiConfig(shipped, environments, project.defaultBranch)) {
+      return fail(AREA, 'CI/CD configuration', `${CI_FILE} on ${project.defaultBranch} is not the pipeline this Portcullis writes for ENVIRONMENTS_FILE`, `Run \`portcullis ci-config --environments <ENVIRONMENTS_FILE> --out ${CI_FILE}\` and commit it to ${project.defaultBranch}.`);
+    }
+    return ok(AREA, 'CI/CD configuration', `${CI_FILE}, as \`portcullis ci-config\` writes it for ${environments.map((e) => e.name).join(', ')}`);
   } catch (err) {
     return fail(AREA, 'CI/CD configuration', reason(err), fix);
   }
@@ -144,22 +159,23 @@ async function secretCheck(setup: GitLabSetup, hook: ProjectHook): Promise<Check
   return fail(AREA, 'webhook secret', `the last delivery was answered ${last}`, 'Check that the bot runs and GitLab reaches it at the hook\'s URL (portcullis doctor --webhook-url, the bot\'s log).');
 }
 
-async function environmentCheck(setup: GitLabSetup, bot: { id: number; username: string }): Promise<CheckResult> {
-  const fix = `Settings → CI/CD → Protected environments: protect ${DEPLOY_ENVIRONMENT} (the exact name: GitLab does not protect by wildcard), Allowed to deploy: ${bot.username} only.`;
+async function environmentCheck(setup: GitLabSetup, bot: { id: number; username: string }, environment: string): Promise<CheckResult> {
+  const check = 'deploy environment';
+  const fix = `Settings → CI/CD → Protected environments: protect ${environment} (the exact name: GitLab does not protect by wildcard), Allowed to deploy: ${bot.username} only.`;
   try {
-    const protection = await setup.environmentProtection(DEPLOY_ENVIRONMENT);
+    const protection = await setup.environmentProtection(environment);
     if (protection.kind === 'unavailable') {
-      return fail(AREA, 'deploy environment', `protected environments are not available (${protection.status}; they take GitLab Premium): anyone who may run pipelines can play deploy`, `${fix} On the Free tier the bot only notices a deploy played outside Slack afterwards.`);
+      return fail(AREA, check, `protected environments are not available (${protection.status}; they take GitLab Premium): anyone who may run pipelines can play deploy`, `${fix} On the Free tier the bot only notices a deploy played outside Slack afterwards.`);
     }
-    if (protection.kind === 'unprotected') return fail(AREA, 'deploy environment', `${DEPLOY_ENVIRONMENT} is not protected: anyone who may run pipelines can play deploy`, fix);
+    if (protection.kind === 'unprotected') return fail(AREA, check, `${environment} is not protected: anyone who may run pipelines can play deploy`, fix);
     const others = protection.deployers.filter((d) => d.userId !== bot.id);
     if (others.length > 0) {
       const who = others.map((d) => (d.userId !== null ? `user ${d.userId}` : d.groupId !== null ? `group ${d.groupId}` : `role ${d.accessLevel}`));
-      return fail(AREA, 'deploy environment', `${DEPLOY_ENVIRONMENT} may also be deployed by ${who.join(', ')}`, fix);
+      return fail(AREA, check, `${environment} may also be deployed by ${who.join(', ')}`, fix);
     }
-    if (protection.deployers.length === 0) return fail(AREA, 'deploy environment', `${DEPLOY_ENVIRONMENT} is protected but names no deployer`, fix);
-    return ok(AREA, 'deploy environment', `${DEPLOY_ENVIRONMENT} deployable by ${bot.username} only`);
+    if (protection.deployers.length === 0) return fail(AREA, check, `${environment} is protected but names no deployer`, fix);
+    return ok(AREA, check, `${environment} deployable by ${bot.username} only`);
   } catch (err) {
-    return fail(AREA, 'deploy environment', reason(err), fix);
+    return fail(AREA, check, reason(err), fix);
   }
 }

@@ -20,6 +20,10 @@ export const ok = (area: CheckResult['area'], check: string, detail: string): Ch
 export const fail = (area: CheckResult['area'], check: string, detail: string, fix: string): CheckResult => ({ area, check, status: 'fail', detail, fix });
 export const skip = (area: CheckResult['area'], check: string, detail: string): CheckResult => ({ area, check, status: 'skip', detail });
 
+/** The same rows, each check named for one environment (when there are several). */
+export const forEnvironment = (label: string | null, rows: readonly CheckResult[]): CheckResult[] =>
+  rows.map((r) => (label === null ? r : { ...r, check: `${r.check} (${label})` }));
+
 const MARK: Record<CheckStatus, string> = { ok: '✓', fail: '✗', skip: '–' };
 
 /** Whether every check that ran passed. */

@@ -10,7 +10,7 @@ import { webApi } from '@slack/bolt';
 import WebSocket from 'ws';
 import type { Config } from '../config.ts';
 import { manifestBotScopes } from '../slack/manifest.ts';
-import { fail, ok, reason, skip, type CheckResult } from './report.ts';
+import { fail, forEnvironment, ok, reason, skip, type CheckResult } from './report.ts';
 
 const AREA = 'Slack';
 const TIMEOUT_MS = 10_000;
@@ -27,7 +27,15 @@ const failure = (err: unknown) => {
   return refused ? `Slack answered ${refused.code}${refused.needed ? ` (needs ${refused.needed})` : ''}` : reason(err);
 };
 
-export async function slackChecks(config: Config['slack'] & { approverIds: ReadonlySet<string>; approverGroup: string | null }): Promise<CheckResult[]> {
+/** Where one environment's requests go and who approves them; `label` names it when there are several. */
+export interface SlackAudience {
+  label: string | null;
+  channelId: string;
+  approverIds: ReadonlySet<string>;
+  approverGroup: string | null;
+}
+
+export async function slackChecks(config: Config['slack'], audiences: readonly SlackAudience[]): Promise<CheckResult[]> {
   const webClient = (token: string) => new webApi.WebClient(token, { slackApiUrl: config.apiUrl, retryConfig: { retries: 0 }, timeout: TIMEOUT_MS });
   // Named `client` as everywhere in src/, so tests/slack/manifest.test.ts sees these calls and their scopes.
   const client = webClient(config.botToken);
@@ -51,8 +59,11 @@ export async function slackChecks(config: Config['slack'] & { approverIds: Reado
   if (authenticated) results.push(scopeCheck(granted));
 
   results.push(await socketModeCheck(webClient(config.appToken)));
-  results.push(await channelCheck(client, config.channelId));
-  results.push(...(await approverChecks(client, config.approverIds, config.approverGroup)));
+  // Each environment's channel (once per channel) and approvers.
+  const channels = new Map<string, string[]>();
+  for (const a of audiences) channels.set(a.channelId, [...(channels.get(a.channelId) ?? []), ...(a.label === null ? [] : [a.label])]);
+  for (const [channelId, labels] of channels) results.push(...forEnvironment(labels.length > 0 ? labels.join(', ') : null, [await channelCheck(client, channelId)]));
+  for (const a of audiences) results.push(...forEnvironment(a.label, await approverChecks(client, a.approverIds, a.approverGroup)));
   return results;
 }
 
