@@ -36,7 +36,7 @@ async function doctor(overrides: Record<string, string> = {}) {
 }
 
 before(async () => {
-  fakes = await startFakes({ aws: { roles: ROLES }, slack: { users: [{ id: 'U0BOB', name: 'bob' }, { id: 'U0CAROL', name: 'carol' }] } });
+  fakes = await startFakes({ aws: { roles: ROLES } });
   bot = createServer((req, res) => {
     req.resume();
     res.writeHead(req.headers['x-gitlab-token'] === SECRET ? 200 : 401).end();
