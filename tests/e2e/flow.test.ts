@@ -5,6 +5,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { APPROVER, CHANNEL, Harness, OTHER_APPROVER, REQUESTER, WEBHOOK_SECRET } from './harness.ts';
 import { startServiceTargets, type ServiceTargets } from '../../src/fakes/services/index.ts';
+import { parseExposition } from '../helpers/prometheus.ts';
 
 const FRONT_IP = '127.77.0.10';
 let h: Harness;
@@ -50,6 +51,16 @@ describe('a request from pipeline to deployed', () => {
     const result = h.threadMessage('REQ-10', /^Deployed/)!;
     assert.match(JSON.stringify(result.blocks), /Merge request merged/);
     assert.match(JSON.stringify(result.blocks), /Checks\*: \d+ passed/);
+
+    // What the process says about it on GET /metrics, as Prometheus would scrape it.
+    const res = await fetch(`http://127.0.0.1:${h.bot!.port}/metrics`);
+    assert.equal(res.status, 200);
+    assert.match(res.headers.get('content-type') ?? '', /^text\/plain; version=0\.0\.4/);
+    const metrics = parseExposition(await res.text());
+    assert.ok((metrics.value('portcullis_webhook_deliveries_total', { result: 'stored' }) ?? 0) > 0, 'the deliveries were counted');
+    assert.equal(metrics.value('portcullis_approvals_total'), 1);
+    assert.equal(metrics.value('portcullis_jobs_played_total', { outcome: 'ok' }), 1);
+    assert.ok(metrics.samples.some((m) => m.name === 'portcullis_upstream_request_duration_seconds_count' && m.labels.service === 'gitlab' && m.value > 0), 'GitLab calls timed');
   });
 });
 
