@@ -12,8 +12,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { REPO_ROOT, startFakes, type Fakes } from '../../src/fakes/all.ts';
-import { createDoctorCommand } from '../../src/cli/doctor.ts';
-import type { CheckResult } from '../../src/doctor/report.ts';
+import { runDoctorJson } from '../helpers/doctor.ts';
 import { environmentsFileText, PRODUCTION_ACCOUNT, REGION, ROLES, STAGING_ACCOUNT, twoEnvironmentFiles } from '../helpers/two-accounts.ts';
 
 const SECRET = 'doctor-webhook-secret-0123456789';
@@ -24,15 +23,7 @@ const dir = mkdtempSync(path.join(tmpdir(), 'doctor-envs-'));
 const envText = environmentsFileText({ staging: ['U0BOB'], production: ['U0CAROL'] });
 
 async function doctor(overrides: Record<string, string> = {}) {
-  let stdout = '';
-  const code = await createDoctorCommand(() => ({ ...env, ...overrides })).run(['--format', 'json'], { stdout: (t) => void (stdout += t), stderr: () => undefined });
-  const report = JSON.parse(stdout) as { ok: boolean; checks: CheckResult[] };
-  const row = (area: string, check: string) => {
-    const found = report.checks.find((c) => c.area === area && c.check === check);
-    assert.ok(found, `a ${area} "${check}" row in ${stdout}`);
-    return found;
-  };
-  return { code, report, row, stdout };
+  return runDoctorJson({ ...env, ...overrides });
 }
 
 before(async () => {

@@ -14,9 +14,9 @@ import Database from 'better-sqlite3';
 import { startFakes, type Fakes } from '../../src/fakes/all.ts';
 import { startSlackFake, type SlackFake } from '../../src/fakes/slack/index.ts';
 import { createDoctorCommand } from '../../src/cli/doctor.ts';
+import { runDoctorJson } from '../helpers/doctor.ts';
 import { createGitLabVcs } from '../../src/gitlab/client.ts';
 import { openStore } from '../../src/store/index.ts';
-import type { CheckResult } from '../../src/doctor/report.ts';
 
 const SECRET = 'doctor-webhook-secret-0123456789';
 
@@ -30,16 +30,7 @@ let env: Record<string, string>;
 const dir = mkdtempSync(path.join(tmpdir(), 'doctor-'));
 
 async function doctor(overrides: Record<string, string | undefined> = {}, ...args: string[]) {
-  let stdout = '';
-  const merged = Object.fromEntries(Object.entries({ ...env, ...overrides }).filter(([, v]) => v !== undefined)) as Record<string, string>;
-  const code = await createDoctorCommand(() => merged).run(['--format', 'json', ...args], { stdout: (t) => void (stdout += t), stderr: () => undefined });
-  const report = JSON.parse(stdout) as { ok: boolean; checks: CheckResult[] };
-  const row = (area: string, check: string) => {
-    const found = report.checks.find((c) => c.area === area && c.check === check);
-    assert.ok(found, `a ${area} "${check}" row in ${stdout}`);
-    return found;
-  };
-  return { code, report, row, stdout };
+  return runDoctorJson({ ...env, ...overrides }, ...args);
 }
 
 /** Delivers a pipeline's hooks to the stand-in bot and waits until each was answered. */
