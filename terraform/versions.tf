@@ -22,7 +22,10 @@ provider "aws" {
   # credentials the job has, and assumes the environment's deploy role when one is given.
   allowed_account_ids = var.aws_account_id == null ? null : [var.aws_account_id]
 
-  # An empty role_arn (the single environment) assumes no role.
+  # A null role_arn (the single environment) assumes no role: the provider keeps one
+  # assume_role block with a null or empty role_arn as "no role" for backwards
+  # compatibility (hashicorp/terraform-provider-aws#39328, after the 5.67.0 regression
+  # #39296; two such blocks, a chain, are refused: #41456).
   assume_role {
     role_arn     = var.aws_role_arn
     session_name = "portcullis-deploy"
