@@ -7,7 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { parseDuration } from './domain/duration.ts';
-import { DEFAULT_ENVIRONMENT, environmentDir, environmentJobs, Environments } from './domain/environment.ts';
+import { Environments, singleEnvironment } from './domain/environment.ts';
 import { InputError } from './domain/errors.ts';
 import { EnvironmentsFileError, parseEnvironmentsFile } from './environments-file.ts';
 
@@ -59,9 +59,6 @@ export interface Config {
   /** ENVIRONMENTS_FILE as given, or null. */
   readonly environmentsFile: string | null;
 }
-
-/** The Terraform state of the single environment (TF_STATE_NAME's default in terraform/.gitlab-ci.yml). */
-export const DEFAULT_STATE_NAME = 'portcullis';
 
 export class ConfigError extends InputError {
   readonly code = 'CONFIG_INVALID';
@@ -198,7 +195,7 @@ export function loadConfig(env: Record<string, string | undefined>, readText: (p
   if (parsed.success) {
     const v = parsed.data;
     try {
-      environments = file === null ? singleEnvironment(v) : readEnvironments(file, readText, { channel: v.SLACK_CHANNEL_ID, required: v.REQUIRED_APPROVALS, ttlMs: v.APPROVAL_TTL });
+      environments = file === null ? singleEnvironmentOf(v) : readEnvironments(file, readText, { channel: v.SLACK_CHANNEL_ID, required: v.REQUIRED_APPROVALS, ttlMs: v.APPROVAL_TTL });
     } catch (err) {
       if (!(err instanceof EnvironmentsFileError)) throw err;
       problems.push(...err.problems);
@@ -232,18 +229,9 @@ export function loadConfig(env: Record<string, string | undefined>, readText: (p
 type Values = z.output<typeof schema>;
 
 /** The one environment of a setup without an environments file, from the variables. */
-function singleEnvironment(v: Values): Environments {
-  return new Environments([
-    {
-      name: DEFAULT_ENVIRONMENT,
-      stateName: DEFAULT_STATE_NAME,
-      dir: environmentDir(DEFAULT_ENVIRONMENT),
-      jobs: environmentJobs(DEFAULT_ENVIRONMENT),
-      channel: v.SLACK_CHANNEL_ID,
-      approvals: { approverIds: v.APPROVER_IDS, approverGroup: v.APPROVER_GROUP ?? null, required: v.REQUIRED_APPROVALS, ttlMs: v.APPROVAL_TTL },
-      aws: null,
-    },
-  ]);
+function singleEnvironmentOf(v: Values): Environments {
+  const approvals = { approverIds: v.APPROVER_IDS, approverGroup: v.APPROVER_GROUP ?? null, required: v.REQUIRED_APPROVALS, ttlMs: v.APPROVAL_TTL };
+  return new Environments([singleEnvironment(v.SLACK_CHANNEL_ID, approvals)]);
 }
 
 function readEnvironments(file: string, readText: (path: string) => string, defaults: { channel: string; required: number; ttlMs: number }): Environments {

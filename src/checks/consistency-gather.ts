@@ -20,8 +20,7 @@ import { compareConsistency, type ConsistencyResult, type GitRule, type InvalidR
 import { locateGroup } from './locate.ts';
 
 export { GROUPS_FILE } from '../domain/groups.ts';
-/** TF_STATE_NAME's default in terraform/.gitlab-ci.yml. */
-export const DEFAULT_STATE_NAME = 'portcullis';
+import { SINGLE_STATE_NAME } from '../domain/environment.ts';
 
 const RULE_TYPES = { aws_vpc_security_group_ingress_rule: 'ingress', aws_vpc_security_group_egress_rule: 'egress' } as const;
 const GROUP_TYPE = 'aws_security_group';
@@ -214,7 +213,7 @@ export async function checkConsistency(side: GitSide, cloud: CloudPort): Promise
 
 /** The rule files and groups on the default branch, and the GitLab-managed state: what the bot checks after a deploy. */
 /** `files`: an environment's groups.json and rules folder (default the single environment's). */
-export async function readGitSide(vcs: VcsPort, stateName: string = DEFAULT_STATE_NAME, files: { groupsFile: string; rulesDir: string } = { groupsFile: GROUPS_FILE, rulesDir: RULES_DIR }): Promise<GitSide> {
+export async function readGitSide(vcs: VcsPort, stateName: string = SINGLE_STATE_NAME, files: { groupsFile: string; rulesDir: string } = { groupsFile: GROUPS_FILE, rulesDir: RULES_DIR }): Promise<GitSide> {
   const ref = await vcs.defaultBranch();
   const { groupsFile, rulesDir } = files;
   const [paths, groupsText, stateText] = await Promise.all([vcs.listFiles(ref, rulesDir), vcs.readFile(ref, groupsFile), vcs.terraformState(stateName)]);
@@ -228,6 +227,6 @@ export async function readGitSide(vcs: VcsPort, stateName: string = DEFAULT_STAT
 }
 
 /** The bot's check after a deploy: default branch, GitLab's state and AWS. */
-export async function checkConsistencyFromGitLab(vcs: VcsPort, cloud: CloudPort, stateName: string = DEFAULT_STATE_NAME, files?: { groupsFile: string; rulesDir: string }): Promise<ConsistencyResult> {
+export async function checkConsistencyFromGitLab(vcs: VcsPort, cloud: CloudPort, stateName: string = SINGLE_STATE_NAME, files?: { groupsFile: string; rulesDir: string }): Promise<ConsistencyResult> {
   return checkConsistency(await readGitSide(vcs, stateName, files), cloud);
 }

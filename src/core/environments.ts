@@ -3,14 +3,11 @@
  * here rather than reading BotSettings, so that approvers, approval count and TTL, the
  * channel and the pipeline jobs are always those of the request's own environment.
  */
-import { DEFAULT_ENVIRONMENT, environmentDir, environmentJobs, Environments, type Environment } from '../domain/environment.ts';
+import { Environments, singleEnvironment, type Environment } from '../domain/environment.ts';
 import { InputError } from '../domain/errors.ts';
 import type { ChangeRequest } from '../domain/request.ts';
 import type { BotDeps } from './deps.ts';
 import type { CloudPort } from './ports.ts';
-
-/** The Terraform state of the single environment (TF_STATE_NAME's default in the pipeline). */
-export const SINGLE_STATE_NAME = 'portcullis';
 
 const single = new WeakMap<object, Environments>();
 
@@ -20,17 +17,7 @@ export function environmentsOf(deps: Pick<BotDeps, 'environments' | 'settings'>)
   let made = single.get(deps.settings);
   if (!made) {
     const s = deps.settings;
-    made = new Environments([
-      {
-        name: DEFAULT_ENVIRONMENT,
-        stateName: SINGLE_STATE_NAME,
-        dir: environmentDir(DEFAULT_ENVIRONMENT),
-        jobs: environmentJobs(DEFAULT_ENVIRONMENT),
-        channel: s.channel,
-        approvals: { approverIds: s.approverIds, approverGroup: s.approverGroup, required: s.requiredApprovals, ttlMs: s.approvalTtlMs },
-        aws: null,
-      },
-    ]);
+    made = new Environments([singleEnvironment(s.channel, { approverIds: s.approverIds, approverGroup: s.approverGroup, required: s.requiredApprovals, ttlMs: s.approvalTtlMs })]);
     single.set(deps.settings, made);
   }
   return made;

@@ -58,6 +58,9 @@ export interface Environment {
 
 export const TERRAFORM_DIR = 'terraform';
 
+/** The Terraform state of the single environment (TF_STATE_NAME's default in terraform/.gitlab-ci.yml). */
+export const SINGLE_STATE_NAME = 'portcullis';
+
 /** Folder of a named environment's groups.json and rules/. */
 export function environmentDir(name: string): string {
   return name === DEFAULT_ENVIRONMENT ? TERRAFORM_DIR : `${TERRAFORM_DIR}/environments/${name}`;
@@ -72,6 +75,19 @@ export function environmentJobs(name: string): EnvironmentJobs {
 export const groupsFileOf = (env: Pick<Environment, 'dir'>): string => `${env.dir}/groups.json`;
 export const rulesDirOf = (env: Pick<Environment, 'dir'>): string => `${env.dir}/rules`;
 export const ruleFileOf = (env: Pick<Environment, 'dir'>, id: string): string => `${rulesDirOf(env)}/${id}.json`;
+
+/** The one environment of a setup without an environments file: its channel and approvals from the variables, everything else where it always was. */
+export function singleEnvironment(channel: string, approvals: EnvironmentApprovals): Environment {
+  return {
+    name: DEFAULT_ENVIRONMENT,
+    stateName: SINGLE_STATE_NAME,
+    dir: environmentDir(DEFAULT_ENVIRONMENT),
+    jobs: environmentJobs(DEFAULT_ENVIRONMENT),
+    channel,
+    approvals,
+    aws: null,
+  };
+}
 
 /** The environments of a setup, in the order the file lists them. */
 export class Environments {
