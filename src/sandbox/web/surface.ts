@@ -43,6 +43,7 @@ function gitlabOf(world: World) {
 function awsOf(world: World) {
   const aws = world.fakes.aws.driver;
   const rules = aws.rules();
+  const names = new Map(aws.groups().map((g) => [g.groupId, g.groupName]));
   return {
     groups: aws.groups().map((g) => ({
       groupId: g.groupId,
@@ -54,7 +55,9 @@ function awsOf(world: World) {
           protocol: r.protocol,
           fromPort: r.fromPort,
           toPort: r.toPort,
-          cidr: r.cidr,
+          direction: r.isEgress ? 'egress' : 'ingress',
+          // The other end: a CIDR, a group (by name where it is one of the fake's), or a prefix list.
+          peer: r.cidr ?? (r.referencedGroupId ? (names.get(r.referencedGroupId) ?? r.referencedGroupId) : (r.prefixListId ?? '?')),
           description: r.description ?? '',
           request: r.tags['portcullis:request'] ?? null,
         })),

@@ -37,10 +37,10 @@ function group(g, instances) {
   section.firstChild.append(el('span', 'muted', g.groupId));
   const rules = el('ul', 'rules');
   rules.setAttribute('aria-label', `Live rules of ${g.groupName}`);
-  if (g.rules.length === 0) rules.append(el('li', 'muted', 'no ingress rules'));
+  if (g.rules.length === 0) rules.append(el('li', 'muted', 'no rules'));
   for (const r of g.rules) {
     const li = el('li', 'rule');
-    li.append(el('code', '', `${ports(r)} from ${r.cidr}`));
+    li.append(el('code', '', `${r.direction === 'egress' ? 'egress ' : ''}${ports(r)} ${r.direction === 'egress' ? 'to' : 'from'} ${r.peer}`));
     if (r.request) li.append(el('span', 'tag', r.request));
     if (r.description) li.append(el('div', 'muted', r.description));
     rules.append(li);
