@@ -55,6 +55,31 @@ function otherEnvironments(facts: Pick<PipelineFacts, 'jobs' | 'envJobs'>): stri
   return [`the pipeline also plans another environment (${others.join(', ')}): a change must touch one environment only, so that each is approved by its own approvers; split it`];
 }
 
+/** The audit action recording the bot's verdict on a request's plan, each time it changes. */
+const GATE_ACTION = 'gate';
+const planLabel = (request: Pick<ChangeRequest, 'planJobId'>) => `plan job ${request.planJobId ?? 0}:`;
+
+/**
+ * Records the verdict on the request's current plan in its audit trail when it differs
+ * from the last one recorded for that plan: who reads the trail sees when and why the
+ * bot would or would not deploy it, and the Home tab offers Approve only on a plan the
+ * bot did not refuse.
+ */
+export function recordVerdict(deps: Pick<BotDeps, 'store' | 'now'>, request: ChangeRequest, verdict: GateVerdict): void {
+  const label = planLabel(request);
+  const outcome = verdict.ok ? 'ok' : 'refused';
+  const last = deps.store.audit.list(request.id).findLast((e) => e.action === GATE_ACTION && e.detail.startsWith(label));
+  const detail = verdict.ok ? `${label} Portcullis would deploy it` : `${label} ${verdict.problems.join('; ')}`;
+  if (last?.outcome === outcome && last.detail === detail) return;
+  deps.store.audit.record({ at: deps.now().toISOString(), requestId: request.id, actor: 'bot', action: GATE_ACTION, outcome, detail });
+}
+
+/** Whether the last verdict recorded on the request's current plan refused it (none recorded: not known, so not refused). */
+export function planRefused(deps: Pick<BotDeps, 'store'>, request: ChangeRequest): boolean {
+  const label = planLabel(request);
+  return deps.store.audit.list(request.id).findLast((e) => e.action === GATE_ACTION && e.detail.startsWith(label))?.outcome === 'refused';
+}
+
 function refuse(problems: string[]): GateVerdict {
   if (problems.length <= MAX_PROBLEMS) return { ok: false, problems };
   return { ok: false, problems: [...problems.slice(0, MAX_PROBLEMS), `and ${problems.length - MAX_PROBLEMS} more`] };

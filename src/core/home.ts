@@ -14,6 +14,7 @@ import type { BotDeps } from './deps.ts';
 import { environmentOf, environmentsOf } from './environments.ts';
 import type { Store } from './ports.ts';
 import { envJob, readPipeline } from './pipeline.ts';
+import { planRefused } from './gate.ts';
 
 /** Deployed changes shown under "Recent changes". */
 export const RECENT_SHOWN = 10;
@@ -92,7 +93,9 @@ function awaitingApprovalOf(deps: BotDeps, board: Board, user: string): Awaiting
     .filter((r) => r.state === 'awaiting_approval' && board.approvers.get(r.environment)?.has(user) && r.requester !== user && !board.changers.get(r.id)?.has(user))
     .filter((r) => { const env = envs.get(r.environment); return env !== undefined && !isExpired(r, env.approvals.ttlMs, now); })
     .map((request) => ({ request, approvedBy: deps.store.approvals.list(request.id), requiredApprovals: envs.get(request.environment)!.approvals.required }))
-    .filter(({ approvedBy }) => !approvedBy.includes(user));
+    .filter(({ approvedBy }) => !approvedBy.includes(user))
+    // A plan the bot refused gets no Approve in its thread; nor here.
+    .filter(({ request }) => !planRefused(deps, request));
 }
 
 function homeInput(deps: BotDeps, board: Board, user: string): HomeInput {

@@ -17,7 +17,7 @@ import { requiredApprovals } from '../domain/approval.ts';
 import { changersOf, type Changers } from './changers.ts';
 import { converge } from './converge.ts';
 import { afterDeploy } from './after-deploy.ts';
-import { judgePipeline } from './gate.ts';
+import { judgePipeline, recordVerdict } from './gate.ts';
 import type { BotDeps } from './deps.ts';
 import { environmentOf } from './environments.ts';
 import { markDone, markedDone } from './markers.ts';
@@ -80,6 +80,7 @@ export async function renderThread(deps: BotDeps, request: ChangeRequest, facts:
   if (request.state === 'awaiting_approval' && !outside) {
     // Approve is offered only on a plan the bot judged itself; the click is judged again.
     const verdict = await judgePipeline(deps, request, facts);
+    recordVerdict(deps, request, verdict);
     const changers = await shownChangers(deps, request);
     const asked: ApprovalContext = {
       ...context,

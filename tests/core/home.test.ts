@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { Block } from '../../src/core/ports.ts';
 import { RECENT_SHOWN, refreshHome, refreshHomes } from '../../src/core/home.ts';
+import { recordVerdict } from '../../src/core/gate.ts';
 import { MAX_VIEWERS } from '../../src/core/home-viewers.ts';
 import { HOME_EMPTY } from '../../src/slack/blocks/home.ts';
 import { blockTexts } from '../slack/slack-limits.ts';
@@ -54,6 +55,27 @@ test('an approver sees only what waits for them: not their own, not one they app
   // Links read from GitLab for the card.
   assert.ok(text.includes(`<${GITLAB}/-/pipelines/100|Pipeline>`));
   assert.ok(text.includes(`<${GITLAB}/-/jobs/1000|Deploy job>`));
+});
+
+test('a plan the bot refused gets no Approve in the Home tab; once its verdict on that plan is ok again, it does', async (t) => {
+  const chat = stubChat();
+  const deps = homeDeps(t, { chat });
+  const request = stored(deps, { id: 'REQ-1' });
+  stored(deps, { id: 'REQ-2' });
+  recordVerdict(deps, request, { ok: false, problems: ["the pipeline's compliance job did not pass (it is failed)"] });
+  await refreshHome(deps, APPROVER);
+  assert.deepEqual(buttons(lastHome(chat, APPROVER)), ['REQ-2']);
+  // Recorded once per change of verdict on a plan, in the audit trail.
+  recordVerdict(deps, request, { ok: false, problems: ["the pipeline's compliance job did not pass (it is failed)"] });
+  assert.deepEqual(deps.store.audit.list('REQ-1').filter((e) => e.action === 'gate').map((e) => e.outcome), ['refused']);
+
+  recordVerdict(deps, request, { ok: true });
+  await refreshHome(deps, APPROVER);
+  assert.deepEqual(buttons(lastHome(chat, APPROVER)), ['REQ-1', 'REQ-2']);
+  // A refusal of an earlier plan job says nothing of the current one.
+  recordVerdict(deps, { ...request, planJobId: 999 }, { ok: false, problems: ['older'] });
+  await refreshHome(deps, APPROVER);
+  assert.deepEqual(buttons(lastHome(chat, APPROVER)), ['REQ-1', 'REQ-2']);
 });
 
 test('a member of the approver group gets the buttons; a bystander and the requester do not', async (t) => {

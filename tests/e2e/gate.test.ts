@@ -2,7 +2,7 @@
  * Ways around the gate, tried with push rights as an attacker would, against the bot as
  * a process: a branch that relaxes its own CI file to get a non-compliant plan to the
  * manual deploy, and a rule pushed onto a request branch to ride along with the request.
- * Neither gets an Approve button, a click on an old one is refused, nothing is played.
+ * Neither gets an Approve button, in its thread or in the Home tab, and nothing is played.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -17,16 +17,14 @@ before(async () => {
 });
 after(() => h.close());
 
-/** Bob opens his Home tab and clicks Approve on the request whose button names `request@pipeline` (and its plan job). */
-async function approveFromHome(requestAtPipeline: string): Promise<void> {
+/** Bob opens his Home tab: it offers no Approve for `requestId` (a plan the bot refused is no more approvable there than in its thread). */
+async function homeOffersNoApprove(requestId: string): Promise<void> {
   const slack = h.fakes.slack.driver;
   await slack.openHome(APPROVER);
-  const found = await h.waitFor(`Approve ${requestAtPipeline} in the Home tab`, () => {
+  await h.waitFor(`a Home tab without an Approve for ${requestId}`, () => {
     const view = slack.homeView(APPROVER);
-    const value = view && new RegExp(`"value":"(${requestAtPipeline}\\.\\d+)"`).exec(JSON.stringify(view.blocks))?.[1];
-    return view && value ? { view, value } : undefined;
+    return view && !JSON.stringify(view.blocks).includes(`"value":"${requestId}@`);
   });
-  await slack.clickButton({ user: APPROVER, viewId: found.view.id, actionId: 'approve', value: found.value });
 }
 
 const buttonsOf = (blocks: unknown): string[] => JSON.stringify(blocks ?? []).match(/"action_id":"(approve|reject)"/g) ?? [];
@@ -48,9 +46,9 @@ test('a branch that lets its compliance job fail and opens SSH to the world gets
   assert.match(JSON.stringify(message.blocks), /compliance job did not pass/);
   assert.match(JSON.stringify(message.blocks), /policy [a-z-]+:/);
 
-  // The approver's Home tab lists the request with an Approve button: the click is judged again, and refused.
-  await approveFromHome(`${id}@${pipeline.id}`);
-  await h.waitFor('the refusal', () => h.fakes.slack.driver.ephemerals(APPROVER).find((e) => e.text.includes('will not deploy this plan')));
+  // Nor does the approver's Home tab offer it (a click would be judged again, and refused: tests/core/decisions.test.ts).
+  await homeOffersNoApprove(id);
+  assert.ok(h.fakes.slack.driver.homeView(APPROVER), 'the Home tab was published');
   assert.equal(h.plays(), 0);
   assert.ok(!h.fakes.aws.driver.rules().some((r) => r.tags['portcullis:request'] === 'SSH-1'));
 });
@@ -69,8 +67,7 @@ test('a rule pushed onto a request branch is named in the approval message, and 
   assert.match(JSON.stringify(blocked.blocks), /the plan also does: \+ ingress tcp\/443 from 198\.51\.100\.0\/24/);
   assert.deepEqual(buttonsOf(blocked.blocks), ['"action_id":"reject"']);
 
-  await approveFromHome(`REQ-71@${pipeline.id}`);
-  await h.waitFor('the refusal', () => h.fakes.slack.driver.ephemerals(APPROVER).find((e) => e.text.includes('also does')));
+  await homeOffersNoApprove('REQ-71');
   assert.equal(h.plays(), 0);
   assert.ok(!h.fakes.aws.driver.rules().some((r) => r.tags['portcullis:request'] === 'REQ-71x'));
 });
