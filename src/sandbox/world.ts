@@ -8,6 +8,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { startFakes, type Fakes } from '../fakes/all.ts';
+import { fakeAwsEnv } from '../fakes/aws/index.ts';
 import { selfSigned } from '../fakes/services/certs.ts';
 import { startServiceTargets, type ServiceTargets } from '../fakes/services/index.ts';
 import type { SlackFakeTiming, SlackUser } from '../fakes/slack/index.ts';
@@ -108,11 +109,7 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
       LOG_LEVEL: options.logLevel ?? 'warn',
       // A rule's service checks may run again at once: people here try things quickly.
       CHECK_SERVICES_INTERVAL: '1s',
-      AWS_REGION: e.awsRegion,
-      AWS_ENDPOINT_URL_EC2: e.awsEndpoint,
-      AWS_ENDPOINT_URL_STS: e.awsEndpoint,
-      AWS_ACCESS_KEY_ID: e.awsAccessKeyId,
-      AWS_SECRET_ACCESS_KEY: e.awsSecretAccessKey,
+      ...fakeAwsEnv(fakes.aws, e.awsRegion),
     };
     const config = loadConfig(env);
     const log = createLogger({ level: config.logLevel, destination: process.stderr });

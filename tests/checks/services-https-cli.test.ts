@@ -12,7 +12,7 @@ import { after, before, describe, it } from 'node:test';
 import { createProbe } from '../../src/checks/services.ts';
 import { createCheckServicesCommand } from '../../src/cli/check-services.ts';
 import { InputError } from '../../src/domain/errors.ts';
-import { startAwsFake, type AwsFake } from '../../src/fakes/aws/index.ts';
+import { fakeAwsEnv, startAwsFake, type AwsFake } from '../../src/fakes/aws/index.ts';
 import { allocateLoopbackIps, startServiceTargets, type ServiceTargets } from '../../src/fakes/services/index.ts';
 import { createTestCa } from '../helpers/certs.ts';
 import { CLI_ARGS } from '../helpers/cli.ts';
@@ -66,11 +66,7 @@ describe('portcullis check-services over HTTPS', () => {
       }),
     );
     env = {
-      AWS_REGION: 'us-east-1',
-      AWS_ENDPOINT_URL_EC2: aws.url,
-      AWS_ENDPOINT_URL_STS: aws.url,
-      AWS_ACCESS_KEY_ID: aws.accessKeyId,
-      AWS_SECRET_ACCESS_KEY: aws.secretAccessKey,
+      ...fakeAwsEnv(aws),
     };
     probe = createProbe({ extraCa: [ca.cert] });
   });

@@ -9,7 +9,7 @@ import { after, before, describe, it } from 'node:test';
 import { createCheckServicesCommand } from '../../src/cli/check-services.ts';
 import { InputError, UpstreamError } from '../../src/domain/errors.ts';
 import { exitCodeFor } from '../../src/cli/command.ts';
-import { startAwsFake, type AwsFake } from '../../src/fakes/aws/index.ts';
+import { fakeAwsEnv, startAwsFake, type AwsFake } from '../../src/fakes/aws/index.ts';
 import { allocateLoopbackIps, startServiceTargets, type ServiceTargets } from '../../src/fakes/services/index.ts';
 
 const PORT = 18442;
@@ -52,11 +52,7 @@ describe('portcullis check-services', () => {
     driver.addInstance({ groupIds: [empty], publicIp: lonely, state: 'stopped' });
     dir = await mkdtemp(path.join(tmpdir(), 'portcullis-check-services-'));
     env = {
-      AWS_REGION: 'us-east-1',
-      AWS_ENDPOINT_URL_EC2: aws.url,
-      AWS_ENDPOINT_URL_STS: aws.url,
-      AWS_ACCESS_KEY_ID: aws.accessKeyId,
-      AWS_SECRET_ACCESS_KEY: aws.secretAccessKey,
+      ...fakeAwsEnv(aws),
     };
   });
 

@@ -13,7 +13,9 @@ import path from 'node:path';
 import { createAwsCloud } from '../../src/aws/cloud.ts';
 import { createConsistencyCommand, type Env } from '../../src/cli/consistency.ts';
 import { exitCodeFor } from '../../src/cli/command.ts';
+import { cloudFromEnv } from '../../src/aws/env.ts';
 import { REPO_ROOT, startFakes, type Fakes } from '../../src/fakes/all.ts';
+import { fakeAwsEnv } from '../../src/fakes/aws/index.ts';
 
 let fakes: Fakes;
 let dir: string;
@@ -35,9 +37,9 @@ after(async () => {
   await rm(dir, { recursive: true });
 });
 
+/** AWS as the CLI reads it from its environment, pointed at the fake. */
 function fakeCloud() {
-  const e = fakes.endpoints;
-  return createAwsCloud({ region: e.awsRegion, endpointEc2: e.awsEndpoint, endpointSts: e.awsEndpoint, credentials: { accessKeyId: e.awsAccessKeyId, secretAccessKey: e.awsSecretAccessKey } });
+  return cloudFromEnv(fakeAwsEnv(fakes.aws));
 }
 
 /** Runs the command as src/cli.ts's main does: a known error is exit 2 or 3 with one line on stderr. */

@@ -9,11 +9,12 @@ import assert from 'node:assert/strict';
 import { copyFile, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { createAwsCloud } from '../../src/aws/cloud.ts';
 import { checkConsistency } from '../../src/checks/consistency-gather.ts';
 import { importCommand } from '../../src/cli/import.ts';
 import { parseGroupsFile } from '../../src/domain/groups.ts';
+import { cloudFromEnv } from '../../src/aws/env.ts';
 import { REPO_ROOT, startFakes, type Fakes } from '../../src/fakes/all.ts';
+import { fakeAwsEnv } from '../../src/fakes/aws/index.ts';
 import { FakeTerraform } from '../../src/fakes/gitlab/terraform/fake-terraform.ts';
 import { TerraformStateStore } from '../../src/fakes/gitlab/terraform/state-store.ts';
 import { analysePlan } from '../../src/plan/summary.ts';
@@ -52,9 +53,9 @@ after(async () => {
   await rm(dir, { recursive: true });
 });
 
+/** AWS as the CLI reads it from its environment, pointed at the fake. */
 function fakeCloud() {
-  const e = fakes.endpoints;
-  return createAwsCloud({ region: e.awsRegion, endpointEc2: e.awsEndpoint, endpointSts: e.awsEndpoint, credentials: { accessKeyId: e.awsAccessKeyId, secretAccessKey: e.awsSecretAccessKey } });
+  return cloudFromEnv(fakeAwsEnv(fakes.aws));
 }
 
 /** The checkout as the fake Terraform reads a commit. */

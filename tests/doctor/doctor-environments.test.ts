@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { REPO_ROOT, startFakes, type Fakes } from '../../src/fakes/all.ts';
+import { fakeAwsEnv } from '../../src/fakes/aws/index.ts';
 import { runDoctorJson } from '../helpers/doctor.ts';
 import { environmentsFileText, PRODUCTION_ACCOUNT, REGION, ROLES, STAGING_ACCOUNT, twoEnvironmentFiles } from '../helpers/two-accounts.ts';
 
@@ -53,11 +54,7 @@ before(async () => {
     GITLAB_PROJECT: e.gitlabProject,
     GITLAB_WEBHOOK_SECRET: SECRET,
     DATABASE_PATH: path.join(dir, 'bot.sqlite'),
-    AWS_REGION: e.awsRegion,
-    AWS_ENDPOINT_URL_EC2: e.awsEndpoint,
-    AWS_ENDPOINT_URL_STS: e.awsEndpoint,
-    AWS_ACCESS_KEY_ID: e.awsAccessKeyId,
-    AWS_SECRET_ACCESS_KEY: e.awsSecretAccessKey,
+    ...fakeAwsEnv(fakes.aws, e.awsRegion),
     ENVIRONMENTS_FILE: file,
   };
 });

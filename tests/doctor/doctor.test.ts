@@ -12,6 +12,7 @@ import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import Database from 'better-sqlite3';
 import { startFakes, type Fakes } from '../../src/fakes/all.ts';
+import { fakeAwsEnv } from '../../src/fakes/aws/index.ts';
 import { startSlackFake, type SlackFake } from '../../src/fakes/slack/index.ts';
 import { createDoctorCommand } from '../../src/cli/doctor.ts';
 import { runDoctorJson } from '../helpers/doctor.ts';
@@ -74,11 +75,7 @@ before(async () => {
     GITLAB_PROJECT: e.gitlabProject,
     GITLAB_WEBHOOK_SECRET: SECRET,
     DATABASE_PATH: database,
-    AWS_REGION: e.awsRegion,
-    AWS_ENDPOINT_URL_EC2: e.awsEndpoint,
-    AWS_ENDPOINT_URL_STS: e.awsEndpoint,
-    AWS_ACCESS_KEY_ID: e.awsAccessKeyId,
-    AWS_SECRET_ACCESS_KEY: e.awsSecretAccessKey,
+    ...fakeAwsEnv(fakes.aws, e.awsRegion),
   };
   await deliverSomething();
 });

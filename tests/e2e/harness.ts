@@ -13,7 +13,7 @@ import { Gitlab } from '@gitbeaker/rest';
 import { startFakes, REPO_ROOT, type Fakes } from '../../src/fakes/all.ts';
 import { parseRuleFile, serializeRuleFile, type RuleFileInput } from '../../src/domain/rule.ts';
 import type { VisibleMessage } from '../../src/fakes/slack/index.ts';
-import type { AwsFakeOptions } from '../../src/fakes/aws/index.ts';
+import { fakeAwsEnv, type AwsFakeOptions } from '../../src/fakes/aws/index.ts';
 
 export const CHANNEL = 'C0SECOPS';
 export const REQUESTER = 'U0ALICE';
@@ -99,11 +99,7 @@ export class Harness {
       DATABASE_PATH: path.join(h.dir, 'portcullis.sqlite'),
       RECONCILE_INTERVAL: '1h',
       LOG_LEVEL: 'debug',
-      AWS_REGION: e.awsRegion,
-      AWS_ENDPOINT_URL_EC2: e.awsEndpoint,
-      AWS_ENDPOINT_URL_STS: e.awsEndpoint,
-      AWS_ACCESS_KEY_ID: e.awsAccessKeyId,
-      AWS_SECRET_ACCESS_KEY: e.awsSecretAccessKey,
+      ...fakeAwsEnv(h.fakes.aws, e.awsRegion),
       ...env,
     };
     try {

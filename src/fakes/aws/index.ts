@@ -78,6 +78,17 @@ export interface AwsFake {
   close(): Promise<void>;
 }
 
+/** The AWS variables that point the SDK (and so the bot and the CLI) at a fake: endpoint, region and its keys. */
+export function fakeAwsEnv(fake: Pick<AwsFake, 'url' | 'accessKeyId' | 'secretAccessKey'>, region = 'us-east-1'): Record<string, string> {
+  return {
+    AWS_REGION: region,
+    AWS_ENDPOINT_URL_EC2: fake.url,
+    AWS_ENDPOINT_URL_STS: fake.url,
+    AWS_ACCESS_KEY_ID: fake.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: fake.secretAccessKey,
+  };
+}
+
 const MAX_BODY_BYTES = 1024 * 1024;
 
 async function readBody(req: IncomingMessage): Promise<string> {
