@@ -80,21 +80,9 @@ export interface RequestInput {
   expiresAt: string | null;
 }
 
-/** What tells one request apart when it is first recorded; everything else starts empty. */
-export interface NewRequestFields {
-  id: string;
-  kind: RequestKind;
-  environment: string;
-  state: RequestState;
-  rule: RuleFile | null;
-  requester: string | null;
-  /** Defaults to the request's own branch, `sg-request/<id>`. */
-  branch?: string;
-  pipelineId?: number | null;
-  sha?: string | null;
-  /** When it is recorded (ISO). */
-  at: string;
-}
+/** What tells one request apart when it is first recorded (`at`: when, ISO); everything else starts empty. The branch defaults to `sg-request/<id>`. */
+export type NewRequestFields = Pick<ChangeRequest, 'id' | 'kind' | 'environment' | 'state' | 'rule' | 'requester'> &
+  Partial<Pick<ChangeRequest, 'branch' | 'pipelineId' | 'sha'>> & { at: string };
 
 /** The one way a ChangeRequest record is made. */
 export function newChangeRequest(f: NewRequestFields): ChangeRequest {
