@@ -30,6 +30,8 @@ interface Board {
   links: ReadonlyMap<string, Links>;
   /** Slack users who made part of each waiting request (they may not approve it). */
   changers: ReadonlyMap<string, ReadonlySet<string>>;
+  /** Waiting requests whose plan the bot refuses to deploy: offered to nobody. */
+  refused: ReadonlySet<string>;
 }
 
 /**
@@ -72,7 +74,8 @@ async function loadBoard(deps: BotDeps): Promise<Board> {
   const byId = new Map<string, Links>();
   waiting.forEach((r, i) => links[i] && byId.set(r.id, links[i]));
   const changersById = new Map(waiting.map((r, i) => [r.id, changers[i]!] as const));
-  return { approvers: new Map(who), open, recent: recentChanges(deps.store), links: byId, changers: changersById };
+  const refused = new Set(waiting.filter((r) => planRefused(deps, r)).map((r) => r.id));
+  return { approvers: new Map(who), open, recent: recentChanges(deps.store), links: byId, changers: changersById, refused };
 }
 
 /** Who changed a waiting request; when GitLab or Slack cannot say, only its requester (an Approve click reads it again). */
@@ -95,7 +98,7 @@ function awaitingApprovalOf(deps: BotDeps, board: Board, user: string): Awaiting
     .map((request) => ({ request, approvedBy: deps.store.approvals.list(request.id), requiredApprovals: envs.get(request.environment)!.approvals.required }))
     .filter(({ approvedBy }) => !approvedBy.includes(user))
     // A plan the bot refused gets no Approve in its thread; nor here.
-    .filter(({ request }) => !planRefused(deps, request));
+    .filter(({ request }) => !board.refused.has(request.id));
 }
 
 function homeInput(deps: BotDeps, board: Board, user: string): HomeInput {
