@@ -6,6 +6,7 @@
  * stack, a URL, a field nobody thought of.
  */
 import { pino, type DestinationStream, type LevelWithSilent, type Logger } from 'pino';
+import { PREFIXED_TOKENS } from './domain/scrub.ts';
 
 export type { Logger } from 'pino';
 
@@ -44,14 +45,14 @@ export const REDACT_PATHS: readonly string[] = [
 ];
 
 /**
- * Token formats by prefix: Slack (xoxb-, xoxp-, xoxe.xoxp-, xapp-...) and GitLab
- * (glpat-, gldt-, glptt-, glrt-...); plus a Bearer credential and the user:password
- * of a URL, whatever their shape.
+ * Token formats by prefix, the same the job-log scrubber knows (domain/scrub.ts: Slack's
+ * xoxb-, xoxe.xoxp-, xapp-…, GitLab's glpat-, gldt-, … and runner tokens); plus a Bearer
+ * credential and the user:password of a URL, whatever their shape.
  */
 const TOKEN_SHAPES = [
-  String.raw`xox[a-z](?:\.xox[a-z])?-[A-Za-z0-9-]+`,
-  String.raw`xapp-[A-Za-z0-9-]+`,
-  String.raw`gl(?:pat|dt|ptt|rt|oas|cbt|soat|ft|imt|agent|ffct|wt)-[A-Za-z0-9_.-]+`,
+  PREFIXED_TOKENS.slack,
+  PREFIXED_TOKENS.gitlab,
+  PREFIXED_TOKENS.gitlabRunner,
   String.raw`(?<=\bBearer\s+)[A-Za-z0-9._~+/=-]+`,
   String.raw`(?<=\/\/)[^/\s:@"]+:[^/\s@"]+(?=@)`,
 ];

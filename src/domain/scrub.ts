@@ -36,6 +36,19 @@ const escapeRegExp = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 /** GitLab's token prefixes (docs.gitlab.com/security/tokens, "Token prefixes"). */
 const GITLAB_PREFIXES = ['glpat', 'gloas', 'gldt', 'glrtr', 'glrt', 'glcbt', 'glptt', 'glft', 'glimt', 'glagent', 'glwt', 'glsoat', 'glffct'];
 
+/**
+ * Tokens recognisable by their prefix, as regular-expression sources without capture
+ * groups: GitLab's (glpat-, gldt-, … and runner registration tokens) and Slack's (xoxb-,
+ * xoxe.xoxp-, xapp-, …). The log scrubber (src/log.ts) redacts the same shapes.
+ */
+export const PREFIXED_TOKENS = {
+  gitlab: String.raw`(?:${GITLAB_PREFIXES.join('|')})-[A-Za-z0-9_-]{8,}(?:\.[A-Za-z0-9_-]+)*`,
+  gitlabRunner: String.raw`\bGR1348941[A-Za-z0-9_-]{20,}`,
+  slack: String.raw`\b(?:xox[abcdeoprs](?:\.xox[a-z])?|xapp)-[A-Za-z0-9-]{4,}`,
+} as const;
+/** `xoxb-…` → `xoxb-` (what a masked prefixed token keeps of itself). */
+const prefixOf = (token: string) => token.slice(0, token.indexOf('-') + 1);
+
 const AWS_KEY_ID = String.raw`\b(?:AKIA|ASIA|ABIA|ACCA|A3T[A-Z0-9])[A-Z0-9]{16}\b`;
 /** A 40-character AWS secret access key standing alone: base64 characters, nothing of the kind around it. */
 const BARE_AWS_SECRET = /(?<![A-Za-z0-9/+=])[A-Za-z0-9/+]{40}(?![A-Za-z0-9/+=])/g;
@@ -83,9 +96,9 @@ const RULES: readonly Rule[] = [
     replace: (m, scheme, user) => (user!.length >= 16 ? `${scheme}${MASK}@` : m),
   },
   // Prefixed tokens.
-  { pattern: new RegExp(`(${GITLAB_PREFIXES.join('|')})-[A-Za-z0-9_-]{8,}(?:\\.[A-Za-z0-9_-]+)*`, 'g'), replace: (_m, prefix) => `${prefix}-${MASK}` },
-  { pattern: /\bGR1348941[A-Za-z0-9_-]{20,}/g, replace: () => `GR1348941${MASK}` },
-  { pattern: /\b(xox[abcdeoprs](?:\.xox[a-z])?|xapp)-[A-Za-z0-9-]{4,}/g, replace: (_m, prefix) => `${prefix}-${MASK}` },
+  { pattern: new RegExp(PREFIXED_TOKENS.gitlab, 'g'), replace: (m) => `${prefixOf(m)}${MASK}` },
+  { pattern: new RegExp(PREFIXED_TOKENS.gitlabRunner, 'g'), replace: () => `GR1348941${MASK}` },
+  { pattern: new RegExp(PREFIXED_TOKENS.slack, 'g'), replace: (m) => `${prefixOf(m)}${MASK}` },
   { pattern: new RegExp(AWS_KEY_ID, 'g'), replace: (m) => `${m.slice(0, 4)}${MASK}` },
 ];
 
