@@ -29,7 +29,7 @@ async function homeOffersNoApprove(requestId: string): Promise<void> {
 
 const buttonsOf = (blocks: unknown): string[] => JSON.stringify(blocks ?? []).match(/"action_id":"(approve|reject)"/g) ?? [];
 
-test('a branch that lets its compliance job fail and opens SSH to the world gets no Approve, and a click is refused', async () => {
+test('a branch that lets its compliance job fail and opens SSH to the world gets no Approve, in its thread or the Home tab', async () => {
   const project = h.fakes.gitlab.projectId;
   const ci = parse(h.fakes.gitlab.driver.readFile('main', 'terraform/.gitlab-ci.yml')!) as Record<string, Record<string, unknown>>;
   ci.compliance!.allow_failure = true;
@@ -53,7 +53,7 @@ test('a branch that lets its compliance job fail and opens SSH to the world gets
   assert.ok(!h.fakes.aws.driver.rules().some((r) => r.tags['portcullis:request'] === 'SSH-1'));
 });
 
-test('a rule pushed onto a request branch is named in the approval message, and Approve is refused until the branch is put right', async () => {
+test('a rule pushed onto a request branch is named in the approval message, and Approve is withheld (thread and Home tab) until the branch is put right', async () => {
   const project = h.fakes.gitlab.projectId;
   const { branch } = await h.request('REQ-71');
   const first = await h.waitForApprovalRequest('REQ-71');
