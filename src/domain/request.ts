@@ -135,18 +135,14 @@ export interface PipelineView {
   jobs: ReadonlyMap<string, { id: number; status: string }>;
 }
 
-/** Names of the single environment's jobs the bot reads (terraform/.gitlab-ci.yml); see environment.ts for named environments'. */
-export const PLAN_JOB = 'plan';
-export const COMPLIANCE_JOB = 'compliance';
-export const DEPLOY_JOB = 'deploy';
-
 /**
  * The state a pipeline puts a request in, read from GitLab's current view of it (not
  * from webhook order). Decisions the bot made itself (rejected, expired) and a finished
  * deploy are kept; otherwise GitLab's word wins, so a retried pipeline revives a failed
  * request. Only the request's environment's deploy job succeeding makes it deployed.
  */
-export function stateFromPipeline(current: RequestState, pipeline: PipelineView, deployJob: string = DEPLOY_JOB): RequestState {
+/** `deployJob`: the name of the request's environment's deploy job (environment.ts, `environmentJobs`). */
+export function stateFromPipeline(current: RequestState, pipeline: PipelineView, deployJob: string): RequestState {
   if (current === 'rejected' || current === 'expired' || current === 'deployed') return current;
   // Only the request's own environment's deploy job: another environment's is never this request's.
   const deploy = pipeline.jobs.get(deployJob);

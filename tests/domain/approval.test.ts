@@ -89,7 +89,7 @@ describe('state from the pipeline', () => {
   });
   for (const [from, pipeline, to] of cases) {
     test(`${from} + pipeline ${pipeline.status}/${pipeline.jobs.get('deploy')?.status ?? '-'} → ${to}`, () => {
-      assert.equal(stateFromPipeline(from, pipeline), to);
+      assert.equal(stateFromPipeline(from, pipeline, 'deploy'), to);
     });
   }
 

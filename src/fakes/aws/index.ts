@@ -19,7 +19,7 @@ import { Ec2Store } from './store.ts';
 import { AccountStores } from './accounts.ts';
 import type { Ec2Driver, Instance, InstanceStateName, IngressRule, PrefixList, SecurityGroup } from './types.ts';
 
-export type { Ec2Driver, Instance, InstanceStateName, IngressRule, IngressRuleInput, PrefixList, RuleInput, SecurityGroup, SecurityGroupRule } from './types.ts';
+export type { Ec2Driver, Instance, InstanceStateName, IngressRule, PrefixList, RuleInput, SecurityGroup, SecurityGroupRule } from './types.ts';
 export { AwsError } from './errors.ts';
 
 /** Obviously fake credentials (AKIA… is the shape of a real key id; the words say it is not one). */

@@ -27,8 +27,6 @@ export interface RuleInput extends PeerInput {
   description?: string;
   tags?: Record<string, string>;
 }
-/** Kept for the tests and fakes written before egress: an ingress rule's input. */
-export type IngressRuleInput = RuleInput;
 
 export interface SecurityGroupRule extends PeerInput {
   ruleId: string;
