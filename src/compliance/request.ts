@@ -26,8 +26,6 @@ const proposedRuleSchema = z
   })
   .strict();
 
-export type ProposedRule = z.input<typeof proposedRuleSchema>;
-
 export class RequestError extends InputError {
   readonly code = 'REQUEST_INVALID';
 }

@@ -17,8 +17,6 @@ export interface Changers {
   unmapped: readonly string[];
 }
 
-export const NOBODY: Changers = { slackUsers: new Set(), unmapped: [] };
-
 interface Person {
   email: string | null;
   label: string;

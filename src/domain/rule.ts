@@ -26,10 +26,8 @@ const FILE_DESCRIPTION_PATTERN = /^[A-Za-z0-9 ._\-:/()#,@[\]+=&;{}!$*]{0,255}$/;
 /** EC2 ids: a prefix and 8 or 17 hex digits. A groups.json key never looks like one (groups.ts). */
 export const GROUP_ID_PATTERN = /^sg-[0-9a-f]{8}(?:[0-9a-f]{9})?$/;
 export const PREFIX_LIST_ID_PATTERN = /^pl-[0-9a-f]{8}(?:[0-9a-f]{9})?$/;
-export const SECURITY_GROUP_RULE_ID_PATTERN = /^sgr-[0-9a-f]{8}(?:[0-9a-f]{9})?$/;
 
 export type Direction = 'ingress' | 'egress';
-export const DIRECTIONS: readonly Direction[] = ['ingress', 'egress'];
 
 /** The other end of a rule: where ingress comes from, where egress goes to. */
 export type Peer =
@@ -100,10 +98,6 @@ export type RuleFileInput = z.input<typeof ruleFileSchema>;
 /** Where rule files live in the repository, one `<id>.json` each. */
 export const RULES_DIR = 'terraform/rules';
 
-export function ruleFilePath(id: string): string {
-  return `${RULES_DIR}/${id}.json`;
-}
-
 /** Parses and validates a rule file's text; throws RuleFileError naming the file and field. */
 export function parseRuleFile(text: string, name = 'rule file'): RuleFile {
   let json: unknown;
@@ -135,11 +129,6 @@ export function peerFields(peer: Peer): Partial<Pick<RuleFile, 'cidr' | 'peer_gr
 /** "203.0.113.0/24", "group sg-app", "prefix list pl-…", as a person reads the peer. */
 export function describePeer(peer: Peer): string {
   return peer.kind === 'cidr' ? peer.value : `${peer.kind === 'security_group' ? 'group' : 'prefix list'} ${peer.value}`;
-}
-
-/** "from 203.0.113.0/24" for ingress, "to group sg-db" for egress. */
-export function describePeerSide(direction: Direction, peer: Peer): string {
-  return `${direction === 'egress' ? 'to' : 'from'} ${describePeer(peer)}`;
 }
 
 /** Stable, reviewable text: fixed key order, two-space indent, trailing newline. */

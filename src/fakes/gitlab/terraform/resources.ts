@@ -148,16 +148,6 @@ export function stateInstances(state: TfState | undefined): Instance[] {
   return out;
 }
 
-/** The existing groups' data-source values a state holds (read at the last plan or apply). */
-export function stateDataGroups(state: TfState | undefined): Map<string, Attrs> {
-  const out = new Map<string, Attrs>();
-  for (const resource of state?.resources ?? []) {
-    if (resource.mode !== 'data' || resource.type !== GROUP_TYPE || resource.name !== 'existing') continue;
-    for (const instance of resource.instances) out.set(String(instance.index_key), instance.attributes);
-  }
-  return out;
-}
-
 /** Terraform writes map and object keys in lexical order. */
 export function sortKeys<T>(attrs: Record<string, T>): Record<string, T> {
   return Object.fromEntries(Object.entries(attrs).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
