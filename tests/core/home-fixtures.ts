@@ -1,4 +1,5 @@
 /** BotDeps for Home tab tests: a real in-memory store, GitLab and Slack answered by stubs. */
+import type { Environments } from '../../src/domain/environment.ts';
 import type { BotDeps } from '../../src/core/deps.ts';
 import type { ChatPort, VcsPort } from '../../src/core/ports.ts';
 import type { ChangeRequest } from '../../src/domain/request.ts';
@@ -54,9 +55,10 @@ export function stubChat(overrides: Partial<ChatPort> = {}): StubChat {
 
 export function homeDeps(
   t: { after(fn: () => void): void },
-  parts: { vcs?: VcsPort; chat?: ChatPort; requiredApprovals?: number } = {},
+  parts: { vcs?: VcsPort; chat?: ChatPort; requiredApprovals?: number; environments?: Environments } = {},
 ): BotDeps {
   const deps = testDeps({
+    ...(parts.environments ? { environments: parts.environments } : {}),
     vcs: parts.vcs ?? answeringVcs(),
     chat: parts.chat ?? stubChat(),
     settings: { approverIds: new Set([APPROVER, REQUESTER]), approverGroup: GROUP, requiredApprovals: parts.requiredApprovals ?? 1, approvalTtlMs: 24 * 3600_000 },

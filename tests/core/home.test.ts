@@ -4,6 +4,7 @@ import { test } from 'node:test';
 import type { Block } from '../../src/core/ports.ts';
 import { RECENT_SHOWN, refreshHome, refreshHomes } from '../../src/core/home.ts';
 import { recordVerdict } from '../../src/core/gate.ts';
+import { PRODUCTION_APPROVER, twoEnvironments } from '../helpers/environments.ts';
 import { MAX_VIEWERS } from '../../src/core/home-viewers.ts';
 import { HOME_EMPTY } from '../../src/slack/blocks/home.ts';
 import { blockTexts } from '../slack/slack-limits.ts';
@@ -76,6 +77,17 @@ test('a plan the bot refused gets no Approve in the Home tab; once its verdict o
   recordVerdict(deps, { ...request, planJobId: 999 }, { ok: false, problems: ['older'] });
   await refreshHome(deps, APPROVER);
   assert.deepEqual(buttons(lastHome(chat, APPROVER)), ['REQ-1', 'REQ-2']);
+});
+
+test("with several environments, each card names its request's environment, and only that environment's approvers see it", async (t) => {
+  const chat = stubChat();
+  const deps = homeDeps(t, { chat, environments: twoEnvironments() });
+  stored(deps, { id: 'REQ-1', environment: 'production' });
+  stored(deps, { id: 'REQ-2', environment: 'staging' });
+  await refreshHome(deps, PRODUCTION_APPROVER);
+  const view = lastHome(chat, PRODUCTION_APPROVER);
+  assert.deepEqual(buttons(view), ['REQ-1']);
+  assert.match(textOf(view), /\*REQ-1 \[production\]: open tcp\/443 /);
 });
 
 test('a member of the approver group gets the buttons; a bystander and the requester do not', async (t) => {
